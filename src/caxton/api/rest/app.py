@@ -1,0 +1,316 @@
+"""REST under /api/v1: thin handlers over the service layer, errors as JSON ``{code, message}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+
+from caxton import errors
+from caxton.api.service import CaxtonService, DeployRequest
+
+_STATUS: dict[type[errors.CaxtonError], int] = {
+    errors.InvalidMessageError: 400,
+    errors.InvalidAgentNameError: 400,
+    errors.ModuleRejectedError: 422,
+    errors.AgentNotFoundError: 404,
+    errors.ConversationNotFoundError: 404,
+    errors.IllegalTransitionError: 409,
+    errors.AgentUnavailableError: 503,
+    errors.MailboxFullError: 429,
+    errors.PayloadTooLargeError: 413,
+    errors.ReplyTimeoutError: 504,
+    errors.StoreError: 503,
+}
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSON:
+    return JSON({"code": code, "message": message, **extra}, status_code=status)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(413, "payload_too_large",
+                         f"request body of {declared} bytes exceeds the limit of {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(413, "payload_too_large", f"request body exceeds the limit of {limit}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    body = await read_body(request, limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+
+
+def _float(request: Request, name: str, default: float) -> float:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadRequest(400, "invalid_parameter", f"query parameter '{name}' must be a number"
+                         ) from None
+
+
+def _int(request: Request, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(400, "invalid_parameter",
+                         f"query parameter '{name}' must be an integer from {low} to {high}")
+    return int(raw)
+
+
+def _bool(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
+
+
+def build_app(
+    service: CaxtonService,
+    *,
+    max_request_bytes: int,
+    max_module_bytes: int,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    # base64 makes a module a third larger in a JSON body
+    deploy_limit = max_module_bytes * 4 // 3 + 64 * 1024
+
+    async def health(_: Request) -> JSON:
+        """
+        summary: Liveness
+        responses:
+          200: {description: The process is alive.}
+        """
+        return JSON(service.health())
+
+    async def ready(_: Request) -> JSON:
+        """
+        summary: Readiness (store open, agents restored)
+        responses:
+          200: {description: Ready.}
+          503: {description: Still starting or shutting down.}
+        """
+        body = service.readiness()
+        return JSON(body, status_code=200 if body["status"] == "ready" else 503)
+
+    async def list_agents(_: Request) -> JSON:
+        """
+        summary: List agents
+        responses:
+          200: {description: Every deployed agent with state, version, limits and counters.}
+        """
+        return JSON({"agents": await service.list_agents()})
+
+    async def deploy_agent(request: Request) -> JSON:
+        """
+        summary: Deploy an agent (or a new version of one)
+        description: >
+          Either JSON {"name", "module_base64", "version", "limits": {"fuel", "memory_bytes",
+          "timeout_ms", "max_message_bytes"}} or the raw module (binary or WAT) as the body
+          with ?name=&version=&fuel=&memory_bytes=&timeout_ms= query parameters.
+        responses:
+          201: {description: Deployed and running.}
+          400: {description: Bad name or parameters.}
+          413: {description: Module too large.}
+          422: {description: The module failed validation; the message says why.}
+        """
+        if request.headers.get("content-type", "").startswith("application/json"):
+            body = await read_json(request, deploy_limit)
+            if not isinstance(body, dict):
+                raise BadRequest(400, "invalid_request", "body must be a JSON object")
+            try:
+                module = base64.b64decode(body.get("module_base64") or "", validate=True)
+            except (binascii.Error, TypeError):
+                raise BadRequest(400, "invalid_request", "module_base64 is not valid base64"
+                                 ) from None
+            limits = body.get("limits") or {}
+            if not isinstance(limits, dict):
+                raise BadRequest(400, "invalid_request", "limits must be an object")
+            name, version = body.get("name"), body.get("version") or "0.1.0"
+        else:
+            module = await read_body(request, max_module_bytes)
+            params = request.query_params
+            name, version = params.get("name"), params.get("version") or "0.1.0"
+            limits = {}
+            for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes"):
+                if key in params:
+                    limits[key] = _int(request, key, 0, 0, 2**62)
+        if not isinstance(name, str) or not name:
+            raise BadRequest(400, "invalid_request", "an agent 'name' is required")
+        if not isinstance(version, str):
+            raise BadRequest(400, "invalid_request", "version must be a string")
+        view = await service.deploy(DeployRequest(name=name, module=module, version=version,
+                                                  limits=limits))
+        return JSON(view, status_code=201)
+
+    async def get_agent(request: Request) -> JSON:
+        """
+        summary: Show one agent
+        responses:
+          200: {description: The agent.}
+          404: {description: No such agent.}
+        """
+        return JSON(await service.get_agent(request.path_params["name"]))
+
+    async def agent_logs(request: Request) -> JSON:
+        """
+        summary: Recent log lines the agent wrote through the host's log function
+        responses:
+          200: {description: Log lines, oldest first.}
+        """
+        limit = _int(request, "limit", 100, 1, 1000)
+        return JSON({"logs": await service.agent_logs(request.path_params["name"], limit)})
+
+    async def remove_agent(request: Request) -> Response:
+        """
+        summary: Remove an agent (drains its mailbox first)
+        responses:
+          204: {description: Removed.}
+          404: {description: No such agent.}
+        """
+        await service.remove_agent(request.path_params["name"])
+        return Response(status_code=204)
+
+    async def stop_agent(request: Request) -> JSON:
+        """
+        summary: Stop an agent after it drains its mailbox
+        responses:
+          200: {description: Stopped.}
+        """
+        return JSON(await service.stop_agent(request.path_params["name"]))
+
+    async def start_agent(request: Request) -> JSON:
+        """
+        summary: Start a stopped or failed agent
+        responses:
+          200: {description: Running.}
+        """
+        return JSON(await service.start_agent(request.path_params["name"]))
+
+    async def send_message(request: Request) -> JSON:
+        """
+        summary: Send an ACL message; with ?wait=true return the first reply
+        description: >
+          The body is a FIPA-ACL message in JSON (performative, receiver, content, ...).
+          Query parameters - wait (bool), timeout (seconds, default 30).
+        responses:
+          202: {description: Accepted and durably logged (no wait).}
+          200: {description: The message and its reply (wait).}
+          400: {description: Malformed JSON or an invalid field (named in the message).}
+          404: {description: No agent by a receiver's name; a FIPA failure is in the conversation.}
+          413: {description: Message too large.}
+          429: {description: The receiver's mailbox is full.}
+          504: {description: No reply within the timeout.}
+        """
+        wait = _bool(request, "wait")
+        timeout = _float(request, "timeout", 30.0)
+        obj = await read_json(request, max_request_bytes)
+        result = await service.send(obj, wait=wait, timeout=timeout)
+        return JSON(result.to_dict(), status_code=200 if wait else 202)
+
+    async def list_conversations(request: Request) -> JSON:
+        """
+        summary: List conversations, most recent first
+        responses:
+          200: {description: Conversation summaries.}
+        """
+        limit = _int(request, "limit", 100, 1, 10_000)
+        participant = request.query_params.get("participant")
+        return JSON({"conversations": await service.list_conversations(
+            limit=limit, participant=participant)})
+
+    async def get_conversation(request: Request) -> JSON:
+        """
+        summary: One conversation with its messages in order
+        responses:
+          200: {description: The conversation.}
+          404: {description: No such conversation.}
+        """
+        return JSON(await service.get_conversation(request.path_params["conversation_id"]))
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/api/v1/agents", list_agents, methods=["GET"]),
+        Route("/api/v1/agents", deploy_agent, methods=["POST"]),
+        Route("/api/v1/agents/{name}", get_agent, methods=["GET"]),
+        Route("/api/v1/agents/{name}", remove_agent, methods=["DELETE"]),
+        Route("/api/v1/agents/{name}/logs", agent_logs, methods=["GET"]),
+        Route("/api/v1/agents/{name}/stop", stop_agent, methods=["POST"]),
+        Route("/api/v1/agents/{name}/start", start_agent, methods=["POST"]),
+        Route("/api/v1/messages", send_message, methods=["POST"]),
+        Route("/api/v1/conversations", list_conversations, methods=["GET"]),
+        Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+    ]
+    schemas = SchemaGenerator({
+        "openapi": "3.0.3",
+        "info": {"title": "Caxton management API", "version": "1"},
+    })
+
+    async def openapi(request: Request) -> JSON:
+        return JSON(schemas.get_schema(routes=app.routes))
+
+    routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
+
+    async def on_caxton_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.CaxtonError)
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
+        extra = {"field": exc.field} if isinstance(exc, errors.InvalidMessageError) else {}
+        return error(status, exc.code, exc.message, **extra)
+
+    async def on_bad_request(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return error(exc.status, exc.code, exc.message)
+
+    async def on_http(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    async def on_unexpected(_: Request, exc: Exception) -> Response:
+        return error(500, "internal", f"internal error: {type(exc).__name__}")
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            errors.CaxtonError: on_caxton_error,
+            BadRequest: on_bad_request,
+            HTTPException: on_http,
+            Exception: on_unexpected,
+        },
+    )
+    return app
+
+

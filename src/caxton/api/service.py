@@ -1,0 +1,225 @@
+"""The one service layer behind every API (REST now, gRPC later): operations, not transports.
+
+Methods are coroutines for the event loop; anything slow or blocking (compiling a module,
+waiting for the database) runs in a thread or is awaited through a future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
+from caxton.domain.limits import ResourceLimits
+from caxton.errors import (
+    AgentNotFoundError,
+    ConversationNotFoundError,
+    InvalidMessageError,
+    PayloadTooLargeError,
+    ReplyTimeoutError,
+    StoreError,
+)
+from caxton.router.local import ClientInbox, Router
+from caxton.runtime.cell import AgentCell
+from caxton.runtime.host import AgentHost
+from caxton.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    name: str
+    module: bytes
+    version: str = "0.1.0"
+    limits: dict[str, int | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message: AclMessage
+    reply: AclMessage | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.message.to_dict(),
+            "reply": self.reply.to_dict() if self.reply is not None else None,
+        }
+
+
+def agent_view(cell: AgentCell) -> dict[str, Any]:
+    record = cell.record
+    return {
+        "name": record.name,
+        "version": record.version,
+        "state": cell.state.value,
+        "module_hash": record.module_hash,
+        "limits": record.limits.to_dict(),
+        "deployed_at": record.deployed_at,
+        "mailbox_depth": cell.mailbox_depth,
+        "memory_bytes": cell.instance.memory_bytes() if cell.instance is not None else 0,
+        "stats": cell.stats.to_dict(),
+    }
+
+
+class CaxtonService:
+    def __init__(
+        self,
+        host: AgentHost,
+        router: Router,
+        store: Store,
+        *,
+        default_limits: ResourceLimits,
+        max_message_bytes: int,
+        max_wait_s: float,
+    ) -> None:
+        self._host = host
+        self._router = router
+        self._store = store
+        self._default_limits = default_limits
+        self._max_message_bytes = max_message_bytes
+        self._max_wait_s = max_wait_s
+        self.started_at = time.time()
+        self.ready = False
+
+    # -- agents --------------------------------------------------------------------------------
+    async def deploy(self, request: DeployRequest) -> dict[str, Any]:
+        limits = self._default_limits.with_overrides(dict(request.limits or {}))
+        if not request.version or len(request.version) > 64:
+            raise InvalidMessageError("version", "must be 1 to 64 characters")
+        cell = await asyncio.to_thread(
+            self._host.deploy, request.name, request.module, request.version, limits
+        )
+        return agent_view(cell)
+
+    async def list_agents(self) -> list[dict[str, Any]]:
+        return [agent_view(cell) for cell in self._host.all()]
+
+    async def get_agent(self, name: str) -> dict[str, Any]:
+        return agent_view(self._host.get(name))
+
+    async def agent_logs(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
+        return list(self._host.get(name).logs)[-limit:]
+
+    async def remove_agent(self, name: str) -> None:
+        self._host.get(name)
+        await asyncio.to_thread(self._host.remove, name)
+
+    async def stop_agent(self, name: str) -> dict[str, Any]:
+        return agent_view(await asyncio.to_thread(self._host.stop, name))
+
+    async def start_agent(self, name: str) -> dict[str, Any]:
+        return agent_view(await asyncio.to_thread(self._host.start, name))
+
+    # -- messages ------------------------------------------------------------------------------
+    async def send(self, obj: Any, *, wait: bool = False, timeout: float = 30.0) -> SendResult:
+        """Accept a message from a client; with ``wait``, return the first reply to it.
+
+        The call returns once the message is durably logged. A receiver with no agent still
+        gets the message routed (so the conversation shows the platform's ``failure``), then
+        the call raises AgentNotFoundError.
+        """
+        inbox = new_client_inbox()
+        sender = obj.get("sender") if isinstance(obj, dict) else None
+        msg = parse_message(obj, sender=None if sender else inbox)
+        if msg.conversation_id is None:
+            msg.conversation_id = new_id()
+        if wait:
+            if msg.reply_to and inbox not in msg.reply_to:
+                raise InvalidMessageError(
+                    "reply_to", "cannot wait for a reply that reply_to sends elsewhere")
+            if msg.sender != inbox:
+                msg.reply_to = (inbox,)
+        if msg.wire_size > self._max_message_bytes:
+            raise PayloadTooLargeError(
+                f"message of {msg.wire_size} bytes exceeds the limit of {self._max_message_bytes}")
+        self._host.deliverable(msg)
+        missing = [r for r in msg.receiver if not self._router.knows(r) and not is_client_inbox(r)]
+
+        loop = asyncio.get_running_loop()
+        reply_future: asyncio.Future[AclMessage] = loop.create_future()
+        if wait:
+            key = msg.reply_key
+
+            def on_reply(reply: AclMessage) -> None:
+                if reply.in_reply_to == key or reply.conversation_id == msg.conversation_id:
+                    loop.call_soon_threadsafe(_settle, reply_future, reply)
+
+            self._router.register(inbox, ClientInbox(on_reply))
+        try:
+            logged: asyncio.Future[None] = loop.create_future()
+
+            def on_commit(error: BaseException | None) -> None:
+                loop.call_soon_threadsafe(_settle_commit, logged, error)
+
+            self._router.route(msg, on_commit)
+            await logged
+            if missing:
+                raise AgentNotFoundError(f"no agent named '{missing[0]}'")
+            if not wait:
+                return SendResult(msg, None)
+            limit = min(max(timeout, 0.001), self._max_wait_s)
+            try:
+                reply = await asyncio.wait_for(reply_future, limit)
+            except TimeoutError:
+                raise ReplyTimeoutError(
+                    f"no reply from {', '.join(msg.receiver)} within {limit:g}s") from None
+            return SendResult(msg, reply)
+        finally:
+            if wait:
+                self._router.unregister(inbox)
+
+    # -- conversations -------------------------------------------------------------------------
+    async def list_conversations(self, *, limit: int = 100, participant: str | None = None
+                                 ) -> list[dict[str, Any]]:
+        await self._flushed()
+        rows = await asyncio.to_thread(self._store.conversations.list, limit=limit,
+                                       participant=participant)
+        return [row.to_dict() for row in rows]
+
+    async def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        await self._flushed()
+        summary = await asyncio.to_thread(self._store.conversations.get, conversation_id)
+        if summary is None:
+            raise ConversationNotFoundError(f"no conversation with id '{conversation_id}'")
+        messages = await asyncio.to_thread(self._store.conversations.messages, conversation_id)
+        return {**summary.to_dict(), "messages": messages}
+
+    async def _flushed(self) -> None:
+        """Wait until writes queued so far are visible to readers."""
+        try:
+            await asyncio.wrap_future(self._store.writer.barrier())
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+
+    # -- health --------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "uptime_s": round(time.time() - self.started_at, 3)}
+
+    def readiness(self) -> dict[str, Any]:
+        cells = self._host.all()
+        return {
+            "status": "ready" if self.ready else "starting",
+            "checks": {
+                "store": "ok" if self.ready else "opening",
+                "agents": {"total": len(cells),
+                           "running": sum(1 for c in cells if c.state.value == "running")},
+            },
+        }
+
+
+def _settle(future: asyncio.Future[AclMessage], reply: AclMessage) -> None:
+    if not future.done():
+        future.set_result(reply)
+
+
+def _settle_commit(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(StoreError(f"could not log the message: {error}"))

@@ -1,0 +1,49 @@
+"""Printing results as a table for people or JSON for programs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
+
+
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json")]
+ServerOpt = Annotated[
+    str | None,
+    typer.Option("--server", envvar="CAXTON_SERVER",
+                 help="Server URL (default http://127.0.0.1:8080)"),
+]
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def emit_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
+               ) -> None:
+    table = Table(title=title, show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def emit_fields(pairs: Sequence[tuple[str, Any]]) -> None:
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        console.print(f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}",
+                      highlight=False, markup=True)

@@ -1,0 +1,122 @@
+"""caxton agents deploy|list|show|logs|remove|stop|start"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from caxton.cli._client import ApiClient, CliError
+from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_fields, emit_json, emit_table
+
+app = typer.Typer(help="Deploy and manage agents.", no_args_is_help=True)
+
+
+def _show(agent: dict[str, Any], output: Output) -> None:
+    if output is Output.json:
+        emit_json(agent)
+        return
+    stats, limits = agent["stats"], agent["limits"]
+    emit_fields([
+        ("name", agent["name"]), ("version", agent["version"]), ("state", agent["state"]),
+        ("module", agent["module_hash"][:16]), ("deployed", agent["deployed_at"]),
+        ("fuel", limits["fuel"]), ("memory limit", limits["memory_bytes"]),
+        ("timeout ms", limits["timeout_ms"]), ("max message", limits["max_message_bytes"]),
+        ("memory used", agent["memory_bytes"]), ("mailbox", agent["mailbox_depth"]),
+        ("handled", stats["handled"]), ("failed", stats["failed"]), ("sent", stats["sent"]),
+        ("last error", stats["last_error"]),
+    ])
+
+
+@app.command()
+def deploy(
+    file: Annotated[Path, typer.Argument(help=".wasm binary or .wat text", show_default=False)],
+    name: Annotated[str, typer.Option("--name", "-n", help="Agent name")],
+    version: Annotated[str, typer.Option(help="Version label")] = "0.1.0",
+    fuel: Annotated[int | None, typer.Option(help="Fuel (instructions) per message")] = None,
+    memory_bytes: Annotated[int | None, typer.Option(help="Linear memory cap")] = None,
+    timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
+    max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
+    server: ServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Validate FILE and deploy it as NAME (a new version if NAME exists)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {file}: {exc.strerror}") from None
+    limits = {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
+              "max_message_bytes": max_message_bytes}
+    body = {
+        "name": name, "version": version,
+        "module_base64": base64.b64encode(data).decode(),
+        "limits": {k: v for k, v in limits.items() if v is not None},
+    }
+    agent = ApiClient(server).request("POST", "/api/v1/agents", json=body, expect=(201,))
+    if output is Output.json:
+        emit_json(agent)
+    else:
+        typer.echo(f"deployed {agent['name']} {agent['version']} ({agent['state']})")
+
+
+@app.command("list")
+def list_agents(server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """List deployed agents."""
+    agents = ApiClient(server).request("GET", "/api/v1/agents")["agents"]
+    if output is Output.json:
+        emit_json(agents)
+        return
+    emit_table(
+        ["NAME", "VERSION", "STATE", "HANDLED", "FAILED", "MAILBOX", "DEPLOYED"],
+        [[a["name"], a["version"], a["state"], a["stats"]["handled"], a["stats"]["failed"],
+          a["mailbox_depth"], a["deployed_at"]] for a in agents],
+    )
+
+
+@app.command()
+def show(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """Show one agent: state, version, limits and counters."""
+    _show(ApiClient(server).request("GET", f"/api/v1/agents/{name}"), output)
+
+
+@app.command()
+def logs(
+    name: str,
+    limit: Annotated[int, typer.Option(help="How many recent lines")] = 100,
+    server: ServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Show what the agent wrote through the host's log function."""
+    lines = ApiClient(server).request("GET", f"/api/v1/agents/{name}/logs",
+                                      params={"limit": limit})["logs"]
+    if output is Output.json:
+        emit_json(lines)
+        return
+    levels = {0: "DEBUG", 1: "INFO", 2: "WARN", 3: "ERROR"}
+    for line in lines:
+        typer.echo(f"{line['timestamp']} {levels.get(line['level'], line['level'])} "
+                   f"{line['message']}")
+
+
+@app.command()
+def remove(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """Drain and remove an agent."""
+    ApiClient(server).request("DELETE", f"/api/v1/agents/{name}", expect=(204,))
+    if output is Output.json:
+        emit_json({"removed": name})
+    else:
+        typer.echo(f"removed {name}")
+
+
+@app.command()
+def stop(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """Stop an agent after it handles what is in its mailbox."""
+    _show(ApiClient(server).request("POST", f"/api/v1/agents/{name}/stop"), output)
+
+
+@app.command()
+def start(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """Start a stopped or failed agent."""
+    _show(ApiClient(server).request("POST", f"/api/v1/agents/{name}/start"), output)

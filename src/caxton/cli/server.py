@@ -1,0 +1,48 @@
+"""caxton server start|status"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caxton.cli._client import ApiClient
+from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_fields, emit_json
+
+app = typer.Typer(help="Run and inspect the server.", no_args_is_help=True)
+
+
+@app.command()
+def start(
+    config: Annotated[Path | None, typer.Option(help="TOML config file")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Where the database lives")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (0 picks a free one)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Agent worker threads")] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+) -> None:
+    """Start the server in the foreground (Ctrl-C or SIGTERM stops it gracefully)."""
+    from caxton.config import load_config
+    from caxton.server import run
+
+    settings = load_config(config, overrides={
+        "data_dir": data_dir, "host": host, "port": port, "workers": workers,
+        "log_level": log_level,
+    })
+    run(settings)
+
+
+@app.command()
+def status(server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+    """Health, readiness and agent counts of a running server."""
+    client = ApiClient(server)
+    health = client.request("GET", "/health")
+    ready = client.request("GET", "/ready", expect=(200, 503))
+    if output is Output.json:
+        emit_json({"health": health, "ready": ready})
+        return
+    agents = ready["checks"]["agents"]
+    emit_fields([("server", client.base), ("status", ready["status"]),
+                 ("uptime", f"{health['uptime_s']:.0f}s"),
+                 ("agents", f"{agents['running']} running of {agents['total']}")])

@@ -1,0 +1,125 @@
+"""Server settings: a TOML file, then ``CAXTON_*`` environment variables, then flags (flags win).
+
+``ServerConfig`` is the user-facing shape; the composition root converts it into the settings
+each part takes, so no part reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
+from caxton.errors import CaxtonError, ConfigError
+
+ENV_PREFIX = "CAXTON_"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "caxton"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = field(default_factory=default_data_dir)
+    workers: int = 4
+    log_level: str = "info"
+    log_format: str = "auto"  # auto | json | console
+    durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
+    max_request_bytes: int = 1024 * 1024
+    max_module_bytes: int = 32 * 1024 * 1024
+    mailbox_capacity: int = 10_000
+    failure_threshold: int = 10
+    shutdown_timeout_s: float = 10.0
+    max_wait_s: float = 300.0
+    default_fuel: int = DEFAULT_LIMITS.fuel
+    default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
+    default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
+    default_max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be from 0 to 65535, not {self.port}")
+        if not 1 <= self.workers <= 256:
+            raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
+        if self.durability not in ("full", "normal"):
+            raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
+        if self.log_format not in ("auto", "json", "console"):
+            raise ConfigError(f"log_format must be auto, json or console, not {self.log_format!r}")
+        if self.log_level.lower() not in ("debug", "info", "warning", "error"):
+            raise ConfigError(f"log_level must be debug, info, warning or error")
+        try:
+            self.default_limits()
+        except CaxtonError as exc:
+            raise ConfigError(f"default limits: {exc.message}") from None
+
+    def default_limits(self) -> ResourceLimits:
+        return ResourceLimits(
+            fuel=self.default_fuel,
+            memory_bytes=self.default_memory_bytes,
+            timeout_ms=self.default_timeout_ms,
+            max_message_bytes=self.default_max_message_bytes,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["data_dir"] = str(self.data_dir)
+        return out
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    try:
+        if kind is Path or kind == "Path":
+            return Path(str(raw)).expanduser()
+        if kind in (int, "int"):
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting '{name}': {raw!r} is not a valid {kind}") from None
+
+
+def load_config(
+    file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    env = os.environ if env is None else env
+    kinds = {f.name: f.type for f in fields(ServerConfig)}
+    values: dict[str, Any] = {}
+    if file is None and env.get(ENV_PREFIX + "CONFIG"):
+        file = Path(env[ENV_PREFIX + "CONFIG"])
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text())
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+        limits = data.pop("limits", {})
+        if not isinstance(limits, dict):
+            raise ConfigError("config [limits] must be a table")
+        for key, value in limits.items():
+            data[f"default_{key}"] = value
+        for key, value in data.items():
+            if key not in kinds:
+                raise ConfigError(f"config file {file}: unknown setting '{key}'")
+            values[key] = _coerce(key, value, kinds[key])
+    for key, kind in kinds.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None and raw != "":
+            values[key] = _coerce(key, raw, kind)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value, kinds[key])
+    return ServerConfig(**values)

@@ -1,0 +1,45 @@
+"""What the platform knows about a deployed agent, apart from its running instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from caxton.domain.acl import utc_now_iso
+from caxton.domain.lifecycle import AgentState
+from caxton.domain.limits import ResourceLimits
+
+
+@dataclass(slots=True)
+class AgentRecord:
+    """The durable description of an agent: name, version, artifact and limits."""
+
+    name: str
+    version: str
+    module_hash: str
+    limits: ResourceLimits
+    desired: AgentState = AgentState.RUNNING
+    deployed_at: str = field(default_factory=utc_now_iso)
+
+
+@dataclass(slots=True)
+class AgentStats:
+    """Counters kept in memory while the server runs."""
+
+    handled: int = 0
+    failed: int = 0
+    consecutive_failures: int = 0
+    sent: int = 0
+    fuel_used: int = 0
+    last_error: str | None = None
+    failures_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "handled": self.handled,
+            "failed": self.failed,
+            "sent": self.sent,
+            "fuel_used": self.fuel_used,
+            "last_error": self.last_error,
+            "failures_by_kind": dict(self.failures_by_kind),
+        }

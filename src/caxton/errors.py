@@ -1,0 +1,90 @@
+"""Caxton's errors: one rooted tree, so callers can catch as broadly or narrowly as they need.
+
+    CaxtonError
+    ├── ConfigError                 bad settings (file, environment, flags)
+    ├── DataDirLockedError          another server already uses the data directory
+    ├── InvalidMessageError         an ACL message fails validation (names the field)
+    ├── InvalidAgentNameError       an agent name breaks the naming rule
+    ├── IllegalTransitionError      a lifecycle change the state machine forbids
+    ├── ModuleRejectedError         a WebAssembly artifact failed validation
+    ├── AgentNotFoundError          no agent by that name
+    ├── AgentUnavailableError       the agent exists but cannot take messages now
+    ├── MailboxFullError            the agent's mailbox is at its bound
+    ├── ConversationNotFoundError   no conversation by that id
+    ├── PayloadTooLargeError        a message or module exceeds its size limit
+    ├── ReplyTimeoutError           no reply arrived before the deadline
+    └── StoreError                  the embedded database failed
+
+Every error has a stable machine-readable ``code`` that the REST and gRPC layers report.
+"""
+
+from __future__ import annotations
+
+
+class CaxtonError(Exception):
+    """Root of every error Caxton raises on purpose."""
+
+    code = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(CaxtonError):
+    code = "invalid_config"
+
+
+class DataDirLockedError(CaxtonError):
+    code = "data_dir_locked"
+
+
+class InvalidMessageError(CaxtonError):
+    """A message field is missing or malformed; ``field`` names it."""
+
+    code = "invalid_message"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"field '{field}': {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidAgentNameError(CaxtonError):
+    code = "invalid_agent_name"
+
+
+class IllegalTransitionError(CaxtonError):
+    code = "illegal_transition"
+
+
+class ModuleRejectedError(CaxtonError):
+    code = "module_rejected"
+
+
+class AgentNotFoundError(CaxtonError):
+    code = "agent_not_found"
+
+
+class AgentUnavailableError(CaxtonError):
+    code = "agent_unavailable"
+
+
+class MailboxFullError(CaxtonError):
+    code = "mailbox_full"
+
+
+class ConversationNotFoundError(CaxtonError):
+    code = "conversation_not_found"
+
+
+class PayloadTooLargeError(CaxtonError):
+    code = "payload_too_large"
+
+
+class ReplyTimeoutError(CaxtonError):
+    code = "reply_timeout"
+
+
+class StoreError(CaxtonError):
+    code = "store_error"

@@ -1,0 +1,101 @@
+"""Message routing: local agent → (later) an agent on another node → an answer saying why not.
+
+Every routed message is logged to the store first (batched by the group-commit writer), then
+delivered. A receiver that cannot take it produces a FIPA ``failure`` back to the sender,
+except for acts that already report trouble: answering those is how loops start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import structlog
+
+from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, reply
+from caxton.domain.ids import PLATFORM_AGENT, is_client_inbox
+from caxton.store.writer import OnCommit
+
+log = structlog.get_logger("caxton.router")
+
+
+class Destination(Protocol):
+    """Something local that takes messages: an agent, or an API client's inbox."""
+
+    def deliver(self, msg: AclMessage) -> str | None:
+        """Take ``msg``, or return why not."""
+        ...
+
+
+class RemoteRoute(Protocol):
+    """The seam for the cluster: agents that live on other nodes."""
+
+    def owns(self, name: str) -> bool: ...
+
+    def forward(self, msg: AclMessage, receiver: str) -> None: ...
+
+
+class MessageLog(Protocol):
+    def log_message(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None: ...
+
+
+class ClientInbox:
+    """Where replies to an API client land; ``callback`` runs on the routing thread."""
+
+    def __init__(self, callback: Callable[[AclMessage], None]) -> None:
+        self._callback = callback
+
+    def deliver(self, msg: AclMessage) -> str | None:
+        self._callback(msg)
+        return None
+
+
+class Router:
+    def __init__(self, log_store: MessageLog, remote: RemoteRoute | None = None) -> None:
+        self._log = log_store
+        self._remote = remote
+        self._local: dict[str, Destination] = {}
+        self.routed = 0
+        self.bounced = 0
+
+    def register(self, name: str, destination: Destination) -> None:
+        self._local[name] = destination
+
+    def unregister(self, name: str) -> None:
+        self._local.pop(name, None)
+
+    def lookup(self, name: str) -> Destination | None:
+        return self._local.get(name)
+
+    def knows(self, name: str) -> bool:
+        return name in self._local or (self._remote is not None and self._remote.owns(name))
+
+    def route(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
+        self._log.log_message(msg, on_commit)
+        self.routed += 1
+        local = self._local
+        for name in msg.receiver:
+            dest = local.get(name)
+            if dest is not None:
+                problem = dest.deliver(msg)
+                if problem is not None:
+                    self.bounce(msg, name, problem)
+            elif self._remote is not None and self._remote.owns(name):
+                self._remote.forward(msg, name)
+            elif is_client_inbox(name):
+                pass  # the client stopped waiting; the reply stays in the conversation log
+            elif name == PLATFORM_AGENT:
+                pass  # the AMS takes platform reports; it has nothing to answer yet
+            else:
+                self.bounce(msg, name, f"no agent named '{name}'")
+
+    def bounce(self, msg: AclMessage, receiver: str, reason: str) -> None:
+        """Tell the sender that ``receiver`` did not get ``msg``."""
+        self.bounced += 1
+        if msg.performative in ERROR_ACTS:
+            log.info("dropped undeliverable error report", receiver=receiver, reason=reason)
+            return
+        self.route(reply(
+            msg, sender=PLATFORM_AGENT, performative=Performative.FAILURE,
+            content={"error": "undeliverable", "receiver": receiver, "reason": reason},
+        ))

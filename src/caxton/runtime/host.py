@@ -1,0 +1,269 @@
+"""The agent host: deploys, restores, replaces and removes agents, and serves their host calls.
+
+Deployment validates everything before an agent takes traffic: the bytes are a module, the
+module speaks ABI v1 within its limits, and it instantiates and initialises in the sandbox.
+Only then is it stored and switched in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import structlog
+import wasmtime
+
+from caxton.domain.acl import AclMessage
+from caxton.domain.agent import AgentRecord
+from caxton.domain.ids import validate_agent_name
+from caxton.domain.lifecycle import AgentState, Transition
+from caxton.domain.limits import ResourceLimits
+from caxton.errors import (
+    AgentNotFoundError,
+    MailboxFullError,
+    ModuleRejectedError,
+    PayloadTooLargeError,
+)
+from caxton.router.local import Router
+from caxton.runtime.cell import AgentCell
+from caxton.runtime.scheduler import Scheduler
+from caxton.sandbox.engine import CompiledModule, SandboxEngine
+from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.validate import check_module, compile_error, to_binary
+from caxton.store.store import Store
+
+log = structlog.get_logger("caxton.host")
+_LOG_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
+
+
+@dataclass(frozen=True, slots=True)
+class HostSettings:
+    mailbox_capacity: int = 10_000
+    failure_threshold: int = 10
+    max_module_bytes: int = 32 * 1024 * 1024
+    drain_timeout_s: float = 10.0
+
+
+class AgentHost:
+    def __init__(
+        self,
+        engine: SandboxEngine,
+        store: Store,
+        router: Router,
+        scheduler: Scheduler,
+        settings: HostSettings,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._router = router
+        self._scheduler = scheduler
+        self._settings = settings
+        self._cells: dict[str, AgentCell] = {}
+        self._mutate = threading.Lock()  # one deploy/remove at a time
+        # State writes not yet committed, so an agent reads its own writes: agent -> key -> value
+        self._pending_state: dict[str, dict[str, tuple[int, bytes | None]]] = {}
+        self._pending_lock = threading.Lock()
+        self._write_seq = 0
+
+    # -- queries -------------------------------------------------------------------------------
+    def get(self, name: str) -> AgentCell:
+        cell = self._cells.get(name)
+        if cell is None:
+            raise AgentNotFoundError(f"no agent named '{name}'")
+        return cell
+
+    def all(self) -> list[AgentCell]:
+        return sorted(self._cells.values(), key=lambda c: c.name)
+
+    # -- deployment ----------------------------------------------------------------------------
+    def prepare(self, data: bytes, limits: ResourceLimits) -> tuple[bytes, CompiledModule]:
+        """Turn uploaded bytes into a validated, compiled module (or ModuleRejectedError)."""
+        if len(data) > self._settings.max_module_bytes:
+            raise PayloadTooLargeError(
+                f"module of {len(data)} bytes exceeds the limit of "
+                f"{self._settings.max_module_bytes}"
+            )
+        if not data:
+            raise ModuleRejectedError("not a WebAssembly module: the file is empty")
+        binary = to_binary(data)
+        try:
+            compiled = self._engine.compile(binary)
+        except wasmtime.WasmtimeError as exc:
+            raise compile_error(exc) from None
+        check_module(compiled.module, limits)
+        return binary, compiled
+
+    def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits) -> AgentCell:
+        validate_agent_name(name)
+        binary, compiled = self.prepare(data, limits)
+        with self._mutate:
+            instance = self._instantiate(compiled, name, limits)  # smoke run included
+            current = self._cells.get(name)
+            record = AgentRecord(name=name, version=version, module_hash=compiled.module_hash,
+                                 limits=limits)
+            try:
+                self._store.agents.save(record, binary)
+            except Exception:
+                instance.close()
+                raise
+            if current is None:
+                cell = self._new_cell(record, instance)
+                cell.transition(Transition.LOAD)
+                cell.transition(Transition.START)
+                self._cells[name] = cell
+                self._router.register(name, cell)
+                log.info("agent deployed", agent=name, version=version,
+                         module=compiled.module_hash[:12])
+                return cell
+            old = current.replace_instance(record, instance)
+            if old is not None:
+                old.close()
+            if current.state is not AgentState.RUNNING:
+                current.transition(Transition.START, None)
+            log.info("agent replaced", agent=name, version=version,
+                     module=compiled.module_hash[:12])
+            return current
+
+    def remove(self, name: str) -> None:
+        with self._mutate:
+            cell = self.get(name)
+            if cell.state is AgentState.RUNNING:
+                cell.drain(self._settings.drain_timeout_s)
+            self._router.unregister(name)
+            del self._cells[name]
+            self._store.agents.delete(name)
+            for msg in cell.take_mailbox():
+                self._router.bounce(msg, name, f"agent '{name}' was removed")
+            if cell.instance is not None:
+                cell.instance.close()
+            log.info("agent removed", agent=name)
+
+    def stop(self, name: str) -> AgentCell:
+        with self._mutate:
+            cell = self.get(name)
+            if cell.state is AgentState.RUNNING:
+                cell.drain(self._settings.drain_timeout_s)
+            if cell.state is AgentState.DRAINING:
+                cell.transition(Transition.STOP)
+            self._store.agents.set_desired(name, AgentState.STOPPED)
+            return cell
+
+    def start(self, name: str) -> AgentCell:
+        with self._mutate:
+            cell = self.get(name)
+            if cell.state is AgentState.FAILED:
+                cell.replace_instance(cell.record, self.fresh_instance(cell))
+            if cell.state is not AgentState.RUNNING:
+                cell.transition(Transition.START)
+            self._store.agents.set_desired(name, AgentState.RUNNING)
+            return cell
+
+    def restore(self) -> None:
+        """Bring back the agents stored by a previous run, each as it was left."""
+        for record in self._store.agents.all():
+            cell = self._new_cell(record, None)
+            self._cells[record.name] = cell
+            self._router.register(record.name, cell)
+            try:
+                data = self._store.agents.module_bytes(record.module_hash)
+                if data is None:
+                    raise ModuleRejectedError(f"artifact {record.module_hash[:12]} is missing")
+                cell.instance = self._instantiate(self._engine.compile(data), record.name,
+                                                  record.limits)
+                cell.transition(Transition.LOAD)
+                if record.desired is AgentState.RUNNING:
+                    cell.transition(Transition.START)
+                else:
+                    cell.transition(Transition.STOP)
+            except Exception as exc:
+                cell.transition(Transition.LOAD)
+                cell.transition(Transition.FAIL, f"restore failed: {exc}")
+                log.error("agent restore failed", agent=record.name, error=str(exc))
+        log.info("agents restored", count=len(self._cells))
+
+    def shutdown(self, timeout: float) -> None:
+        """Finish queued messages (up to ``timeout`` in all) before the server stops."""
+        for cell in self.all():
+            if cell.state is AgentState.RUNNING:
+                cell.drain(timeout)
+        for cell in self.all():
+            if cell.instance is not None:
+                cell.instance.close()
+
+    # -- helpers and hooks ---------------------------------------------------------------------
+    def _new_cell(self, record: AgentRecord, instance: AgentInstance | None) -> AgentCell:
+        return AgentCell(
+            record, instance, routes=self._router, hooks=self,
+            mailbox_capacity=self._settings.mailbox_capacity,
+            failure_threshold=self._settings.failure_threshold,
+        )
+
+    def _instantiate(self, compiled: CompiledModule, name: str, limits: ResourceLimits
+                     ) -> AgentInstance:
+        instance = AgentInstance(self._engine, compiled, name=name, limits=limits, services=self)
+        try:
+            instance.initialize()
+        except Exception:
+            instance.close()
+            raise
+        return instance
+
+    def fresh_instance(self, cell: AgentCell) -> AgentInstance:
+        compiled = self._engine.cached(cell.record.module_hash)
+        if compiled is None:
+            data = self._store.agents.module_bytes(cell.record.module_hash)
+            if data is None:
+                raise ModuleRejectedError("artifact missing")
+            compiled = self._engine.compile(data)
+        old = cell.instance
+        instance = self._instantiate(compiled, cell.name, cell.record.limits)
+        if old is not None:
+            old.close()
+        return instance
+
+    def schedule(self, cell: AgentCell) -> None:
+        self._scheduler.ready(cell)
+
+    def commit_state(self, agent: str, writes: dict[str, bytes | None]) -> None:
+        with self._pending_lock:
+            self._write_seq += 1
+            seq = self._write_seq
+            pending = self._pending_state.setdefault(agent, {})
+            for key, value in writes.items():
+                pending[key] = (seq, value)
+
+        def committed(_error: BaseException | None) -> None:
+            with self._pending_lock:
+                mine = self._pending_state.get(agent, {})
+                for key in writes:
+                    if key in mine and mine[key][0] == seq:
+                        del mine[key]
+
+        self._store.submit(self._store.state.statements(agent, writes), committed)
+
+    # HostServices
+    def state_read(self, agent: str, key: str) -> bytes | None:
+        pending = self._pending_state.get(agent)
+        if pending is not None:
+            with self._pending_lock:
+                if key in pending:
+                    return pending[key][1]
+        return self._store.state.read(agent, key)
+
+    def agent_log(self, agent: str, level: int, text: str) -> None:
+        cell = self._cells.get(agent)
+        if cell is not None:
+            cell.add_log(level, text)
+        log.log(_log_level(level), "agent log", agent=agent, text=text)
+
+    def deliverable(self, msg: AclMessage) -> None:
+        """Raise when a local receiver cannot take ``msg`` right now (API back-pressure)."""
+        for name in msg.receiver:
+            cell = self._cells.get(name)
+            if cell is not None and cell.mailbox_depth >= self._settings.mailbox_capacity:
+                raise MailboxFullError(f"mailbox of agent '{name}' is full")
+
+
+def _log_level(level: int) -> int:
+    return getattr(logging, _LOG_LEVELS.get(level, "info").upper(), logging.INFO)

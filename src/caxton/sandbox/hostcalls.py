@@ -1,0 +1,218 @@
+"""The host functions of ABI v1 (import module ``caxton``) and the per-call context they act on.
+
+Each function reads its arguments from the raw C array and writes its result into slot 0.
+Pointers and lengths arrive as signed i32 and are read as unsigned.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+import wasmtime
+
+from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.limits import ResourceLimits
+from caxton.errors import InvalidMessageError
+from caxton.sandbox._capi import HostTrap, MemoryView, caller_context
+
+IMPORT_MODULE = "caxton"
+MAX_KEY_BYTES = 1024
+MAX_VALUE_BYTES = 1024 * 1024
+MAX_RANDOM_BYTES = 65536
+
+OK, NOT_FOUND, INVALID, TOO_LARGE, NO_MESSAGE = 0, -1, -2, -3, -5
+_U32 = 0xFFFFFFFF
+
+
+class HostServices(Protocol):
+    """What host functions need from the rest of the server."""
+
+    def state_read(self, agent: str, key: str) -> bytes | None: ...
+
+    def agent_log(self, agent: str, level: int, text: str) -> None: ...
+
+
+@dataclass(slots=True)
+class CallContext:
+    """Everything one agent's host functions touch; reset before each ``handle`` call."""
+
+    agent: str
+    limits: ResourceLimits
+    services: HostServices
+    memory: MemoryView | None = None
+    current: AclMessage | None = None
+    outbox: list[AclMessage] = field(default_factory=list)
+    state_writes: dict[str, bytes | None] = field(default_factory=dict)
+    host_calls: int = 0
+
+    def begin(self, message: AclMessage | None) -> None:
+        self.current = message
+        self.outbox = []
+        self.state_writes = {}
+        self.host_calls = 0
+
+    def charge(self) -> None:
+        self.host_calls += 1
+        if self.host_calls > self.limits.max_host_calls:
+            raise HostTrap(f"host call budget of {self.limits.max_host_calls} per message exhausted")
+
+    def read(self, cctx: Any, ptr: int, length: int) -> bytes:
+        assert self.memory is not None
+        return self.memory.read(cctx, ptr & _U32, length & _U32)
+
+    def emit(self, data: bytes, *, as_reply: bool) -> int:
+        if as_reply and self.current is None:
+            return NO_MESSAGE
+        try:
+            obj = orjson.loads(data)
+            msg = parse_message(obj, sender=self.agent, base=self.current if as_reply else None)
+        except orjson.JSONDecodeError as exc:
+            self.services.agent_log(self.agent, 3, f"send refused: not valid JSON ({exc})")
+            return INVALID
+        except InvalidMessageError as exc:
+            self.services.agent_log(self.agent, 3, f"send refused: {exc.message}")
+            return INVALID
+        if not as_reply and msg.conversation_id is None:
+            msg.conversation_id = msg.message_id
+        if msg.wire_size > self.limits.max_message_bytes:
+            return TOO_LARGE
+        self.outbox.append(msg)
+        return OK
+
+    def state_value(self, key: str) -> bytes | None:
+        if key in self.state_writes:
+            return self.state_writes[key]
+        return self.services.state_read(self.agent, key)
+
+
+HostImpl = Callable[[CallContext, Any, Any], None]
+
+
+def _send(ctx: CallContext, caller: Any, args: Any, *, as_reply: bool = False) -> None:
+    ctx.charge()
+    length = args[1].i32 & _U32
+    if length > ctx.limits.max_message_bytes:
+        args[0].i32 = TOO_LARGE
+        return
+    data = ctx.read(caller_context(caller), args[0].i32, length)
+    args[0].i32 = ctx.emit(data, as_reply=as_reply)
+
+
+def _reply(ctx: CallContext, caller: Any, args: Any) -> None:
+    _send(ctx, caller, args, as_reply=True)
+
+
+def _log(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    length = min(args[2].i32 & _U32, 64 * 1024)
+    text = ctx.read(caller_context(caller), args[1].i32, length).decode("utf-8", "replace")
+    ctx.services.agent_log(ctx.agent, args[0].i32, text)
+
+
+def _now(ctx: CallContext, _caller: Any, args: Any) -> None:
+    ctx.charge()
+    args[0].i64 = time.time_ns()
+
+
+def _random(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    length = args[1].i32 & _U32
+    if length > MAX_RANDOM_BYTES:
+        args[0].i32 = TOO_LARGE
+        return
+    assert ctx.memory is not None
+    ctx.memory.write(caller_context(caller), args[0].i32 & _U32, os.urandom(length))
+    args[0].i32 = OK
+
+
+def _key(ctx: CallContext, cctx: Any, ptr: int, length: int) -> str | int:
+    length &= _U32
+    if length == 0 or length > MAX_KEY_BYTES:
+        return TOO_LARGE if length else INVALID
+    try:
+        return ctx.read(cctx, ptr, length).decode("utf-8")
+    except UnicodeDecodeError:
+        return INVALID
+
+
+def _state_get(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    cctx = caller_context(caller)
+    key = _key(ctx, cctx, args[0].i32, args[1].i32)
+    if isinstance(key, int):
+        args[0].i32 = key
+        return
+    value = ctx.state_value(key)
+    if value is None:
+        args[0].i32 = NOT_FOUND
+        return
+    if len(value) <= (args[3].i32 & _U32):
+        assert ctx.memory is not None
+        ctx.memory.write(cctx, args[2].i32 & _U32, value)
+    args[0].i32 = len(value)
+
+
+def _state_put(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    cctx = caller_context(caller)
+    key = _key(ctx, cctx, args[0].i32, args[1].i32)
+    if isinstance(key, int):
+        args[0].i32 = key
+        return
+    length = args[3].i32 & _U32
+    if length > MAX_VALUE_BYTES:
+        args[0].i32 = TOO_LARGE
+        return
+    ctx.state_writes[key] = ctx.read(cctx, args[2].i32, length)
+    args[0].i32 = OK
+
+
+def _state_delete(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    key = _key(ctx, caller_context(caller), args[0].i32, args[1].i32)
+    if isinstance(key, int):
+        args[0].i32 = key
+        return
+    existed = ctx.state_value(key) is not None
+    ctx.state_writes[key] = None
+    args[0].i32 = OK if existed else NOT_FOUND
+
+
+def _functype(params: str, results: str) -> wasmtime.FuncType:
+    kinds = {"i": wasmtime.ValType.i32, "I": wasmtime.ValType.i64}
+    return wasmtime.FuncType([kinds[c]() for c in params], [kinds[c]() for c in results])
+
+
+# name -> (signature as params/results of i32 "i" and i64 "I", implementation)
+HOST_FUNCTIONS: dict[str, tuple[str, str, HostImpl]] = {
+    "send": ("ii", "i", _send),
+    "reply": ("ii", "i", _reply),
+    "log": ("iii", "", _log),
+    "now": ("", "I", _now),
+    "random": ("ii", "i", _random),
+    "state_get": ("iiii", "i", _state_get),
+    "state_put": ("iiii", "i", _state_put),
+    "state_delete": ("ii", "i", _state_delete),
+}
+
+
+def host_functype(name: str) -> wasmtime.FuncType:
+    params, results, _ = HOST_FUNCTIONS[name]
+    return _functype(params, results)
+
+
+def describe(name: str) -> str:
+    params, results, _ = HOST_FUNCTIONS[name]
+    return _signature(params, results)
+
+
+def _signature(params: str, results: str) -> str:
+    names = {"i": "i32", "I": "i64"}
+    ps = ", ".join(names[c] for c in params)
+    rs = ", ".join(names[c] for c in results)
+    return f"({ps}) -> ({rs})" if rs else f"({ps})"

@@ -1,0 +1,167 @@
+"""One agent's live sandbox: a wasmtime store and instance, kept for the agent's lifetime.
+
+Handles messages one at a time (the scheduler guarantees that), applying fuel, a memory cap and a
+wall-clock deadline to every call. A handler's sends and state writes are returned, not
+released: the runtime releases them only when the handler succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import wasmtime
+
+from caxton.domain.acl import AclMessage
+from caxton.domain.limits import ResourceLimits
+from caxton.errors import ModuleRejectedError
+from caxton.sandbox._capi import HostTrap, MemoryView, RawExport, StoreControl, WasmCallError
+from caxton.sandbox.engine import CompiledModule, SandboxEngine
+from caxton.sandbox.hostcalls import CallContext, HostServices
+
+_MIN_INBOX = 4096
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What handling one message produced."""
+
+    ok: bool
+    sends: list[AclMessage] = field(default_factory=list)
+    state_writes: dict[str, bytes | None] = field(default_factory=dict)
+    fuel_used: int = 0
+    error_kind: str | None = None
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+class AgentInstance:
+    """An instantiated agent module with its exports resolved once."""
+
+    def __init__(
+        self,
+        engine: SandboxEngine,
+        compiled: CompiledModule,
+        *,
+        name: str,
+        limits: ResourceLimits,
+        services: HostServices,
+    ) -> None:
+        self.name = name
+        self.limits = limits
+        self.module_hash = compiled.module_hash
+        self._engine = engine
+        self._ctx = CallContext(agent=name, limits=limits, services=services)
+        self._env = engine.register(self._ctx)
+        self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
+        store = wasmtime.Store(engine.wasm)
+        store.set_limits(memory_size=limits.memory_bytes)
+        self._store = store
+        self._control = StoreControl(store)
+        try:
+            imports = [
+                engine.host_function(imp.name).bind(store, self._env)
+                for imp in compiled.module.imports
+            ]
+            self._control.arm(limits.fuel, self._deadline_ticks)
+            instance = wasmtime.Instance(store, compiled.module, imports)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            self.close()
+            raise ModuleRejectedError(f"instantiation failed: {_first_line(exc)}") from None
+        exports = instance.exports(store)
+        memory = exports["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        self._memory = MemoryView(memory)
+        self._ctx.memory = self._memory
+        self._alloc = RawExport(store, exports["alloc"], 1, 1)
+        self._handle = RawExport(store, exports["handle"], 2, 1)
+        self._dealloc = _optional(store, exports, "dealloc", 2, 0)
+        self._init = _optional(store, exports, "init", 0, 1)
+        self._initialize = _optional(store, exports, "_initialize", 0, 0)
+        self._version = _optional(store, exports, "caxton_abi_version", 0, 1)
+        self._inbox_ptr = 0
+        self._inbox_cap = 0
+
+    def initialize(self) -> None:
+        """Run the module's start-up exports once; raise ModuleRejectedError when they fail."""
+        self._ctx.begin(None)
+        try:
+            self._control.arm(self.limits.fuel, self._deadline_ticks)
+            if self._initialize is not None:
+                self._initialize()
+            if self._version is not None and (version := self._version()) != 1:
+                raise ModuleRejectedError(f"caxton_abi_version returned {version}; expected 1")
+            if self._init is not None and (code := self._init()) != 0:
+                raise ModuleRejectedError(f"init returned {code}; expected 0")
+        except WasmCallError as exc:
+            raise ModuleRejectedError(f"init failed ({exc.kind}): {exc.detail}") from None
+        if self._ctx.outbox:
+            raise ModuleRejectedError("init may not send messages (there is nobody to send to yet)")
+
+    def handle(self, message: AclMessage) -> Outcome:
+        data = message.to_wire()
+        started = time.perf_counter()
+        ctx = self._ctx
+        if len(data) > self.limits.max_message_bytes:
+            return Outcome(
+                ok=False, error_kind="too_large",
+                error=f"message of {len(data)} bytes exceeds the agent's limit of "
+                f"{self.limits.max_message_bytes}",
+            )
+        ctx.begin(message)
+        self._control.arm(self.limits.fuel, self._deadline_ticks)
+        try:
+            ptr = self._inbox(len(data))
+            self._memory.write(self._store._context(), ptr, data)
+            code = self._handle(ptr, len(data))
+        except WasmCallError as exc:
+            return self._failed(exc.kind, exc.detail, started)
+        except HostTrap as exc:
+            return self._failed("bad_agent", str(exc), started)
+        if code != 0:
+            return self._failed("agent_error", f"handle returned {code}", started)
+        return Outcome(
+            ok=True, sends=ctx.outbox, state_writes=ctx.state_writes,
+            fuel_used=self.limits.fuel - self._control.fuel_left(),
+            duration_s=time.perf_counter() - started,
+        )
+
+    def _inbox(self, needed: int) -> int:
+        if needed <= self._inbox_cap:
+            return self._inbox_ptr
+        capacity = max(_MIN_INBOX, 1 << (needed - 1).bit_length())
+        if self._inbox_cap and self._dealloc is not None:
+            self._dealloc(self._inbox_ptr, self._inbox_cap)
+        self._inbox_cap = 0
+        ptr = self._alloc(capacity)
+        if not ptr:
+            raise HostTrap(f"alloc({capacity}) returned 0")
+        self._inbox_ptr, self._inbox_cap = ptr & 0xFFFFFFFF, capacity
+        return self._inbox_ptr
+
+    def _failed(self, kind: str, detail: str, started: float) -> Outcome:
+        self._ctx.begin(self._ctx.current)
+        return Outcome(
+            ok=False, error_kind=kind, error=detail,
+            fuel_used=self.limits.fuel - self._control.fuel_left(),
+            duration_s=time.perf_counter() - started,
+        )
+
+    def memory_bytes(self) -> int:
+        return int(wasmtime._ffi.wasmtime_memory_data_size(self._store._context(),
+                                                           self._memory._mem_ref))
+
+    def close(self) -> None:
+        self._engine.unregister(self._env)
+
+
+def _optional(
+    store: wasmtime.Store, exports: wasmtime.InstanceExports, name: str, nargs: int, nres: int
+) -> RawExport | None:
+    func = exports.get(name)
+    return RawExport(store, func, nargs, nres) if isinstance(func, wasmtime.Func) else None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

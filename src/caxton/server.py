@@ -1,0 +1,153 @@
+"""The composition root: builds every part from a ServerConfig and runs the server.
+
+Nothing else in Caxton constructs its collaborators; each part receives what it needs here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import structlog
+import uvicorn
+from starlette.applications import Starlette
+
+from caxton.api.rest.app import build_app
+from caxton.api.service import CaxtonService
+from caxton.config import ServerConfig
+from caxton.errors import ConfigError
+from caxton.router.local import Router
+from caxton.runtime.host import AgentHost, HostSettings
+from caxton.runtime.scheduler import Scheduler
+from caxton.sandbox.engine import SandboxEngine
+from caxton.store.lock import DataDirLock
+from caxton.store.store import Store
+from caxton.telemetry.logging import configure_logging
+
+log = structlog.get_logger("caxton.server")
+SERVER_FILE = "server.json"
+
+
+@dataclass
+class Runtime:
+    """The running parts, for the server and for in-process use (benchmarks, embedding)."""
+
+    config: ServerConfig
+    store: Store
+    engine: SandboxEngine
+    scheduler: Scheduler
+    router: Router
+    host: AgentHost
+    service: CaxtonService
+
+    @classmethod
+    def open(cls, config: ServerConfig) -> Runtime:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store(config.data_dir, durability=config.durability)
+        engine = SandboxEngine()
+        scheduler = Scheduler(config.workers)
+        router = Router(store)
+        host = AgentHost(engine, store, router, scheduler, HostSettings(
+            mailbox_capacity=config.mailbox_capacity,
+            failure_threshold=config.failure_threshold,
+            max_module_bytes=config.max_module_bytes,
+            drain_timeout_s=config.shutdown_timeout_s,
+        ))
+        service = CaxtonService(
+            host, router, store,
+            default_limits=config.default_limits(),
+            max_message_bytes=config.max_request_bytes,
+            max_wait_s=config.max_wait_s,
+        )
+        engine.start()
+        scheduler.start()
+        host.restore()
+        service.ready = True
+        return cls(config, store, engine, scheduler, router, host, service)
+
+    def close(self) -> None:
+        self.service.ready = False
+        self.host.shutdown(self.config.shutdown_timeout_s)
+        self.scheduler.stop()
+        self.engine.stop()
+        self.store.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def run(config: ServerConfig) -> None:
+    """Start the server and block until SIGINT/SIGTERM; raises CaxtonError on bad start-up."""
+    configure_logging(config.log_level, config.log_format)
+    lock = DataDirLock(config.data_dir)
+    lock.acquire()
+    try:
+        asyncio.run(_serve(config))
+    finally:
+        with contextlib.suppress(OSError):
+            (config.data_dir / SERVER_FILE).unlink()
+        lock.release()
+
+
+async def _serve(config: ServerConfig) -> None:
+    runtime = await asyncio.to_thread(Runtime.open, config)
+    closed = False
+
+    def close_once() -> None:
+        nonlocal closed
+        if not closed:
+            closed = True
+            runtime.close()
+
+    try:
+        sock = bind(config.host, config.port)
+    except OSError as exc:
+        close_once()
+        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+    host, port = sock.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        # uvicorn has stopped accepting and finished in-flight requests by now.
+        await asyncio.to_thread(close_once)
+
+    app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
+                    max_module_bytes=config.max_module_bytes, lifespan=lifespan)
+    server = uvicorn.Server(uvicorn.Config(
+        app, lifespan="on", log_config=None, access_log=False,
+        timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
+    ))
+    (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps({"url": url, "pid": os.getpid()}))
+    log.info("caxton listening", url=url, data_dir=str(config.data_dir),
+             agents=len(runtime.host.all()))
+    print(f"caxton listening on {url}", flush=True)  # noqa: T201 - the line users and tests wait for
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        await asyncio.to_thread(close_once)
+    log.info("caxton stopped")
+
+
+def data_dir_url(data_dir: Path) -> str | None:
+    """The URL of the server running on ``data_dir``, if one wrote its server file."""
+    try:
+        return str(orjson.loads((data_dir / SERVER_FILE).read_bytes())["url"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+__all__ = ["Runtime", "bind", "data_dir_url", "run"]

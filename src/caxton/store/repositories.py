@@ -1,0 +1,194 @@
+"""Typed access to the tables. Writes become statements for the group-commit writer; reads use
+the calling thread's reader connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from caxton.domain.acl import AclMessage, utc_now_iso
+from caxton.domain.agent import AgentRecord
+from caxton.domain.lifecycle import AgentState
+from caxton.domain.limits import ResourceLimits
+from caxton.store.database import Readers
+from caxton.store.writer import GroupCommitWriter, Statement
+
+
+class AgentRepository:
+    def __init__(self, writer: GroupCommitWriter, readers: Readers) -> None:
+        self._writer = writer
+        self._readers = readers
+
+    def save(self, record: AgentRecord, module_bytes: bytes) -> None:
+        """Store the artifact (once per hash) and the agent, durably, before returning."""
+        self._writer.write([
+            (
+                "INSERT OR IGNORE INTO modules(hash, bytes, size, created_at) VALUES (?, ?, ?, ?)",
+                (record.module_hash, module_bytes, len(module_bytes), utc_now_iso()),
+            ),
+            (
+                "INSERT INTO agents(name, version, module_hash, limits, desired_state, deployed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+                " version=excluded.version, module_hash=excluded.module_hash,"
+                " limits=excluded.limits, desired_state=excluded.desired_state,"
+                " deployed_at=excluded.deployed_at",
+                (
+                    record.name, record.version, record.module_hash,
+                    orjson.dumps(record.limits.to_dict()).decode(), record.desired.value,
+                    record.deployed_at,
+                ),
+            ),
+        ])
+
+    def set_desired(self, name: str, state: AgentState) -> None:
+        self._writer.write([("UPDATE agents SET desired_state = ? WHERE name = ?",
+                             (state.value, name))])
+
+    def delete(self, name: str) -> None:
+        """Remove the agent, its state, and artifacts no other agent uses."""
+        self._writer.write([
+            ("DELETE FROM agents WHERE name = ?", (name,)),
+            ("DELETE FROM agent_state WHERE agent = ?", (name,)),
+            ("DELETE FROM modules WHERE hash NOT IN (SELECT module_hash FROM agents)", ()),
+        ])
+
+    def all(self) -> list[AgentRecord]:
+        rows = self._readers.get().execute(
+            "SELECT name, version, module_hash, limits, desired_state, deployed_at FROM agents"
+            " ORDER BY name"
+        ).fetchall()
+        return [
+            AgentRecord(
+                name=name, version=version, module_hash=module_hash,
+                limits=ResourceLimits(**orjson.loads(limits)), desired=AgentState(desired),
+                deployed_at=deployed_at,
+            )
+            for name, version, module_hash, limits, desired, deployed_at in rows
+        ]
+
+    def module_bytes(self, module_hash: str) -> bytes | None:
+        row = self._readers.get().execute(
+            "SELECT bytes FROM modules WHERE hash = ?", (module_hash,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+
+_INSERT_MESSAGE = (
+    "INSERT OR IGNORE INTO messages(message_id, conversation_id, sender, receivers, performative,"
+    " created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_CONVERSATION = (
+    "INSERT INTO conversations(id, protocol, initiator, started_at, last_at, message_count)"
+    " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(id) DO UPDATE SET last_at = excluded.last_at,"
+    " message_count = message_count + 1, protocol = coalesce(protocol, excluded.protocol)"
+)
+_ADD_PARTICIPANT = (
+    "INSERT OR IGNORE INTO conversation_participants(conversation_id, participant) VALUES (?, ?)"
+)
+
+
+def message_statements(msg: AclMessage) -> list[Statement]:
+    """The rows that record one routed message and its conversation."""
+    receivers = ",".join(msg.receiver)
+    statements: list[Statement] = [(
+        _INSERT_MESSAGE,
+        (msg.message_id, msg.conversation_id, msg.sender, receivers, msg.performative.value,
+         msg.timestamp, msg.to_wire()),
+    )]
+    if msg.conversation_id is not None:
+        cid = msg.conversation_id
+        statements.append((_UPSERT_CONVERSATION,
+                           (cid, msg.protocol, msg.sender, msg.timestamp, msg.timestamp)))
+        statements.append((_ADD_PARTICIPANT, (cid, msg.sender)))
+        statements.extend((_ADD_PARTICIPANT, (cid, r)) for r in msg.receiver)
+    return statements
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    id: str
+    protocol: str | None
+    initiator: str
+    started_at: str
+    last_at: str
+    message_count: int
+    participants: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.id, "protocol": self.protocol, "initiator": self.initiator,
+            "started_at": self.started_at, "last_at": self.last_at,
+            "message_count": self.message_count, "participants": list(self.participants),
+        }
+
+
+class ConversationRepository:
+    def __init__(self, readers: Readers) -> None:
+        self._readers = readers
+
+    def list(self, *, limit: int = 100, participant: str | None = None) -> list[ConversationSummary]:
+        conn = self._readers.get()
+        if participant is None:
+            rows = conn.execute(
+                "SELECT id, protocol, initiator, started_at, last_at, message_count"
+                " FROM conversations ORDER BY last_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        else:
+            rows = conn.execute(
+                "SELECT c.id, c.protocol, c.initiator, c.started_at, c.last_at, c.message_count"
+                " FROM conversations c JOIN conversation_participants p"
+                " ON p.conversation_id = c.id WHERE p.participant = ?"
+                " ORDER BY c.last_at DESC LIMIT ?", (participant, limit)
+            ).fetchall()
+        return [self._summary(row) for row in rows]
+
+    def get(self, conversation_id: str) -> ConversationSummary | None:
+        row = self._readers.get().execute(
+            "SELECT id, protocol, initiator, started_at, last_at, message_count"
+            " FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return self._summary(row) if row else None
+
+    def messages(self, conversation_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._readers.get().execute(
+            "SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT ?",
+            (conversation_id, limit),
+        ).fetchall()
+        return [orjson.loads(body) for (body,) in rows]
+
+    def _summary(self, row: tuple[Any, ...]) -> ConversationSummary:
+        participants = self._readers.get().execute(
+            "SELECT participant FROM conversation_participants WHERE conversation_id = ?"
+            " ORDER BY participant", (row[0],)
+        ).fetchall()
+        return ConversationSummary(*row, participants=tuple(p for (p,) in participants))
+
+
+class StateRepository:
+    """Per-agent key/value state (the ABI's state_get/put/delete)."""
+
+    def __init__(self, writer: GroupCommitWriter, readers: Readers) -> None:
+        self._writer = writer
+        self._readers = readers
+
+    def read(self, agent: str, key: str) -> bytes | None:
+        row = self._readers.get().execute(
+            "SELECT value FROM agent_state WHERE agent = ? AND key = ?", (agent, key)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    @staticmethod
+    def statements(agent: str, writes: dict[str, bytes | None]) -> list[Statement]:
+        out: list[Statement] = []
+        for key, value in writes.items():
+            if value is None:
+                out.append(("DELETE FROM agent_state WHERE agent = ? AND key = ?", (agent, key)))
+            else:
+                out.append((
+                    "INSERT INTO agent_state(agent, key, value) VALUES (?, ?, ?)"
+                    " ON CONFLICT(agent, key) DO UPDATE SET value = excluded.value",
+                    (agent, key, value),
+                ))
+        return out

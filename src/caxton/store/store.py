@@ -1,0 +1,40 @@
+"""The store facade: one object the composition root opens and closes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caxton.domain.acl import AclMessage
+from caxton.store.database import DB_FILE, Readers, connect, migrate
+from caxton.store.repositories import (
+    AgentRepository,
+    ConversationRepository,
+    StateRepository,
+    message_statements,
+)
+from caxton.store.writer import GroupCommitWriter, OnCommit, Statement
+
+
+class Store:
+    def __init__(self, data_dir: Path, *, durability: str = "full") -> None:
+        self.path = data_dir / DB_FILE
+        synchronous = "FULL" if durability == "full" else "NORMAL"
+        self._conn = connect(self.path, synchronous=synchronous)
+        self.schema_version = migrate(self._conn)
+        self.writer = GroupCommitWriter(self._conn)
+        self.readers = Readers(self.path)
+        self.agents = AgentRepository(self.writer, self.readers)
+        self.conversations = ConversationRepository(self.readers)
+        self.state = StateRepository(self.writer, self.readers)
+        self.writer.start()
+
+    def log_message(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
+        self.writer.submit(message_statements(msg), on_commit)
+
+    def submit(self, statements: list[Statement], on_commit: OnCommit | None = None) -> None:
+        self.writer.submit(statements, on_commit)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.readers.close()
+        self._conn.close()
