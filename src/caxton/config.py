@@ -54,7 +54,7 @@ class ServerConfig:
         if self.log_format not in ("auto", "json", "console"):
             raise ConfigError(f"log_format must be auto, json or console, not {self.log_format!r}")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
-            raise ConfigError(f"log_level must be debug, info, warning or error")
+            raise ConfigError("log_level must be debug, info, warning or error")
         try:
             self.default_limits()
         except CaxtonError as exc:

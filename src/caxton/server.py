@@ -134,7 +134,7 @@ async def _serve(config: ServerConfig) -> None:
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps({"url": url, "pid": os.getpid()}))
     log.info("caxton listening", url=url, data_dir=str(config.data_dir),
              agents=len(runtime.host.all()))
-    print(f"caxton listening on {url}", flush=True)  # noqa: T201 - the line users and tests wait for
+    print(f"caxton listening on {url}", flush=True)
     try:
         await server.serve(sockets=[sock])
     finally:

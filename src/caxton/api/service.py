@@ -174,7 +174,7 @@ class CaxtonService:
     async def list_conversations(self, *, limit: int = 100, participant: str | None = None
                                  ) -> list[dict[str, Any]]:
         await self._flushed()
-        rows = await asyncio.to_thread(self._store.conversations.list, limit=limit,
+        rows = await asyncio.to_thread(self._store.conversations.recent, limit=limit,
                                        participant=participant)
         return [row.to_dict() for row in rows]
 

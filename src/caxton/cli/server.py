@@ -23,8 +23,9 @@ def start(
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
 ) -> None:
     """Start the server in the foreground (Ctrl-C or SIGTERM stops it gracefully)."""
-    from caxton.config import load_config
-    from caxton.server import run
+    # Imported here so that client commands do not pay for loading the server.
+    from caxton.config import load_config  # noqa: PLC0415
+    from caxton.server import run  # noqa: PLC0415
 
     settings = load_config(config, overrides={
         "data_dir": data_dir, "host": host, "port": port, "workers": workers,

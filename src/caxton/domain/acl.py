@@ -170,7 +170,9 @@ def parse_performative(value: Any) -> Performative:
     return found
 
 
-def parse_message(obj: Any, *, sender: str | None = None, base: AclMessage | None = None) -> AclMessage:
+def parse_message(
+    obj: Any, *, sender: str | None = None, base: AclMessage | None = None
+) -> AclMessage:
     """Validate a JSON object into a message.
 
     ``sender`` overrides whatever the object says (an agent cannot speak for another).

@@ -101,7 +101,9 @@ class AgentCell:
             self._mailbox.clear()
             return left
 
-    def replace_instance(self, record: AgentRecord, instance: AgentInstance) -> AgentInstance | None:
+    def replace_instance(
+        self, record: AgentRecord, instance: AgentInstance
+    ) -> AgentInstance | None:
         """Switch to a new version between two messages; the old instance is returned."""
         with self._running:
             old, self.instance, self.record = self.instance, instance, record

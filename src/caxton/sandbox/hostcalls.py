@@ -59,7 +59,8 @@ class CallContext:
     def charge(self) -> None:
         self.host_calls += 1
         if self.host_calls > self.limits.max_host_calls:
-            raise HostTrap(f"host call budget of {self.limits.max_host_calls} per message exhausted")
+            limit = self.limits.max_host_calls
+            raise HostTrap(f"host call budget of {limit} per message exhausted")
 
     def read(self, cctx: Any, ptr: int, length: int) -> bytes:
         assert self.memory is not None

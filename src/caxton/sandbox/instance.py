@@ -8,6 +8,7 @@ released: the runtime releases them only when the handler succeeded.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import wasmtime
@@ -60,7 +61,7 @@ class AgentInstance:
         self._control = StoreControl(store)
         try:
             imports = [
-                engine.host_function(imp.name).bind(store, self._env)
+                engine.host_function(imp.name or "").bind(store, self._env)
                 for imp in compiled.module.imports
             ]
             self._control.arm(limits.fuel, self._deadline_ticks)
@@ -73,8 +74,10 @@ class AgentInstance:
         assert isinstance(memory, wasmtime.Memory)
         self._memory = MemoryView(memory)
         self._ctx.memory = self._memory
-        self._alloc = RawExport(store, exports["alloc"], 1, 1)
-        self._handle = RawExport(store, exports["handle"], 2, 1)
+        alloc, handle = exports["alloc"], exports["handle"]
+        assert isinstance(alloc, wasmtime.Func) and isinstance(handle, wasmtime.Func)
+        self._alloc = RawExport(store, alloc, 1, 1)
+        self._handle = RawExport(store, handle, 2, 1)
         self._dealloc = _optional(store, exports, "dealloc", 2, 0)
         self._init = _optional(store, exports, "init", 0, 1)
         self._initialize = _optional(store, exports, "_initialize", 0, 0)
@@ -156,7 +159,7 @@ class AgentInstance:
 
 
 def _optional(
-    store: wasmtime.Store, exports: wasmtime.InstanceExports, name: str, nargs: int, nres: int
+    store: wasmtime.Store, exports: Mapping[str, object], name: str, nargs: int, nres: int
 ) -> RawExport | None:
     func = exports.get(name)
     return RawExport(store, func, nargs, nres) if isinstance(func, wasmtime.Func) else None

@@ -128,7 +128,9 @@ class ConversationRepository:
     def __init__(self, readers: Readers) -> None:
         self._readers = readers
 
-    def list(self, *, limit: int = 100, participant: str | None = None) -> list[ConversationSummary]:
+    def recent(
+        self, *, limit: int = 100, participant: str | None = None
+    ) -> list[ConversationSummary]:
         conn = self._readers.get()
         if participant is None:
             rows = conn.execute(
@@ -163,7 +165,9 @@ class ConversationRepository:
             "SELECT participant FROM conversation_participants WHERE conversation_id = ?"
             " ORDER BY participant", (row[0],)
         ).fetchall()
-        return ConversationSummary(*row, participants=tuple(p for (p,) in participants))
+        cid, protocol, initiator, started_at, last_at, count = row
+        return ConversationSummary(cid, protocol, initiator, started_at, last_at, count,
+                                   tuple(p for (p,) in participants))
 
 
 class StateRepository:

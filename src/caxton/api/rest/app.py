@@ -45,7 +45,7 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSON:
     return JSON({"code": code, "message": message, **extra}, status_code=status)
 
 
-class BadRequest(Exception):
+class RequestError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -54,13 +54,14 @@ class BadRequest(Exception):
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BadRequest(413, "payload_too_large",
+        raise RequestError(413, "payload_too_large",
                          f"request body of {declared} bytes exceeds the limit of {limit}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadRequest(413, "payload_too_large", f"request body exceeds the limit of {limit}")
+            raise RequestError(413, "payload_too_large",
+                               f"request body exceeds the limit of {limit}")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -70,7 +71,8 @@ async def read_json(request: Request, limit: int) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
+        raise RequestError(400, "malformed_json",
+                           f"request body is not valid JSON: {exc}") from None
 
 
 def _float(request: Request, name: str, default: float) -> float:
@@ -80,14 +82,14 @@ def _float(request: Request, name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise BadRequest(400, "invalid_parameter", f"query parameter '{name}' must be a number"
+        raise RequestError(400, "invalid_parameter", f"query parameter '{name}' must be a number"
                          ) from None
 
 
 def _int(request: Request, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
     raw = request.query_params.get(name, str(default))
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(400, "invalid_parameter",
+        raise RequestError(400, "invalid_parameter",
                          f"query parameter '{name}' must be an integer from {low} to {high}")
     return int(raw)
 
@@ -96,7 +98,7 @@ def _bool(request: Request, name: str) -> bool:
     return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
 
 
-def build_app(
+def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to their docs
     service: CaxtonService,
     *,
     max_request_bytes: int,
@@ -148,15 +150,15 @@ def build_app(
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await read_json(request, deploy_limit)
             if not isinstance(body, dict):
-                raise BadRequest(400, "invalid_request", "body must be a JSON object")
+                raise RequestError(400, "invalid_request", "body must be a JSON object")
             try:
                 module = base64.b64decode(body.get("module_base64") or "", validate=True)
             except (binascii.Error, TypeError):
-                raise BadRequest(400, "invalid_request", "module_base64 is not valid base64"
+                raise RequestError(400, "invalid_request", "module_base64 is not valid base64"
                                  ) from None
             limits = body.get("limits") or {}
             if not isinstance(limits, dict):
-                raise BadRequest(400, "invalid_request", "limits must be an object")
+                raise RequestError(400, "invalid_request", "limits must be an object")
             name, version = body.get("name"), body.get("version") or "0.1.0"
         else:
             module = await read_body(request, max_module_bytes)
@@ -167,9 +169,9 @@ def build_app(
                 if key in params:
                     limits[key] = _int(request, key, 0, 0, 2**62)
         if not isinstance(name, str) or not name:
-            raise BadRequest(400, "invalid_request", "an agent 'name' is required")
+            raise RequestError(400, "invalid_request", "an agent 'name' is required")
         if not isinstance(version, str):
-            raise BadRequest(400, "invalid_request", "version must be a string")
+            raise RequestError(400, "invalid_request", "version must be a string")
         view = await service.deploy(DeployRequest(name=name, module=module, version=version,
                                                   limits=limits))
         return JSON(view, status_code=201)
@@ -290,7 +292,7 @@ def build_app(
         return error(status, exc.code, exc.message, **extra)
 
     async def on_bad_request(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, BadRequest)
+        assert isinstance(exc, RequestError)
         return error(exc.status, exc.code, exc.message)
 
     async def on_http(_: Request, exc: Exception) -> Response:
@@ -306,7 +308,7 @@ def build_app(
         lifespan=lifespan,
         exception_handlers={
             errors.CaxtonError: on_caxton_error,
-            BadRequest: on_bad_request,
+            RequestError: on_bad_request,
             HTTPException: on_http,
             Exception: on_unexpected,
         },
