@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -88,20 +89,41 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _StopRequest:
+    """Our own SIGINT/SIGTERM handler, in force outside uvicorn's serving window.
+
+    It catches a signal that arrives while agents are being restored, and it is the handler
+    uvicorn hands the signal back to after its graceful shutdown, so the process exits 0
+    instead of dying by the signal.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: uvicorn.Server | None = None
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
 def run(config: ServerConfig) -> None:
     """Start the server and block until SIGINT/SIGTERM; raises CaxtonError on bad start-up."""
     configure_logging(config.log_level, config.log_format)
     lock = DataDirLock(config.data_dir)
     lock.acquire()
+    stop = _StopRequest()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
-        asyncio.run(_serve(config))
+        asyncio.run(_serve(config, stop))
     finally:
         with contextlib.suppress(OSError):
             (config.data_dir / SERVER_FILE).unlink()
         lock.release()
 
 
-async def _serve(config: ServerConfig) -> None:
+async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -121,6 +143,10 @@ async def _serve(config: ServerConfig) -> None:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Announced from here: uvicorn has taken over the signals by now.
+        log.info("caxton listening", url=url, data_dir=str(config.data_dir),
+                 agents=len(runtime.host.all()))
+        print(f"caxton listening on {url}", flush=True)  # noqa: T201 - users and tests wait for it
         yield
         # uvicorn has stopped accepting and finished in-flight requests by now.
         await asyncio.to_thread(close_once)
