@@ -1,0 +1,75 @@
+"""Agents, their versions, limits and state survive a restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import FIXTURES, ServerProcess
+
+
+def _count(server: ServerProcess) -> int:
+    response = server.http.post("/api/v1/messages", params={"wait": "true", "timeout": "5"},
+                                json={"performative": "request", "receiver": "counter"})
+    return int(response.json()["reply"]["content"])
+
+
+def test_agents_come_back_running_with_versions_limits_and_state(tmp_path: Path,
+                                                                 examples: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    first.deploy(examples / "wat" / "echo.wat", "echo", "--version", "2.0.1",
+                 "--fuel", "3000000", "--timeout-ms", "750")
+    first.deploy(FIXTURES / "counter.wat", "counter", "--version", "1.0")
+    first.deploy(FIXTURES / "sink.wat", "paused")
+    first.cli("agents", "stop", "paused")
+    assert [_count(first) for _ in range(3)] == [1, 2, 3]
+    before = json.loads(first.cli("agents", "list", "-o", "json").stdout)
+    assert first.stop() == 0
+
+    second = ServerProcess(data).start()
+    try:
+        after = json.loads(second.cli("agents", "list", "-o", "json").stdout)
+        keep = ("name", "version", "state", "limits", "module_hash", "deployed_at")
+        assert [{k: a[k] for k in keep} for a in after] == \
+               [{k: a[k] for k in keep} for a in before]
+        states = {a["name"]: a["state"] for a in after}
+        assert states == {"counter": "running", "echo": "running", "paused": "stopped"}
+        echo = next(a for a in after if a["name"] == "echo")
+        assert echo["version"] == "2.0.1"
+        assert echo["limits"]["fuel"] == 3_000_000
+        assert echo["limits"]["timeout_ms"] == 750
+        assert _count(second) == 4  # state was kept
+        reply = second.cli("messages", "send", "--to", "echo", "--content", '"back"',
+                           "--wait").stdout
+        assert reply.strip().endswith('"back"')
+    finally:
+        second.stop()
+
+
+def test_conversations_survive_a_restart(tmp_path: Path, examples: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    first.deploy(examples / "wat" / "echo.wat", "echo")
+    first.cli("messages", "send", "--to", "echo", "--content", "1", "--conversation-id",
+              "kept", "--wait")
+    first.stop()
+    second = ServerProcess(data).start()
+    try:
+        shown = second.http.get("/api/v1/conversations/kept").json()
+        assert [m["performative"] for m in shown["messages"]] == ["request", "inform"]
+    finally:
+        second.stop()
+
+
+def test_removed_agent_stays_removed(tmp_path: Path, examples: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    first.deploy(examples / "wat" / "echo.wat", "echo")
+    first.cli("agents", "remove", "echo")
+    first.stop()
+    second = ServerProcess(data).start()
+    try:
+        assert second.http.get("/api/v1/agents").json()["agents"] == []
+    finally:
+        second.stop()
