@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run them: lint, types, unit and integration tests.
+# Uses the active virtualenv, or creates .venv. Extra arguments go to pytest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [[ -z "${VIRTUAL_ENV:-}" ]]; then
+  [[ -x .venv/bin/python ]] || python3 -m venv .venv
+  # shellcheck disable=SC1091
+  source .venv/bin/activate
+fi
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+PYTHON=python bash scripts/build-examples.sh
+ruff check src tests
+mypy
+python -m pytest "$@"
