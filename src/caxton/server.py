@@ -148,7 +148,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         # Announced from here: uvicorn has taken over the signals by now.
         log.info("caxton listening", url=url, data_dir=str(config.data_dir),
                  agents=len(runtime.host.all()))
-        print(f"caxton listening on {url}", flush=True)  # noqa: T201 - users and tests wait for it
+        print(f"caxton listening on {url}", flush=True)  # users and tests wait for this line
         yield
         # uvicorn has stopped accepting and finished in-flight requests by now.
         await asyncio.to_thread(close_once)

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tests.conftest import FIXTURES, ServerProcess
 
 

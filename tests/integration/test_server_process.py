@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import httpx
-
 from tests.conftest import CAXTON, ServerProcess
 
 
