@@ -74,19 +74,28 @@ class ServerConfig:
         return out
 
 
-def _coerce(name: str, raw: Any, kind: Any) -> Any:
+def _coerce(name: str, raw: Any, kind: Any, *, from_text: bool) -> Any:
+    """Convert a setting. Environment and flags give text; a TOML file gives typed values,
+    which must already be of the right type (no silent truncation of 1.5 to 1)."""
+    kind = getattr(kind, "__name__", kind)
+    bad = ConfigError(f"setting '{name}': {raw!r} is not a valid {kind}")
+    if not from_text:
+        ok = {
+            "int": isinstance(raw, int) and not isinstance(raw, bool),
+            "float": isinstance(raw, int | float) and not isinstance(raw, bool),
+        }.get(kind, isinstance(raw, str))
+        if not ok:
+            raise bad
     try:
-        if kind is Path or kind == "Path":
+        if kind == "Path":
             return Path(str(raw)).expanduser()
-        if kind in (int, "int"):
-            if isinstance(raw, bool):
-                raise ValueError
+        if kind == "int":
             return int(raw)
-        if kind in (float, "float"):
+        if kind == "float":
             return float(raw)
         return str(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting '{name}': {raw!r} is not a valid {kind}") from None
+        raise bad from None
 
 
 def load_config(
@@ -114,12 +123,14 @@ def load_config(
         for key, value in data.items():
             if key not in kinds:
                 raise ConfigError(f"config file {file}: unknown setting '{key}'")
-            values[key] = _coerce(key, value, kinds[key])
+            values[key] = _coerce(key, value, kinds[key], from_text=False)
     for key, kind in kinds.items():
         raw = env.get(ENV_PREFIX + key.upper())
         if raw is not None and raw != "":
-            values[key] = _coerce(key, raw, kind)
+            values[key] = _coerce(key, raw, kind, from_text=True)
     for key, value in (overrides or {}).items():
+        if key not in kinds:
+            raise ConfigError(f"unknown setting '{key}'")
         if value is not None:
-            values[key] = _coerce(key, value, kinds[key])
+            values[key] = _coerce(key, value, kinds[key], from_text=True)
     return ServerConfig(**values)

@@ -55,6 +55,10 @@ ERROR_ACTS = frozenset({Performative.FAILURE, Performative.NOT_UNDERSTOOD})
 
 # Addresses never contain quotes or backslashes, which keeps the wire form trivially scannable.
 _ADDRESS = re.compile(r"[A-Za-z_][A-Za-z0-9_.@:/+~-]{0,254}")
+_USER_PARAM = re.compile(r"[Xx]-[A-Za-z0-9_.-]{1,64}")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _MAX_ID = 256
 _MAX_RECEIVERS = 1000
@@ -138,6 +142,18 @@ class AclMessage:
         return self.reply_with or self.message_id
 
 
+_COPIED_ON_REPLY = ("conversation_id", "protocol", "language", "ontology", "encoding")
+
+
+def _fill_reply_fields(msg: AclMessage, original: AclMessage) -> None:
+    """Give a reply the routing fields of ``original`` that it does not set itself."""
+    for name in _COPIED_ON_REPLY:
+        if getattr(msg, name) is None:
+            setattr(msg, name, getattr(original, name))
+    if msg.in_reply_to is None:
+        msg.in_reply_to = original.reply_key
+
+
 def reply(
     original: AclMessage,
     *,
@@ -146,19 +162,15 @@ def reply(
     content: Any = None,
 ) -> AclMessage:
     """A reply to ``original`` with the routing fields a FIPA peer expects."""
-    return AclMessage(
+    msg = AclMessage(
         performative=performative,
         sender=sender,
         receiver=original.reply_address,
         content=content,
-        conversation_id=original.conversation_id,
-        in_reply_to=original.reply_key,
-        protocol=original.protocol,
-        language=original.language,
-        ontology=original.ontology,
-        encoding=original.encoding,
         trace_context=original.trace_context,
     )
+    _fill_reply_fields(msg, original)
+    return msg
 
 
 def parse_performative(value: Any) -> Performative:
@@ -186,6 +198,10 @@ def parse_message(
         if key in KNOWN_FIELDS:
             continue
         if key[:2] in ("X-", "x-"):
+            if _USER_PARAM.fullmatch(key) is None:
+                raise InvalidMessageError(
+                    key, "user-defined parameter names are X- followed by up to 64 letters, "
+                    "digits, '_', '.' or '-'")
             if not isinstance(value, str):
                 raise InvalidMessageError(key, "user-defined parameters must be strings")
             user_params["X-" + key[2:]] = value
@@ -195,16 +211,11 @@ def parse_message(
     if "performative" not in obj:
         raise InvalidMessageError("performative", "is required")
     performative = parse_performative(obj["performative"])
-    if base is not None:
-        template = reply(base, sender=sender or "", performative=performative)
-    else:
-        template = None
-
-    receiver = _addresses(obj, "receiver", required=template is None)
+    receiver = _addresses(obj, "receiver", required=base is None)
     msg = AclMessage(
         performative=performative,
         sender=sender if sender is not None else _address(obj.get("sender", ""), "sender"),
-        receiver=receiver or (template.receiver if template else ()),
+        receiver=receiver or (base.reply_address if base is not None else ()),
         content=obj.get("content"),
         reply_to=_addresses(obj, "reply_to", required=False),
     )
@@ -218,13 +229,13 @@ def parse_message(
         value = obj.get(name)
         if value is not None:
             setattr(msg, name, _short_string(value, name))
-        elif template is not None:
-            setattr(msg, name, getattr(template, name))
+    if base is not None:
+        _fill_reply_fields(msg, base)
     trace = obj.get("trace_context")
     if trace is not None:
         msg.trace_context = _trace_context(trace)
-    elif template is not None:
-        msg.trace_context = template.trace_context
+    elif base is not None:
+        msg.trace_context = base.trace_context
     msg.user_params = user_params
     return msg
 
@@ -263,12 +274,18 @@ def _datetime(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidMessageError(name, "must be an RFC 3339 date-time string")
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.upper().replace(" ", "T"))
     except ValueError:
         raise InvalidMessageError(name, f"{value!r} is not an RFC 3339 date-time") from None
     if parsed.tzinfo is None:
         raise InvalidMessageError(name, "must include a time zone (e.g. 'Z')")
-    return parsed.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    if _RFC3339.fullmatch(value) is None:
+        raise InvalidMessageError(name, f"{value!r} is not an RFC 3339 date-time")
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidMessageError(name, f"{value!r} is out of range") from None
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _trace_context(value: Any) -> dict[str, str]:

@@ -98,14 +98,15 @@ class GroupCommitWriter:
         try:
             self._execute(itertools.chain.from_iterable(stmts for stmts, _ in batch))
             error: BaseException | None = None
-        except sqlite3.Error as exc:
-            # One bad submission must not sink the others: retry them one by one.
+        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+            # One bad submission (a constraint, a value SQLite cannot bind) must not sink the
+            # others, nor the writer thread: retry them one by one.
             log.error("batch write failed; retrying singly", error=str(exc), size=len(batch))
             for stmts, callback in batch:
                 try:
                     self._execute(stmts)
                     err: BaseException | None = None
-                except sqlite3.Error as single:
+                except (sqlite3.Error, ValueError, TypeError, OverflowError) as single:
                     err = single
                     self.last_error = single
                     log.error("write failed", error=str(single))
