@@ -73,3 +73,20 @@ def test_removed_agent_stays_removed(tmp_path: Path, examples: Path) -> None:
         assert second.http.get("/api/v1/agents").json()["agents"] == []
     finally:
         second.stop()
+
+
+def test_sigterm_finishes_queued_messages_before_exit(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    first.deploy(FIXTURES / "slow_counter.wat", "counter", "--fuel", "1000000000",
+                 "--timeout-ms", "5000")
+    for _ in range(20):  # about a second of work, queued behind each other
+        response = first.http.post("/api/v1/messages",
+                                   json={"performative": "request", "receiver": "counter"})
+        assert response.status_code == 202
+    assert first.stop() == 0
+    second = ServerProcess(data).start()
+    try:
+        assert _count(second) == 21  # all twenty were handled before the first server exited
+    finally:
+        second.stop()
