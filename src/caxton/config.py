@@ -83,6 +83,7 @@ def _coerce(name: str, raw: Any, kind: Any, *, from_text: bool) -> Any:
         ok = {
             "int": isinstance(raw, int) and not isinstance(raw, bool),
             "float": isinstance(raw, int | float) and not isinstance(raw, bool),
+            "Path": isinstance(raw, str | Path),
         }.get(kind, isinstance(raw, str))
         if not ok:
             raise bad
@@ -132,5 +133,5 @@ def load_config(
         if key not in kinds:
             raise ConfigError(f"unknown setting '{key}'")
         if value is not None:
-            values[key] = _coerce(key, value, kinds[key], from_text=True)
+            values[key] = _coerce(key, value, kinds[key], from_text=isinstance(value, str))
     return ServerConfig(**values)

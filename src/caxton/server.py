@@ -160,9 +160,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
     ))
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps({"url": url, "pid": os.getpid()}))
-    log.info("caxton listening", url=url, data_dir=str(config.data_dir),
-             agents=len(runtime.host.all()))
-    print(f"caxton listening on {url}", flush=True)
+    stop.server = server
+    server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
         await server.serve(sockets=[sock])
     finally:

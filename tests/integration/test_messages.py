@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -204,3 +205,21 @@ def test_conversations_list_and_show(mesh: ServerProcess) -> None:
     missing = mesh.cli("conversations", "show", "nope", check=False)
     assert missing.returncode == 1
     assert "no conversation with id 'nope'" in missing.stderr
+
+
+def test_message_loops_are_cut_at_the_hop_limit(mesh: ServerProcess) -> None:
+    # reply_to pointing at echo itself makes echo answer itself forever, unless cut
+    before = mesh.http.get("/api/v1/agents/echo").json()["stats"]["handled"]
+    response = _send(mesh, {"performative": "request", "receiver": "echo", "reply_to": "echo",
+                            "conversation_id": "loop-1", "content": "again"})
+    assert response.status_code == 202
+    deadline = time.monotonic() + 20
+    handled = before
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = mesh.http.get("/api/v1/agents/echo").json()["stats"]["handled"]
+        if now == handled and now > before:
+            break
+        handled = now
+    assert handled - before == 1001  # the request plus 1,000 hops of echo answering itself
+    assert mesh.http.get("/health").status_code == 200

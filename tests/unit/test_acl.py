@@ -328,20 +328,35 @@ def test_bad_timestamp_is_refused(value: Any) -> None:
         "9999-12-31T23:59:59-01:00",   # one hour after the largest
     ],
 )
-def test_bug_out_of_range_reply_by_is_an_invalid_message_not_an_overflow(value: str) -> None:
-    """KNOWN BUG (src/caxton/domain/acl.py, _datetime): ``astimezone(UTC)`` raises
-    OverflowError, which escapes parse_message instead of InvalidMessageError."""
+def test_out_of_range_reply_by_is_refused(value: str) -> None:
+    # Regression: astimezone(UTC) used to raise OverflowError out of parse_message.
     error = invalid(minimal(reply_by=value))
     assert error.field == "reply_by"
+    assert "out of range" in error.reason
 
 
 @pytest.mark.parametrize(
-    "value", ["20240101T000000Z", "2024-W01-1T00:00:00Z", "2024-01-01T00:00Z"]
+    "value",
+    ["20240101T000000Z", "2024-W01-1T00:00:00Z", "2024-01-01T00:00Z", "2024-001T00:00:00Z",
+     "2024-01-01T00:00:00+0100", "2024-01-01T00:00:00+01", "2024-1-01T00:00:00Z"],
 )
-def test_bug_reply_by_accepts_iso_forms_that_are_not_rfc_3339(value: str) -> None:
-    """KNOWN BUG (src/caxton/domain/acl.py, _datetime): ``datetime.fromisoformat`` accepts
-    ISO 8601 basic format, week dates and times without seconds, none of which is RFC 3339."""
-    assert invalid(minimal(reply_by=value)).field == "reply_by"
+def test_iso_forms_that_are_not_rfc_3339_are_refused(value: str) -> None:
+    # Regression: datetime.fromisoformat alone accepts basic format, week dates, no seconds.
+    error = invalid(minimal(reply_by=value))
+    assert error.field == "reply_by"
+    assert "not an RFC 3339 date-time" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2024-01-01t00:00:00z", "2024-01-01T00:00:00.000000Z"),  # RFC 3339 allows lowercase
+        ("2024-01-01 00:00:00+05:30", "2023-12-31T18:30:00.000000Z"),  # and a space
+        ("2024-01-01T00:00:00.123456789Z", "2024-01-01T00:00:00.123456Z"),  # and nanoseconds
+    ],
+)
+def test_rfc_3339_variants_are_accepted(given: str, stored: str) -> None:
+    assert parse_message(minimal(reply_by=given)).reply_by == stored
 
 
 @pytest.mark.parametrize(
@@ -361,6 +376,20 @@ def test_bad_trace_context_is_refused(trace: Any, needle: str) -> None:
     error = invalid(minimal(trace_context=trace))
     assert error.field == "trace_context"
     assert needle in error.reason
+
+
+@pytest.mark.parametrize("name", ["X-a", "x-Trace.Id_2", "X-" + "n" * 64, "X-a-b-c"])
+def test_well_formed_user_parameter_names_are_accepted(name: str) -> None:
+    assert parse_message(minimal() | {name: "v"}).user_params == {"X-" + name[2:]: "v"}
+
+
+@pytest.mark.parametrize(
+    "name", ["X-", "x-", "X-" + "n" * 65, "X-sp ace", 'X-q"uote', "X-back\\slash", "X-é", "X-a:b"]
+)
+def test_malformed_user_parameter_names_are_refused(name: str) -> None:
+    error = invalid(minimal() | {name: "v"})
+    assert error.field == name
+    assert "user-defined parameter names are X- followed by" in error.reason
 
 
 @pytest.mark.parametrize("value", [1, None, True, ["a"], {"a": "b"}])
@@ -539,22 +568,19 @@ def test_content_that_mentions_content_is_still_found_at_the_top_level() -> None
     assert orjson.loads(wire[start:-1]) == tricky
 
 
-def test_bug_user_parameter_name_with_a_quote_breaks_the_content_scan() -> None:
-    """KNOWN BUG (src/caxton/domain/acl.py, parse_message): ``X-`` parameter names are not
-    restricted, so ``{"X-\\"content": "v"}`` serialises as ``"X-\\"content":"v"`` and the first
-    ``"content":`` in the wire form is inside that key, not the top-level content member that
-    the ABI promises (docs/agent-abi.md, "Message layout guarantee"). echo.wat would echo
-    ``"v","content":{"k":1}`` instead of the content."""
-    msg = parse_message(minimal(content={"k": 1}, **{'X-"content': "v"}))
-    wire = msg.to_wire()
-    start = wire.find(b'"content":') + len(b'"content":')
-    assert wire[start:-1] == b'{"k":1}'
+def test_user_parameter_name_that_could_fake_the_content_key_is_refused() -> None:
+    # Regression: {"X-\\"content": "v"} serialised as "X-\\"content":"v", so the first
+    # `"content":` of the wire form was inside that key and echo.wat echoed the wrong bytes.
+    error = invalid(minimal(content={"k": 1}, **{'X-"content': "v"}))
+    assert error.field == 'X-"content'
+    assert "user-defined parameter names" in error.reason
 
 
 # -- property tests -----------------------------------------------------------------------------
 
 _ADDRESS_HEAD = "ABCXYZabcxyz_"
 _ADDRESS_TAIL = "AZaz09_.@:/+~-"
+_PARAM_CHARS = "AZaz09_.-"
 addresses = st.builds(
     str.__add__, st.sampled_from(_ADDRESS_HEAD), st.text(alphabet=_ADDRESS_TAIL, max_size=12)
 )
@@ -602,7 +628,8 @@ def messages(draw: st.DrawFn) -> AclMessage:
         reply_by=maybe(canonical_times),
         trace_context=maybe(trace_contexts),
         user_params=draw(st.dictionaries(
-            st.text(max_size=12).map(lambda s: "X-" + s), st.text(max_size=20), max_size=3)),
+            st.text(alphabet=_PARAM_CHARS, min_size=1, max_size=64).map(lambda s: "X-" + s),
+            st.text(max_size=20), max_size=3)),
     )
 
 

@@ -47,7 +47,7 @@ def test_pairs_split_into_legal_and_illegal() -> None:
     assert len(ILLEGAL) == 19
 
 
-@pytest.mark.parametrize(("pair", "after"), list(LEGAL.items()), ids=lambda v: str(v))
+@pytest.mark.parametrize(("pair", "after"), list(LEGAL.items()), ids=str)
 def test_legal_transition(pair: tuple[AgentState, Transition], after: AgentState) -> None:
     state, transition = pair
     assert next_state(state, transition) is after

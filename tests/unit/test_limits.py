@@ -20,7 +20,7 @@ BOUNDS = {
 
 
 def test_defaults() -> None:
-    assert DEFAULT_LIMITS == ResourceLimits()
+    assert ResourceLimits() == DEFAULT_LIMITS
     assert DEFAULT_LIMITS.to_dict() == {
         "fuel": 50_000_000,
         "memory_bytes": 16 * 1024 * 1024,

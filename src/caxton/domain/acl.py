@@ -96,6 +96,9 @@ class AclMessage:
     reply_by: str | None = None
     trace_context: dict[str, str] | None = None
     user_params: dict[str, str] = field(default_factory=dict)
+    # How many messages caused this one (each sent while handling the previous); platform
+    # bookkeeping against loops, not part of the wire form.
+    hops: int = field(default=0, compare=False, repr=False)
     _wire: bytes | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,6 +171,7 @@ def reply(
         receiver=original.reply_address,
         content=content,
         trace_context=original.trace_context,
+        hops=original.hops + 1,
     )
     _fill_reply_fields(msg, original)
     return msg

@@ -51,12 +51,15 @@ class ClientInbox:
 
 
 class Router:
-    def __init__(self, log_store: MessageLog, remote: RemoteRoute | None = None) -> None:
+    def __init__(self, log_store: MessageLog, remote: RemoteRoute | None = None, *,
+                 max_hops: int = 1000) -> None:
         self._log = log_store
         self._remote = remote
         self._local: dict[str, Destination] = {}
+        self._max_hops = max_hops
         self.routed = 0
         self.bounced = 0
+        self.looped = 0
 
     def register(self, name: str, destination: Destination) -> None:
         self._local[name] = destination
@@ -68,9 +71,17 @@ class Router:
         return self._local.get(name)
 
     def knows(self, name: str) -> bool:
-        return name in self._local or (self._remote is not None and self._remote.owns(name))
+        return (name in self._local or name == PLATFORM_AGENT
+                or (self._remote is not None and self._remote.owns(name)))
 
     def route(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
+        if msg.hops > self._max_hops:
+            # A chain this long is a loop (say, an agent whose reply_to is itself): cut it.
+            self.looped += 1
+            log.warning("message dropped: hop limit", sender=msg.sender,
+                        receiver=list(msg.receiver), hops=msg.hops,
+                        conversation_id=msg.conversation_id)
+            return
         self._log.log_message(msg, on_commit)
         self.routed += 1
         local = self._local

@@ -18,7 +18,7 @@ log = structlog.get_logger("caxton.runtime")
 # Failures after which the sandbox is rebuilt: the instance's memory may be half-written.
 _INSTANCE_SUSPECT = frozenset({
     "trap", "fuel_exhausted", "timeout", "stack_overflow", "memory_out_of_bounds",
-    "unreachable", "bad_agent", "error",
+    "unreachable", "bad_agent", "host_trap", "error",
 })
 
 
@@ -141,7 +141,12 @@ class AgentCell:
                     break
                 if self.state not in (AgentState.RUNNING, AgentState.DRAINING):
                     break
-                self._process(mailbox.popleft())
+                msg = mailbox.popleft()
+                try:
+                    self._process(msg)
+                except Exception as exc:  # a host bug must cost one message, not the agent
+                    log.exception("message processing failed", agent=self.name)
+                    self._failed(msg, Outcome(ok=False, error_kind="internal", error=repr(exc)))
         with self._lock:
             if mailbox and self.state in (AgentState.RUNNING, AgentState.DRAINING):
                 return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import structlog
@@ -184,9 +185,13 @@ class AgentHost:
 
     def shutdown(self, timeout: float) -> None:
         """Finish queued messages (up to ``timeout`` in all) before the server stops."""
-        for cell in self.all():
+        deadline = time.monotonic() + timeout
+        for cell in self.all():  # stop intake everywhere first, then wait
             if cell.state is AgentState.RUNNING:
-                cell.drain(timeout)
+                cell.transition(Transition.DRAIN)
+        for cell in self.all():
+            if cell.state is AgentState.DRAINING:
+                cell.drain(max(0.0, deadline - time.monotonic()))
         for cell in self.all():
             if cell.instance is not None:
                 cell.instance.close()

@@ -44,10 +44,25 @@ _TRAP_KINDS = {
 }
 
 
+def _reason(message: str) -> str:
+    """The useful line of a wasmtime message: the cause, not the backtrace header."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if "Caused by:" in lines:
+        after = lines[lines.index("Caused by:") + 1:]
+        if after:
+            return after[0]
+    return lines[0] if lines else "unknown"
+
+
 def _trap_error(trap: Any) -> WasmCallError:
     obj = wasmtime.Trap._from_ptr(trap)
     kind = _TRAP_KINDS.get(obj.trap_code, "trap") if obj.trap_code is not None else "trap"
-    return WasmCallError(kind, obj.message.splitlines()[0] if obj.message else kind)
+    return WasmCallError(kind, _reason(obj.message or kind))
+
+
+def _call_error(error: Any) -> WasmCallError:
+    # A host function that traps (see HostFunction) surfaces as an error, not a trap.
+    return WasmCallError("host_trap", _reason(str(wasmtime.WasmtimeError._from_ptr(error))))
 
 
 class RawExport:
@@ -73,7 +88,7 @@ class RawExport:
             self._ctx, self._func_ref, raw, len(raw), self._trap_ref
         )
         if error:
-            raise WasmCallError("error", wasmtime.WasmtimeError._from_ptr(error).args[0])
+            raise _call_error(error)
         if self._trap:
             trap = self._trap
             self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
@@ -94,7 +109,7 @@ class StoreControl:
     def arm(self, fuel: int, deadline_ticks: int) -> None:
         error = ffi.wasmtime_context_set_fuel(self._ctx, fuel)
         if error:
-            raise WasmCallError("error", wasmtime.WasmtimeError._from_ptr(error).args[0])
+            raise _call_error(error)
         ffi.wasmtime_context_set_epoch_deadline(self._ctx, deadline_ticks)
 
     def fuel_left(self) -> int:

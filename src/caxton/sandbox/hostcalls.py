@@ -80,6 +80,8 @@ class CallContext:
             return INVALID
         if not as_reply and msg.conversation_id is None:
             msg.conversation_id = msg.message_id
+        if self.current is not None:
+            msg.hops = self.current.hops + 1
         if msg.wire_size > self.limits.max_message_bytes:
             return TOO_LARGE
         self.outbox.append(msg)

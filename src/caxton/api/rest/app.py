@@ -95,7 +95,11 @@ def _int(request: Request, name: str, default: int, low: int = 1, high: int = 10
 
 
 def _bool(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
+    raw = request.query_params.get(name, "false").lower()
+    if raw not in ("1", "true", "yes", "0", "false", "no"):
+        raise RequestError(400, "invalid_parameter",
+                           f"query parameter '{name}' must be true or false")
+    return raw in ("1", "true", "yes")
 
 
 def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to their docs

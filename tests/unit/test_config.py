@@ -1,0 +1,313 @@
+"""Unit tests for caxton.config: file, environment and override layering, and validation.
+
+Every call passes ``env`` explicitly so the tests do not depend on the real environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caxton.config import ENV_PREFIX, ServerConfig, load_config
+from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
+from caxton.errors import CaxtonError, ConfigError
+
+NO_ENV: dict[str, str] = {}
+
+
+def toml(tmp_path: Path, text: str, name: str = "caxton.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def config_error(**kwargs: Any) -> str:
+    kwargs.setdefault("env", NO_ENV)
+    with pytest.raises(ConfigError) as info:
+        load_config(**kwargs)
+    assert isinstance(info.value, CaxtonError)
+    assert info.value.code == "invalid_config"
+    return info.value.message
+
+
+def test_defaults_without_file_env_or_overrides() -> None:
+    config = load_config(env=NO_ENV)
+    assert config.host == "127.0.0.1"
+    assert config.port == 8080
+    assert config.workers == 4
+    assert config.durability == "full"
+    assert config.log_format == "auto"
+    assert config.default_limits() == DEFAULT_LIMITS
+
+
+def test_env_prefix() -> None:
+    assert ENV_PREFIX == "CAXTON_"
+
+
+def test_file_values_are_read(tmp_path: Path) -> None:
+    path = toml(tmp_path, 'host = "0.0.0.0"\nport = 9000\nworkers = 8\n'
+                          'shutdown_timeout_s = 2.5\ndata_dir = "/srv/caxton"\n'
+                          'durability = "normal"\nlog_format = "json"\n')
+    config = load_config(path, env=NO_ENV)
+    assert (config.host, config.port, config.workers) == ("0.0.0.0", 9000, 8)
+    assert config.shutdown_timeout_s == 2.5
+    assert config.data_dir == Path("/srv/caxton")
+    assert (config.durability, config.log_format) == ("normal", "json")
+
+
+def test_env_values_are_read_and_coerced() -> None:
+    config = load_config(env={"CAXTON_PORT": "9001", "CAXTON_WORKERS": "2",
+                              "CAXTON_SHUTDOWN_TIMEOUT_S": "0.5", "CAXTON_DATA_DIR": "/x/y",
+                              "CAXTON_LOG_LEVEL": "DEBUG", "CAXTON_DEFAULT_FUEL": "12345"})
+    assert config.port == 9001
+    assert config.workers == 2
+    assert config.shutdown_timeout_s == 0.5
+    assert config.data_dir == Path("/x/y")
+    assert config.log_level == "DEBUG"
+    assert config.default_fuel == 12345
+
+
+def test_data_dir_expands_the_home_directory() -> None:
+    config = load_config(env={"CAXTON_DATA_DIR": "~/caxton-data"})
+    assert config.data_dir == Path("~/caxton-data").expanduser()
+    assert "~" not in str(config.data_dir)
+
+
+def test_empty_env_values_are_ignored(tmp_path: Path) -> None:
+    path = toml(tmp_path, "port = 7000\n")
+    assert load_config(path, env={"CAXTON_PORT": "", "CAXTON_HOST": ""}).port == 7000
+
+
+def test_unrelated_env_variables_are_ignored() -> None:
+    config = load_config(env={"PORT": "1", "CAXTON_UNKNOWN": "x", "caxton_port": "2"})
+    assert config.port == 8080
+
+
+def test_overrides_beat_env_which_beats_file(tmp_path: Path) -> None:
+    path = toml(tmp_path, "port = 1000\nworkers = 3\nhost = \"file\"\n")
+    env = {"CAXTON_PORT": "2000", "CAXTON_WORKERS": "5"}
+    assert load_config(path, env=NO_ENV).port == 1000
+    assert load_config(path, env=env).port == 2000
+    both = load_config(path, env=env, overrides={"port": 3000})
+    assert both.port == 3000
+    assert both.workers == 5  # env still beats the file where no override is given
+    assert both.host == "file"  # and the file still beats the defaults
+
+
+def test_none_overrides_are_ignored(tmp_path: Path) -> None:
+    path = toml(tmp_path, "port = 1000\n")
+    config = load_config(path, env={"CAXTON_WORKERS": "6"},
+                         overrides={"port": None, "workers": None, "host": "h"})
+    assert (config.port, config.workers, config.host) == (1000, 6, "h")
+
+
+def test_overrides_are_coerced() -> None:
+    config = load_config(env=NO_ENV, overrides={"port": "1234", "data_dir": "/d",
+                                                "max_wait_s": 3})
+    assert config.port == 1234
+    assert config.data_dir == Path("/d")
+    assert config.max_wait_s == 3.0
+    assert isinstance(config.max_wait_s, float)
+
+
+def test_caxton_config_env_names_the_file(tmp_path: Path) -> None:
+    path = toml(tmp_path, "port = 4321\n")
+    assert load_config(env={"CAXTON_CONFIG": str(path)}).port == 4321
+
+
+def test_explicit_file_beats_caxton_config(tmp_path: Path) -> None:
+    chosen = toml(tmp_path, "port = 1111\n", "chosen.toml")
+    ignored = toml(tmp_path, "port = 2222\n", "ignored.toml")
+    assert load_config(chosen, env={"CAXTON_CONFIG": str(ignored)}).port == 1111
+
+
+def test_limits_table_maps_to_default_settings(tmp_path: Path) -> None:
+    path = toml(tmp_path, "[limits]\nfuel = 2000000\nmemory_bytes = 131072\n"
+                          "timeout_ms = 250\nmax_message_bytes = 4096\n")
+    config = load_config(path, env=NO_ENV)
+    assert config.default_fuel == 2_000_000
+    assert config.default_memory_bytes == 131072
+    assert config.default_timeout_ms == 250
+    assert config.default_max_message_bytes == 4096
+    assert config.default_limits() == ResourceLimits(
+        fuel=2_000_000, memory_bytes=131072, timeout_ms=250, max_message_bytes=4096)
+
+
+def test_env_beats_the_limits_table(tmp_path: Path) -> None:
+    path = toml(tmp_path, "[limits]\nfuel = 2000000\ntimeout_ms = 250\n")
+    config = load_config(path, env={"CAXTON_DEFAULT_FUEL": "3000000"})
+    assert config.default_fuel == 3_000_000
+    assert config.default_timeout_ms == 250
+
+
+def test_to_dict_is_plain_data(tmp_path: Path) -> None:
+    config = load_config(env={"CAXTON_DATA_DIR": str(tmp_path)})
+    out = config.to_dict()
+    assert out["data_dir"] == str(tmp_path)
+    assert out["port"] == 8080
+    assert set(out) == set(ServerConfig.__dataclass_fields__)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def test_unknown_file_setting_is_named(tmp_path: Path) -> None:
+    path = toml(tmp_path, "port = 1\nbogus = 2\n")
+    message = config_error(file=path)
+    assert "unknown setting 'bogus'" in message
+    assert str(path) in message
+
+
+def test_unknown_table_is_refused(tmp_path: Path) -> None:
+    assert "unknown setting 'server'" in config_error(file=toml(tmp_path, "[server]\nport = 1\n"))
+
+
+def test_unknown_limit_is_refused(tmp_path: Path) -> None:
+    message = config_error(file=toml(tmp_path, "[limits]\ngas = 5\n"))
+    assert "unknown setting" in message
+    assert "gas" in message
+
+
+def test_limits_must_be_a_table(tmp_path: Path) -> None:
+    assert "[limits] must be a table" in config_error(file=toml(tmp_path, "limits = 5\n"))
+
+
+@pytest.mark.parametrize("text", ["port = \n", "port = 80\nport = 81\n", "[limits\n", "= 1\n",
+                                  "host = 'unterminated\n"])
+def test_bad_toml_is_refused(tmp_path: Path, text: str) -> None:
+    path = toml(tmp_path, text)
+    message = config_error(file=path)
+    assert f"config file {path} is not valid TOML" in message
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    message = config_error(file=path)
+    assert f"cannot read config file {path}" in message
+    assert "No such file" in message
+
+
+def test_missing_file_named_by_env_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "absent.toml"
+    assert "cannot read config file" in config_error(env={"CAXTON_CONFIG": str(path)})
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('port = "eighty"', "setting 'port': 'eighty' is not a valid int"),
+        ("port = true", "setting 'port': True is not a valid int"),
+        ("workers = [1, 2]", "setting 'workers'"),
+        ('shutdown_timeout_s = "soon"', "setting 'shutdown_timeout_s': 'soon' is not a valid"),
+        ("max_wait_s = {a = 1}", "setting 'max_wait_s'"),
+        ('[limits]\nfuel = "lots"', "setting 'default_fuel': 'lots' is not a valid int"),
+    ],
+)
+def test_badly_typed_file_values_are_refused(tmp_path: Path, text: str, needle: str) -> None:
+    assert needle in config_error(file=toml(tmp_path, text + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [("CAXTON_PORT", "http"), ("CAXTON_PORT", "1.5"), ("CAXTON_WORKERS", "four"),
+     ("CAXTON_MAX_WAIT_S", "forever"), ("CAXTON_DEFAULT_TIMEOUT_MS", "1s")],
+)
+def test_badly_typed_env_values_are_refused(key: str, raw: str) -> None:
+    setting = key.removeprefix("CAXTON_").lower()
+    assert f"setting '{setting}': {raw!r} is not a valid" in config_error(env={key: raw})
+
+
+def test_badly_typed_override_is_refused() -> None:
+    assert "setting 'port': 'x' is not a valid int" in config_error(overrides={"port": "x"})
+
+
+@pytest.mark.parametrize("port", [0, 1, 65535])
+def test_port_bounds_are_inclusive(port: int) -> None:
+    assert load_config(env=NO_ENV, overrides={"port": port}).port == port
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 70000])
+def test_out_of_range_ports_are_refused(port: int, tmp_path: Path) -> None:
+    expected = f"port must be from 0 to 65535, not {port}"
+    assert config_error(file=toml(tmp_path, f"port = {port}\n")) == expected
+    assert config_error(env={"CAXTON_PORT": str(port)}) == expected
+    assert config_error(overrides={"port": port}) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"workers": 0}, "workers must be from 1 to 256, not 0"),
+        ({"workers": 257}, "workers must be from 1 to 256, not 257"),
+        ({"durability": "fast"}, "durability must be 'full' or 'normal', not 'fast'"),
+        ({"log_format": "xml"}, "log_format must be auto, json or console, not 'xml'"),
+        ({"log_level": "trace"}, "log_level must be debug, info, warning or error"),
+        ({"default_fuel": 10}, "default limits: field 'fuel': must be an integer from 1000"),
+        ({"default_memory_bytes": 1}, "default limits: field 'memory_bytes'"),
+        ({"default_timeout_ms": 0}, "default limits: field 'timeout_ms'"),
+        ({"default_max_message_bytes": 10**9}, "default limits: field 'max_message_bytes'"),
+    ],
+)
+def test_invalid_values_are_refused_with_clear_messages(overrides: dict[str, Any], needle: str
+                                                        ) -> None:
+    assert needle in config_error(overrides=overrides)
+
+
+def test_invalid_limit_in_file_is_refused(tmp_path: Path) -> None:
+    message = config_error(file=toml(tmp_path, "[limits]\ntimeout_ms = 0\n"))
+    assert message.startswith("default limits: field 'timeout_ms'")
+
+
+def test_server_config_validates_when_built_directly() -> None:
+    with pytest.raises(ConfigError, match="port must be"):
+        ServerConfig(port=100_000)
+
+
+# -- typed file values (regressions) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"), [("port = 1.5", "port"), ("workers = 2.9", "workers")]
+)
+def test_fractional_integers_in_the_file_are_refused(tmp_path: Path, text: str, setting: str
+                                                     ) -> None:
+    # Regression: int(1.5) silently gave 1, so `port = 1.5` started a server on port 1.
+    assert f"setting '{setting}'" in config_error(file=toml(tmp_path, text + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "setting"),
+    [("host = 5", "host"), ("host = [1, 2]", "host"), ("data_dir = 5", "data_dir"),
+     ("log_format = {a = 1}", "log_format"), ("shutdown_timeout_s = true", "shutdown_timeout_s"),
+     ('port = "8080"', "port"), ('[limits]\nfuel = 2e6', "default_fuel")],
+)
+def test_file_values_of_the_wrong_toml_type_are_refused(tmp_path: Path, text: str,
+                                                        setting: str) -> None:
+    # Regression: str()/float() used to turn `host = [1, 2]` into the host '[1, 2]'.
+    assert f"setting '{setting}'" in config_error(file=toml(tmp_path, text + "\n"))
+
+
+def test_integers_are_fine_for_float_settings(tmp_path: Path) -> None:
+    config = load_config(toml(tmp_path, "max_wait_s = 3\n"), env=NO_ENV)
+    assert config.max_wait_s == 3.0
+    assert isinstance(config.max_wait_s, float)
+
+
+def test_unknown_override_is_refused() -> None:
+    # Regression: this used to be a KeyError.
+    assert "unknown setting 'bogus'" in config_error(overrides={"bogus": 1})
+
+
+def test_unknown_override_is_refused_even_when_none() -> None:
+    assert "unknown setting 'bogus'" in config_error(overrides={"bogus": None})
+
+
+@pytest.mark.parametrize(("setting", "value"), [("port", True), ("port", 1.5), ("workers", 2.9)])
+def test_regression_override_of_the_wrong_type_is_truncated(setting: str, value: Any) -> None:
+    """Regression (src/caxton/config.py, load_config): overrides are coerced with
+    ``from_text=True``, i.e. ``int(value)``, so ``overrides={"port": True}`` gives port 1 and
+    ``{"port": 1.5}`` port 1 (a bool was refused before the typed-values change). The CLI
+    passes typed values from typer, so an override's type can be checked like a file value."""
+    assert f"setting '{setting}'" in config_error(overrides={setting: value})
