@@ -21,7 +21,7 @@ MEMORY = '(memory (export "memory") 1)'
 ALLOC = '(func (export "alloc") (param i32) (result i32) (i32.const 1024))'
 HANDLE = '(func (export "handle") (param i32 i32) (result i32) (i32.const 0))'
 OFFERED = ("caxton.send, caxton.reply, caxton.log, caxton.now, caxton.random, "
-           "caxton.state_get, caxton.state_put, caxton.state_delete")
+           "caxton.state_get, caxton.state_put, caxton.state_delete, wasi_snapshot_preview1.*")
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +253,6 @@ def test_bad_import_fixture(engine: SandboxEngine) -> None:
 @pytest.mark.parametrize(
     "imp",
     ['(import "caxton" "tool_call" (func (param i32 i32) (result i32)))',
-     '(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))',
      '(import "Caxton" "send" (func (param i32 i32) (result i32)))'],
 )
 def test_imports_the_host_does_not_offer(engine: SandboxEngine, imp: str) -> None:
@@ -291,3 +290,19 @@ def test_every_host_function_with_its_signature_is_accepted(engine: SandboxEngin
 )
 def test_mistyped_host_imports(engine: SandboxEngine, imp: str, message: str) -> None:
     assert rejected(engine, module(imp, MEMORY, ALLOC, HANDLE)) == message
+
+
+WASI_FD_WRITE = ('(import "wasi_snapshot_preview1" "fd_write"'
+                 ' (func (param i32 i32 i32 i32) (result i32)))')
+
+
+def test_wasi_preview1_imports_are_offered(engine: SandboxEngine) -> None:
+    data = module(WASI_FD_WRITE, MEMORY, ALLOC, HANDLE)
+    compiled = engine.compile(to_binary(data))
+    check_module(compiled.module, ResourceLimits())
+
+
+def test_wasi_memory_import_is_refused(engine: SandboxEngine) -> None:
+    message = rejected(engine, module('(import "wasi_snapshot_preview1" "mem" (memory 1))',
+                                      MEMORY, ALLOC, HANDLE))
+    assert message == "import 'wasi_snapshot_preview1.mem' must be a function"

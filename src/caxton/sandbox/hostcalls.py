@@ -21,6 +21,7 @@ from caxton.errors import InvalidMessageError
 from caxton.sandbox._capi import HostTrap, MemoryView, caller_context
 
 IMPORT_MODULE = "caxton"
+WASI_MODULE = "wasi_snapshot_preview1"
 MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_RANDOM_BYTES = 65536

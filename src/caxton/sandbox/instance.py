@@ -18,7 +18,7 @@ from caxton.domain.limits import ResourceLimits
 from caxton.errors import ModuleRejectedError
 from caxton.sandbox._capi import HostTrap, MemoryView, RawExport, StoreControl, WasmCallError
 from caxton.sandbox.engine import CompiledModule, SandboxEngine
-from caxton.sandbox.hostcalls import CallContext, HostServices
+from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE, CallContext, HostServices
 
 _MIN_INBOX = 4096
 
@@ -60,12 +60,8 @@ class AgentInstance:
         self._store = store
         self._control = StoreControl(store)
         try:
-            imports = [
-                engine.host_function(imp.name or "").bind(store, self._env)
-                for imp in compiled.module.imports
-            ]
             self._control.arm(limits.fuel, self._deadline_ticks)
-            instance = wasmtime.Instance(store, compiled.module, imports)
+            instance = self._instantiate(compiled.module, services)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             self.close()
             raise ModuleRejectedError(f"instantiation failed: {_first_line(exc)}") from None
@@ -84,6 +80,28 @@ class AgentInstance:
         self._version = _optional(store, exports, "caxton_abi_version", 0, 1)
         self._inbox_ptr = 0
         self._inbox_cap = 0
+
+    def _instantiate(self, module: wasmtime.Module, services: HostServices) -> wasmtime.Instance:
+        store, env = self._store, self._env
+        if not any(imp.module == WASI_MODULE for imp in module.imports):
+            # The common case: only caxton imports, bound positionally with no linker.
+            imports = [self._engine.host_function(imp.name or "").bind(store, env)
+                       for imp in module.imports]
+            return wasmtime.Instance(store, module, imports)
+        # WASI modules (Go, wasi-libc C, ...) get a sandboxed WASI: no files, no environment,
+        # no arguments; what they print goes to the agent's log.
+        name = self.name
+        wasi = wasmtime.WasiConfig()
+        wasi.stdout_custom = _LineSink(services, name, 1)
+        wasi.stderr_custom = _LineSink(services, name, 2)
+        store.set_wasi(wasi)
+        linker = wasmtime.Linker(self._engine.wasm)
+        linker.define_wasi()
+        for imp in module.imports:
+            if imp.module == IMPORT_MODULE:
+                linker.define(store, IMPORT_MODULE, imp.name or "",
+                              self._engine.host_function(imp.name or "").bind(store, env))
+        return linker.instantiate(store, module)
 
     def initialize(self) -> None:
         """Run the module's start-up exports once; raise ModuleRejectedError when they fail."""
@@ -151,11 +169,16 @@ class AgentInstance:
         )
 
     def memory_bytes(self) -> int:
-        return int(wasmtime._ffi.wasmtime_memory_data_size(self._store._context(),
+        store = self.__dict__.get("_store")
+        if store is None:
+            return 0
+        return int(wasmtime._ffi.wasmtime_memory_data_size(store._context(),
                                                            self._memory._mem_ref))
 
     def close(self) -> None:
+        """Release the store now rather than at interpreter exit (WASI's threads mind that)."""
         self._engine.unregister(self._env)
+        self.__dict__.pop("_store", None)
 
 
 def _optional(
@@ -163,6 +186,25 @@ def _optional(
 ) -> RawExport | None:
     func = exports.get(name)
     return RawExport(store, func, nargs, nres) if isinstance(func, wasmtime.Func) else None
+
+
+class _LineSink:
+    """Turns a WASI output stream into agent log lines (writes may split lines anywhere)."""
+
+    def __init__(self, services: HostServices, agent: str, level: int) -> None:
+        self._services, self._agent, self._level = services, agent, level
+        self._partial = b""
+
+    def __call__(self, data: bytes) -> int:
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        if len(self._partial) > 64 * 1024:  # a line that never ends is still logged
+            lines.append(self._partial)
+            self._partial = b""
+        for line in lines:
+            if line.strip():
+                self._services.agent_log(self._agent, self._level,
+                                         line.decode("utf-8", "replace"))
+        return len(data)
 
 
 def _first_line(exc: Exception) -> str:

@@ -6,7 +6,7 @@ import wasmtime
 
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
 from caxton.errors import ModuleRejectedError
-from caxton.sandbox.hostcalls import HOST_FUNCTIONS, IMPORT_MODULE, describe
+from caxton.sandbox.hostcalls import HOST_FUNCTIONS, IMPORT_MODULE, WASI_MODULE, describe
 
 _WASM_MAGIC = b"\0asm"
 # export name -> (params, results) in the "i"/"I" notation of hostcalls
@@ -96,9 +96,14 @@ def check_module(module: wasmtime.Module, limits: ResourceLimits) -> None:
             raise ModuleRejectedError(
                 f"export '{name}' has type {_pretty(_sig(ty))}, expected {_pretty(want)}"
             )
-    offered = ", ".join(f"{IMPORT_MODULE}.{n}" for n in HOST_FUNCTIONS)
+    offered = ", ".join(f"{IMPORT_MODULE}.{n}" for n in HOST_FUNCTIONS) + f", {WASI_MODULE}.*"
     for imp in module.imports:
         label = f"{imp.module}.{imp.name}"
+        if imp.module == WASI_MODULE:
+            # Resolved by wasmtime's WASI preview1 at instantiation; an unknown name fails there.
+            if not isinstance(imp.type, wasmtime.FuncType):
+                raise ModuleRejectedError(f"import '{label}' must be a function")
+            continue
         if imp.module != IMPORT_MODULE or imp.name not in HOST_FUNCTIONS:
             raise ModuleRejectedError(
                 f"import '{label}' is not provided by the host (it offers: {offered})"
