@@ -57,6 +57,7 @@ class Router:
         self._remote = remote
         self._local: dict[str, Destination] = {}
         self._max_hops = max_hops
+        self._taps: tuple[Callable[[AclMessage], None], ...] = ()
         self.routed = 0
         self.bounced = 0
         self.looped = 0
@@ -66,6 +67,19 @@ class Router:
 
     def unregister(self, name: str) -> None:
         self._local.pop(name, None)
+
+    def add_tap(self, tap: Callable[[AclMessage], None]) -> Callable[[], None]:
+        """Call ``tap`` with every routed message; returns a function that removes it.
+
+        Taps run on the routing thread, so they must only hand the message off (e.g. into a
+        bounded queue that drops when full): a slow watcher must never slow routing.
+        """
+        self._taps = (*self._taps, tap)
+
+        def remove() -> None:
+            self._taps = tuple(t for t in self._taps if t is not tap)
+
+        return remove
 
     def lookup(self, name: str) -> Destination | None:
         return self._local.get(name)
@@ -84,6 +98,11 @@ class Router:
             return
         self._log.log_message(msg, on_commit)
         self.routed += 1
+        for tap in self._taps:
+            try:
+                tap(msg)
+            except Exception:
+                log.exception("message tap failed")
         local = self._local
         for name in msg.receiver:
             dest = local.get(name)
