@@ -28,6 +28,9 @@ def default_data_dir() -> Path:
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
+    # The gRPC management API listens beside REST; an empty grpc_host means "the same as host".
+    grpc_host: str = ""
+    grpc_port: int = 50051
     data_dir: Path = field(default_factory=default_data_dir)
     workers: int = 4
     log_level: str = "info"
@@ -37,6 +40,9 @@ class ServerConfig:
     max_module_bytes: int = 32 * 1024 * 1024
     mailbox_capacity: int = 10_000
     failure_threshold: int = 10
+    max_attempts: int = 3
+    retry_backoff_ms: int = 50
+    max_write_backlog: int = 50_000
     shutdown_timeout_s: float = 10.0
     max_wait_s: float = 300.0
     default_fuel: int = DEFAULT_LIMITS.fuel
@@ -47,8 +53,12 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be from 0 to 65535, not {self.port}")
+        if not 0 <= self.grpc_port <= 65535:
+            raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
+        if not 1 <= self.max_attempts <= 100:
+            raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):
@@ -67,6 +77,11 @@ class ServerConfig:
             timeout_ms=self.default_timeout_ms,
             max_message_bytes=self.default_max_message_bytes,
         )
+
+    @property
+    def grpc_listen_host(self) -> str:
+        """Where the gRPC API listens: ``grpc_host``, else the REST ``host``."""
+        return self.grpc_host or self.host
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -11,9 +11,11 @@
     ├── AgentUnavailableError       the agent exists but cannot take messages now
     ├── MailboxFullError            the agent's mailbox is at its bound
     ├── ConversationNotFoundError   no conversation by that id
+    ├── DeadLetterNotFoundError     no dead letter by that message id
     ├── PayloadTooLargeError        a message or module exceeds its size limit
     ├── ReplyTimeoutError           no reply arrived before the deadline
     └── StoreError                  the embedded database failed
+        └── StoreBusyError          too many writes are queued; retry shortly
 
 Every error has a stable machine-readable ``code`` that the REST and gRPC layers report.
 """
@@ -78,6 +80,10 @@ class ConversationNotFoundError(CaxtonError):
     code = "conversation_not_found"
 
 
+class DeadLetterNotFoundError(CaxtonError):
+    code = "dead_letter_not_found"
+
+
 class PayloadTooLargeError(CaxtonError):
     code = "payload_too_large"
 
@@ -88,3 +94,7 @@ class ReplyTimeoutError(CaxtonError):
 
 class StoreError(CaxtonError):
     code = "store_error"
+
+
+class StoreBusyError(StoreError):
+    code = "store_busy"

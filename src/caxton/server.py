@@ -24,6 +24,7 @@ from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
 from caxton.router.local import Router
+from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
@@ -56,9 +57,11 @@ class Runtime:
         router = Router(store)
         host = AgentHost(engine, store, router, scheduler, HostSettings(
             mailbox_capacity=config.mailbox_capacity,
-            failure_threshold=config.failure_threshold,
             max_module_bytes=config.max_module_bytes,
             drain_timeout_s=config.shutdown_timeout_s,
+            retry=RetryPolicy(max_attempts=config.max_attempts,
+                              backoff_s=config.retry_backoff_ms / 1000,
+                              failure_threshold=config.failure_threshold),
         ))
         service = CaxtonService(
             host, router, store,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -138,17 +139,25 @@ def test_rest_deploy_raw_body_and_json_errors(shared_server: ServerProcess, exam
     assert http.delete("/api/v1/agents/nobody").status_code == 404
 
 
-def test_stop_and_start(server: ServerProcess, examples: Path) -> None:
+def test_stop_and_start_keep_messages_waiting(server: ServerProcess, examples: Path) -> None:
     server.deploy(examples / "wat" / "echo.wat", "echo")
     stopped = json.loads(server.cli("agents", "stop", "echo", "-o", "json").stdout)
     assert stopped["state"] == "stopped"
-    refused = server.http.post("/api/v1/messages", params={"wait": "true", "timeout": "5"},
-                               json={"performative": "request", "receiver": "echo"})
-    assert refused.status_code == 200
-    assert refused.json()["reply"]["performative"] == "failure"
-    assert "is stopped" in refused.json()["reply"]["content"]["reason"]
+    # a stopped agent's messages wait in its queue instead of failing
+    queued = server.http.post("/api/v1/messages", json={
+        "performative": "request", "receiver": "echo", "conversation_id": "while-stopped",
+        "content": "later"})
+    assert queued.status_code == 202
+    assert server.http.get("/api/v1/agents/echo").json()["mailbox_depth"] == 1
     started = json.loads(server.cli("agents", "start", "echo", "-o", "json").stdout)
     assert started["state"] == "running"
+    for _ in range(50):
+        messages = server.http.get("/api/v1/conversations/while-stopped").json()["messages"]
+        if len(messages) == 2:
+            break
+        time.sleep(0.1)
+    assert [m["performative"] for m in messages] == ["request", "inform"]
+    assert messages[1]["content"] == "later"
     # starting a running agent is a no-op, like starting a running service
     again = json.loads(server.cli("agents", "start", "echo", "-o", "json").stdout)
     assert again["state"] == "running"

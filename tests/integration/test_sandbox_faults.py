@@ -19,8 +19,17 @@ def _ask(http: httpx.Client, receiver: str, content: object = None, timeout: flo
     return response.json()["reply"]
 
 
-def test_runaway_agent_times_out_while_others_keep_answering(server: ServerProcess,
+def test_runaway_agent_times_out_while_others_keep_answering(tmp_path: Path,
                                                              examples: Path) -> None:
+    # one attempt per message, so the runaway occupies a worker for exactly one deadline
+    server = ServerProcess(tmp_path / "data", env={"CAXTON_MAX_ATTEMPTS": "1"}).start()
+    try:
+        _runaway_scenario(server, examples)
+    finally:
+        server.stop()
+
+
+def _runaway_scenario(server: ServerProcess, examples: Path) -> None:
     server.deploy(examples / "wat" / "echo.wat", "echo")
     # huge fuel so that only the wall-clock deadline can stop it
     server.deploy(FIXTURES / "runaway.wat", "runaway", "--fuel", str(10**12),
@@ -67,9 +76,28 @@ def test_memory_hog_is_capped_and_the_server_survives(server: ServerProcess,
     assert _ask(server.http, "echo", "still here")["content"] == "still here"
 
 
+def test_failed_message_is_retried_then_dead_lettered(server: ServerProcess) -> None:
+    server.deploy(FIXTURES / "trap.wat", "trapper")
+    started = time.monotonic()
+    reply = _ask(server.http, "trapper", {"job": 1})
+    # three attempts with 50 ms and 200 ms back-off between them
+    assert time.monotonic() - started >= 0.25
+    assert reply["content"] == {"error": "unreachable", "agent": "trapper", "attempts": 3,
+                                "reason": "wasm trap: wasm `unreachable` instruction executed"}
+    stats = server.http.get("/api/v1/agents/trapper").json()["stats"]
+    assert stats["failures_by_kind"] == {"unreachable": 3}
+    assert stats["failed"] == 1
+    letters = server.http.get("/api/v1/dead-letters", params={"agent": "trapper"}).json()
+    assert len(letters["dead_letters"]) == 1
+    letter = letters["dead_letters"][0]
+    assert letter["receiver"] == "trapper"
+    assert letter["attempts"] == 3
+    assert letter["message"]["content"] == {"job": 1}
+
+
 def test_trapping_agent_is_marked_failed_after_repeated_failures(server: ServerProcess) -> None:
     server.deploy(FIXTURES / "trap.wat", "trapper")
-    for _ in range(10):  # the default failure threshold
+    for _ in range(10):  # the default failure threshold (each message tried 3 times)
         assert _ask(server.http, "trapper")["content"]["error"] == "unreachable"
     agent = server.http.get("/api/v1/agents/trapper").json()
     assert agent["state"] == "failed"
@@ -79,7 +107,7 @@ def test_trapping_agent_is_marked_failed_after_repeated_failures(server: ServerP
     assert reply["sender"] == "ams"
     assert "is failed" in reply["content"]["reason"]
     logs = server.cli("agents", "logs", "trapper").stdout
-    assert "failed: unreachable" in logs
+    assert "failed (attempt 3): unreachable: wasm trap" in logs
     restarted = server.http.post("/api/v1/agents/trapper/start").json()
     assert restarted["state"] == "running"
 

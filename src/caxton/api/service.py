@@ -7,24 +7,29 @@ waiting for the database) runs in a thread or is awaited through a future.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from caxton.domain.acl import AclMessage, parse_message
+from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
+from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import (
     AgentNotFoundError,
     ConversationNotFoundError,
+    DeadLetterNotFoundError,
     InvalidMessageError,
     PayloadTooLargeError,
     ReplyTimeoutError,
+    StoreBusyError,
     StoreError,
 )
 from caxton.router.local import ClientInbox, Router
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.host import AgentHost
+from caxton.store.repositories import DeliveryRepository
 from caxton.store.store import Store
 
 
@@ -40,12 +45,16 @@ class DeployRequest:
 class SendResult:
     message: AclMessage
     reply: AclMessage | None
+    duplicate: bool = False  # the message_id was accepted before; nothing was sent again
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "message": self.message.to_dict(),
             "reply": self.reply.to_dict() if self.reply is not None else None,
         }
+        if self.duplicate:
+            out["duplicate"] = True
+        return out
 
 
 def agent_view(cell: AgentCell) -> dict[str, Any]:
@@ -82,6 +91,12 @@ class CaxtonService:
         self._max_wait_s = max_wait_s
         self.started_at = time.time()
         self.ready = False
+        self.max_write_backlog = 50_000
+        # Ids of recently accepted client messages: a client that retries a send it is unsure
+        # about (same message_id) must not get it delivered twice.
+        self._recent_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._watches: set[MessageWatch] = set()
+        self._watches_ended = False
 
     # -- agents --------------------------------------------------------------------------------
     async def deploy(self, request: DeployRequest) -> dict[str, Any]:
@@ -123,6 +138,11 @@ class CaxtonService:
         inbox = new_client_inbox()
         sender = obj.get("sender") if isinstance(obj, dict) else None
         msg = parse_message(obj, sender=None if sender else inbox)
+        if isinstance(obj, dict) and "message_id" in obj and await self._seen(msg.message_id):
+            return SendResult(msg, None, duplicate=True)
+        if self._store.backlog > self.max_write_backlog:
+            raise StoreBusyError(
+                f"the store is behind ({self._store.backlog} writes queued); retry shortly")
         if msg.conversation_id is None:
             msg.conversation_id = new_id()
         if wait:
@@ -154,6 +174,7 @@ class CaxtonService:
                 loop.call_soon_threadsafe(_settle_commit, logged, error)
 
             self._router.route(msg, on_commit)
+            self._remember(msg.message_id)
             await logged
             if missing:
                 raise AgentNotFoundError(f"no agent named '{missing[0]}'")
@@ -169,6 +190,74 @@ class CaxtonService:
         finally:
             if wait:
                 self._router.unregister(inbox)
+
+    def watch_messages(self, *, agent: str | None = None, performative: str | None = None,
+                       capacity: int = DEFAULT_CAPACITY) -> MessageWatch:
+        """Watch routed messages from now on (every API's stream goes through here).
+
+        ``agent`` keeps messages it sent or receives; ``performative`` keeps one act. Call
+        from the event loop; close the watch when the client goes away.
+        """
+        perf = parse_performative(performative) if performative else None
+        watch = MessageWatch(asyncio.get_running_loop(), agent=agent or None,
+                             performative=perf, capacity=capacity)
+        remove_tap = self._router.add_tap(watch.tap)
+        self._watches.add(watch)
+
+        def closed() -> None:
+            remove_tap()
+            self._watches.discard(watch)
+
+        watch.on_close(closed)
+        if self._watches_ended:
+            watch.end()
+        return watch
+
+    def end_watches(self) -> None:
+        """End every stream cleanly (shutdown): they finish what is queued, then return."""
+        self._watches_ended = True
+        for watch in list(self._watches):
+            watch.end()
+
+    def _remember(self, message_id: str) -> None:
+        self._recent_ids[message_id] = None
+        if len(self._recent_ids) > 100_000:
+            self._recent_ids.popitem(last=False)
+
+    async def _seen(self, message_id: str) -> bool:
+        if message_id in self._recent_ids:
+            return True
+        return await asyncio.to_thread(self._store.deliveries.seen, message_id)
+
+    # -- dead letters --------------------------------------------------------------------------
+    async def dead_letters(self, *, agent: str | None = None, limit: int = 100
+                           ) -> list[dict[str, Any]]:
+        await self._flushed()
+        rows = await asyncio.to_thread(self._store.deliveries.dead_letters, receiver=agent,
+                                       limit=limit)
+        return [row.to_dict() for row in rows]
+
+    async def dead_letter(self, message_id: str) -> list[dict[str, Any]]:
+        await self._flushed()
+        rows = await asyncio.to_thread(self._store.deliveries.dead_letters,
+                                       message_id=message_id)
+        if not rows:
+            raise DeadLetterNotFoundError(f"no dead letter with message id '{message_id}'")
+        return [row.to_dict() for row in rows]
+
+    async def replay_dead_letter(self, message_id: str) -> int:
+        await self.dead_letter(message_id)
+        return await asyncio.to_thread(self._host.replay, message_id)
+
+    async def purge_dead_letters(self, message_id: str | None = None) -> int:
+        await self._flushed()
+        if message_id is not None:
+            await self.dead_letter(message_id)
+        count = len(await asyncio.to_thread(
+            self._store.deliveries.dead_letters, message_id=message_id, limit=10**9))
+        await asyncio.to_thread(self._store.writer.write,
+                                [DeliveryRepository.purge(message_id)])
+        return count
 
     # -- conversations -------------------------------------------------------------------------
     async def list_conversations(self, *, limit: int = 100, participant: str | None = None

@@ -7,20 +7,30 @@ except for acts that already report trouble: answering those is how loops start.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import structlog
 
 from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, reply
 from caxton.domain.ids import PLATFORM_AGENT, is_client_inbox
-from caxton.store.writer import OnCommit
+from caxton.store.writer import OnCommit, Statement
 
 log = structlog.get_logger("caxton.router")
 
 
 class Destination(Protocol):
-    """Something local that takes messages: an agent, or an API client's inbox."""
+    """Something local that takes messages: an agent, or an API client's inbox.
+
+    A ``durable`` destination is owed each message until it reports it handled: the router
+    records a pending delivery for it in the same write as the message.
+    """
+
+    durable: bool
+
+    def refusal(self) -> str | None:
+        """Why a message cannot be taken now, or None."""
+        ...
 
     def deliver(self, msg: AclMessage) -> str | None:
         """Take ``msg``, or return why not."""
@@ -36,14 +46,22 @@ class RemoteRoute(Protocol):
 
 
 class MessageLog(Protocol):
-    def log_message(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None: ...
+    def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
+                           ) -> list[Statement]: ...
+
+    def submit(self, statements: list[Statement], on_commit: OnCommit | None = None) -> None: ...
 
 
 class ClientInbox:
     """Where replies to an API client land; ``callback`` runs on the routing thread."""
 
+    durable = False
+
     def __init__(self, callback: Callable[[AclMessage], None]) -> None:
         self._callback = callback
+
+    def refusal(self) -> str | None:
+        return None
 
     def deliver(self, msg: AclMessage) -> str | None:
         self._callback(msg)
@@ -89,35 +107,68 @@ class Router:
                 or (self._remote is not None and self._remote.owns(name)))
 
     def route(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
-        if msg.hops > self._max_hops:
-            # A chain this long is a loop (say, an agent whose reply_to is itself): cut it.
-            self.looped += 1
-            log.warning("message dropped: hop limit", sender=msg.sender,
-                        receiver=list(msg.receiver), hops=msg.hops,
-                        conversation_id=msg.conversation_id)
-            return
-        self._log.log_message(msg, on_commit)
-        self.routed += 1
-        for tap in self._taps:
-            try:
-                tap(msg)
-            except Exception:
-                log.exception("message tap failed")
+        self.route_batch((msg,), on_commit=on_commit)
+
+    def route_batch(
+        self,
+        messages: Sequence[AclMessage],
+        *,
+        extra: Sequence[Statement] = (),
+        on_commit: OnCommit | None = None,
+    ) -> None:
+        """Log ``messages`` (with ``extra`` statements, in one transaction), then deliver them.
+
+        Delivery does not wait for the commit: the writer commits in submission order, so
+        anything a receiver does with a message is committed after the message itself.
+        """
+        statements = list(extra)
+        plans: list[tuple[AclMessage, list[tuple[str, Destination | None, str | None]]]] = []
         local = self._local
-        for name in msg.receiver:
-            dest = local.get(name)
-            if dest is not None:
+        for msg in messages:
+            if msg.hops > self._max_hops:
+                # A chain this long is a loop (say, an agent whose reply_to is itself): cut it.
+                self.looped += 1
+                log.warning("message dropped: hop limit", sender=msg.sender,
+                            receiver=list(msg.receiver), hops=msg.hops,
+                            conversation_id=msg.conversation_id)
+                continue
+            targets = []
+            for name in msg.receiver:
+                dest = local.get(name)
+                targets.append((name, dest, dest.refusal() if dest is not None else None))
+            durable = tuple(name for name, dest, problem in targets
+                            if dest is not None and dest.durable and problem is None)
+            statements.extend(self._log.message_statements(msg, durable))
+            plans.append((msg, targets))
+        self._log.submit(statements, on_commit)
+        for msg, targets in plans:
+            self.routed += 1
+            for tap in self._taps:
+                try:
+                    tap(msg)
+                except Exception:
+                    log.exception("message tap failed")
+            for name, dest, problem in targets:
+                self._deliver(msg, name, dest, problem)
+
+    def _deliver(self, msg: AclMessage, name: str, dest: Destination | None,
+                 problem: str | None) -> None:
+        if dest is not None:
+            if problem is None:
                 problem = dest.deliver(msg)
-                if problem is not None:
-                    self.bounce(msg, name, problem)
-            elif self._remote is not None and self._remote.owns(name):
-                self._remote.forward(msg, name)
-            elif is_client_inbox(name):
-                pass  # the client stopped waiting; the reply stays in the conversation log
-            elif name == PLATFORM_AGENT:
-                pass  # the AMS takes platform reports; it has nothing to answer yet
-            else:
-                self.bounce(msg, name, f"no agent named '{name}'")
+                if problem is not None and dest.durable:  # refused after all: not owed
+                    self._log.submit([("DELETE FROM deliveries WHERE message_id = ? AND"
+                                       " receiver = ?", (msg.message_id, name))])
+            if problem is not None:
+                self.bounce(msg, name, problem)
+        elif self._remote is not None and self._remote.owns(name):
+            self._remote.forward(msg, name)
+        elif is_client_inbox(name):
+            pass  # the client stopped waiting; the reply stays in the conversation log
+        elif name == PLATFORM_AGENT:
+            pass  # the AMS takes platform reports; it has nothing to answer yet
+        else:
+            self.bounce(msg, name, f"no agent named '{name}'")
 
     def bounce(self, msg: AclMessage, receiver: str, reason: str) -> None:
         """Tell the sender that ``receiver`` did not get ``msg``."""

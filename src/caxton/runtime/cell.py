@@ -1,4 +1,9 @@
-"""An agent as the runtime holds it: lifecycle state, mailbox, live instance and counters."""
+"""An agent as the runtime holds it: lifecycle state, mailbox, live instance and counters.
+
+The cell decides *when* an agent runs (one worker at a time, batches of mail); what a handled
+or failed message means for durability, retries and replies is the host's business
+(``CellHooks``).
+"""
 
 from __future__ import annotations
 
@@ -8,46 +13,41 @@ from typing import Any, Protocol
 
 import structlog
 
-from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, reply, utc_now_iso
+from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord, AgentStats
-from caxton.domain.lifecycle import ACCEPTING, AgentState, Transition, next_state
+from caxton.domain.lifecycle import AgentState, Transition, next_state
 from caxton.sandbox.instance import AgentInstance, Outcome
 
 log = structlog.get_logger("caxton.runtime")
 
-# Failures after which the sandbox is rebuilt: the instance's memory may be half-written.
-_INSTANCE_SUSPECT = frozenset({
-    "trap", "fuel_exhausted", "timeout", "stack_overflow", "memory_out_of_bounds",
-    "unreachable", "bad_agent", "host_trap", "error",
-})
-
-
-class Routes(Protocol):
-    def route(self, msg: AclMessage) -> None: ...
-
-    def bounce(self, msg: AclMessage, receiver: str, reason: str) -> None: ...
+# States whose mailbox takes new mail; only RUNNING and DRAINING also handle it.
+_QUEUEING = frozenset({AgentState.RUNNING, AgentState.DRAINING, AgentState.STOPPED,
+                       AgentState.LOADED})
+_WORKING = frozenset({AgentState.RUNNING, AgentState.DRAINING})
 
 
 class CellHooks(Protocol):
-    """What a cell needs from its host besides routing."""
+    """What a cell needs from its host."""
 
     def schedule(self, cell: AgentCell) -> None: ...
 
-    def commit_state(self, agent: str, writes: dict[str, bytes | None]) -> None: ...
+    def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None: ...
 
-    def fresh_instance(self, cell: AgentCell) -> AgentInstance: ...
+    def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None: ...
+
+    def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None: ...
 
 
 class AgentCell:
+    durable = True  # the router records a pending delivery for every message to an agent
+
     def __init__(
         self,
         record: AgentRecord,
         instance: AgentInstance | None,
         *,
-        routes: Routes,
         hooks: CellHooks,
         mailbox_capacity: int,
-        failure_threshold: int,
         batch: int = 64,
     ) -> None:
         self.record = record
@@ -55,11 +55,10 @@ class AgentCell:
         self.state = AgentState.UNLOADED
         self.stats = AgentStats()
         self.logs: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
+        self.attempts: dict[str, int] = {}  # message_id -> failed attempts so far
         self._mailbox: collections.deque[AclMessage] = collections.deque()
         self._capacity = mailbox_capacity
-        self._threshold = failure_threshold
         self._batch = batch
-        self._routes = routes
         self._hooks = hooks
         self._lock = threading.Lock()  # guards state, scheduling flag and the mailbox bound
         self._running = threading.Lock()  # held while a worker handles this agent's mail
@@ -84,16 +83,21 @@ class AgentCell:
         if reason is not None:
             self.stats.last_error = reason
         log.info("agent state", agent=self.name, old=old.value, new=state.value, reason=reason)
-        if state is AgentState.RUNNING and self._mailbox and not self._scheduled:
+        if state in _WORKING and self._mailbox and not self._scheduled:
             self._scheduled = True
             self._hooks.schedule(self)
 
     def drain(self, timeout: float) -> bool:
-        """Stop taking mail and wait until what is queued is handled. True when it emptied."""
+        """Handle what is queued (new mail still queues) until empty or ``timeout``."""
         with self._lock:
             if self.state is AgentState.RUNNING:
                 self._set(next_state(self.state, Transition.DRAIN), None)
             return self._idle.wait_for(lambda: not self._mailbox and not self._scheduled, timeout)
+
+    def quiesce(self) -> None:
+        """Wait for the message being handled right now, if any, to finish."""
+        with self._running:
+            pass
 
     def take_mailbox(self) -> list[AclMessage]:
         with self._lock:
@@ -113,20 +117,22 @@ class AgentCell:
     # -- delivery ------------------------------------------------------------------------------
     def refusal(self) -> str | None:
         """Why a message cannot be queued now, or None when it can."""
-        if self.state not in ACCEPTING:
+        if self.state not in _QUEUEING:
             return f"agent '{self.name}' is {self.state.value}"
         if len(self._mailbox) >= self._capacity:
             return f"mailbox of agent '{self.name}' is full ({self._capacity} messages)"
         return None
 
-    def deliver(self, msg: AclMessage) -> str | None:
-        """Queue ``msg``; returns the reason when the agent cannot take it."""
+    def deliver(self, msg: AclMessage, *, force: bool = False) -> str | None:
+        """Queue ``msg``; returns the reason when the agent cannot take it.
+
+        ``force`` skips the checks: for mail the agent already owes (recovery, retries).
+        """
         with self._lock:
-            problem = self.refusal()
-            if problem is not None:
+            if not force and (problem := self.refusal()) is not None:
                 return problem
             self._mailbox.append(msg)
-            if self._scheduled:
+            if self._scheduled or self.state not in _WORKING:
                 return None
             self._scheduled = True
         self._hooks.schedule(self)
@@ -137,71 +143,44 @@ class AgentCell:
         with self._running:
             mailbox = self._mailbox
             for _ in range(self._batch):
-                if not mailbox or self.instance is None:
-                    break
-                if self.state not in (AgentState.RUNNING, AgentState.DRAINING):
+                if not mailbox or self.instance is None or self.state not in _WORKING:
                     break
                 msg = mailbox.popleft()
                 try:
                     self._process(msg)
                 except Exception as exc:  # a host bug must cost one message, not the agent
                     log.exception("message processing failed", agent=self.name)
-                    self._failed(msg, Outcome(ok=False, error_kind="internal", error=repr(exc)))
+                    self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
+                                                          error=repr(exc)))
         with self._lock:
-            if mailbox and self.state in (AgentState.RUNNING, AgentState.DRAINING):
+            if mailbox and self.state in _WORKING:
                 return True
             stranded = list(mailbox) if self.state is AgentState.FAILED else []
-            mailbox.clear() if stranded else None
+            if stranded:
+                mailbox.clear()
             self._scheduled = False
             self._idle.notify_all()
-        for msg in stranded:  # a failed agent answers what it can no longer handle
-            self._routes.bounce(msg, self.name, f"agent '{self.name}' has failed")
+        if stranded:
+            self._hooks.stranded(self, stranded)
         return False
 
     def _process(self, msg: AclMessage) -> None:
         assert self.instance is not None
         outcome = self.instance.handle(msg)
-        stats = self.stats
-        stats.fuel_used += outcome.fuel_used
+        self.stats.fuel_used += outcome.fuel_used
         if outcome.ok:
-            stats.handled += 1
-            stats.consecutive_failures = 0
-            if outcome.state_writes:
-                self._hooks.commit_state(self.name, outcome.state_writes)
-            stats.sent += len(outcome.sends)
-            for out in outcome.sends:
-                self._routes.route(out)
-            return
-        self._failed(msg, outcome)
+            self.stats.handled += 1
+            self.stats.consecutive_failures = 0
+            self.stats.sent += len(outcome.sends)
+            self._hooks.handled(self, msg, outcome)
+        else:
+            self._hooks.failed(self, msg, outcome)
 
-    def _failed(self, msg: AclMessage, outcome: Outcome) -> None:
-        kind = outcome.error_kind or "error"
-        stats = self.stats
-        stats.failed += 1
-        stats.consecutive_failures += 1
-        stats.failures_by_kind[kind] = stats.failures_by_kind.get(kind, 0) + 1
-        stats.last_error = f"{kind}: {outcome.error}"
-        log.warning("message failed", agent=self.name, kind=kind, error=outcome.error,
-                    message_id=msg.message_id)
-        self.add_log(3, f"message {msg.message_id} failed: {kind}: {outcome.error}")
-        if kind in _INSTANCE_SUSPECT:
-            try:
-                self.instance = self._hooks.fresh_instance(self)
-            except Exception as exc:
-                with self._lock:
-                    if self.state in (AgentState.RUNNING, AgentState.DRAINING):
-                        self._set(next_state(self.state, Transition.FAIL),
-                                  f"cannot re-instantiate: {exc}")
-        if msg.performative not in ERROR_ACTS:
-            self._routes.route(reply(
-                msg, sender=self.name, performative=Performative.FAILURE,
-                content={"error": kind, "reason": outcome.error, "agent": self.name},
-            ))
-        if stats.consecutive_failures >= self._threshold:
-            with self._lock:
-                if self.state in (AgentState.RUNNING, AgentState.DRAINING):
-                    self._set(next_state(self.state, Transition.FAIL),
-                              f"{stats.consecutive_failures} consecutive failures; last: {kind}")
+    def fail(self, reason: str) -> None:
+        """Mark the agent failed (from RUNNING or DRAINING); its queued mail is answered."""
+        with self._lock:
+            if self.state in _WORKING:
+                self._set(next_state(self.state, Transition.FAIL), reason)
 
     def add_log(self, level: int, text: str) -> None:
         self.logs.append({"timestamp": utc_now_iso(), "level": level, "message": text})

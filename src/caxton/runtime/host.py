@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 import wasmtime
@@ -28,9 +28,12 @@ from caxton.errors import (
 )
 from caxton.router.local import Router
 from caxton.runtime.cell import AgentCell
+from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.scheduler import Scheduler
+from caxton.runtime.state import MISSING, PendingState
+from caxton.runtime.timer import Timer
 from caxton.sandbox.engine import CompiledModule, SandboxEngine
-from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.instance import AgentInstance, Outcome
 from caxton.sandbox.validate import check_module, compile_error, to_binary
 from caxton.store.store import Store
 
@@ -41,9 +44,9 @@ _LOG_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
 @dataclass(frozen=True, slots=True)
 class HostSettings:
     mailbox_capacity: int = 10_000
-    failure_threshold: int = 10
     max_module_bytes: int = 32 * 1024 * 1024
     drain_timeout_s: float = 10.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class AgentHost:
@@ -62,10 +65,10 @@ class AgentHost:
         self._settings = settings
         self._cells: dict[str, AgentCell] = {}
         self._mutate = threading.Lock()  # one deploy/remove at a time
-        # State writes not yet committed, so an agent reads its own writes: agent -> key -> value
-        self._pending_state: dict[str, dict[str, tuple[int, bytes | None]]] = {}
-        self._pending_lock = threading.Lock()
-        self._write_seq = 0
+        self._pending_state = PendingState()
+        self._timer = Timer()
+        self.delivery = Delivery(store, router, self._timer, self._pending_state,
+                                 settings.retry, self._renew)
 
     # -- queries -------------------------------------------------------------------------------
     def get(self, name: str) -> AgentCell:
@@ -133,7 +136,9 @@ class AgentHost:
                 cell.drain(self._settings.drain_timeout_s)
             self._router.unregister(name)
             del self._cells[name]
+            cell.quiesce()
             self._store.agents.delete(name)
+            self._pending_state.forget(name)
             for msg in cell.take_mailbox():
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
             if cell.instance is not None:
@@ -181,6 +186,8 @@ class AgentHost:
                 cell.transition(Transition.LOAD)
                 cell.transition(Transition.FAIL, f"restore failed: {exc}")
                 log.error("agent restore failed", agent=record.name, error=str(exc))
+        self._timer.start()
+        self.delivery.recover(self._cells)
         log.info("agents restored", count=len(self._cells))
 
     def shutdown(self, timeout: float) -> None:
@@ -192,17 +199,16 @@ class AgentHost:
         for cell in self.all():
             if cell.state is AgentState.DRAINING:
                 cell.drain(max(0.0, deadline - time.monotonic()))
+        self._timer.stop()
         for cell in self.all():
+            cell.quiesce()
             if cell.instance is not None:
                 cell.instance.close()
 
     # -- helpers and hooks ---------------------------------------------------------------------
     def _new_cell(self, record: AgentRecord, instance: AgentInstance | None) -> AgentCell:
-        return AgentCell(
-            record, instance, routes=self._router, hooks=self,
-            mailbox_capacity=self._settings.mailbox_capacity,
-            failure_threshold=self._settings.failure_threshold,
-        )
+        return AgentCell(record, instance, hooks=self,
+                         mailbox_capacity=self._settings.mailbox_capacity)
 
     def _instantiate(self, compiled: CompiledModule, name: str, limits: ResourceLimits
                      ) -> AgentInstance:
@@ -227,33 +233,30 @@ class AgentHost:
             old.close()
         return instance
 
+    def _renew(self, cell: AgentCell) -> None:
+        cell.instance = self.fresh_instance(cell)
+
+    # CellHooks
     def schedule(self, cell: AgentCell) -> None:
         self._scheduler.ready(cell)
 
-    def commit_state(self, agent: str, writes: dict[str, bytes | None]) -> None:
-        with self._pending_lock:
-            self._write_seq += 1
-            seq = self._write_seq
-            pending = self._pending_state.setdefault(agent, {})
-            for key, value in writes.items():
-                pending[key] = (seq, value)
+    def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        self.delivery.handled(cell, msg, outcome)
 
-        def committed(_error: BaseException | None) -> None:
-            with self._pending_lock:
-                mine = self._pending_state.get(agent, {})
-                for key in writes:
-                    if key in mine and mine[key][0] == seq:
-                        del mine[key]
+    def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        self.delivery.failed(cell, msg, outcome)
 
-        self._store.submit(self._store.state.statements(agent, writes), committed)
+    def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None:
+        self.delivery.stranded(cell, messages)
+
+    def replay(self, message_id: str) -> int:
+        return self.delivery.replay(message_id, self._cells)
 
     # HostServices
     def state_read(self, agent: str, key: str) -> bytes | None:
-        pending = self._pending_state.get(agent)
-        if pending is not None:
-            with self._pending_lock:
-                if key in pending:
-                    return pending[key][1]
+        pending = self._pending_state.lookup(agent, key)
+        if pending is not MISSING:
+            return pending  # type: ignore[return-value]
         return self._store.state.read(agent, key)
 
     def agent_log(self, agent: str, level: int, text: str) -> None:

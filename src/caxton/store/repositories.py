@@ -51,6 +51,7 @@ class AgentRepository:
         self._writer.write([
             ("DELETE FROM agents WHERE name = ?", (name,)),
             ("DELETE FROM agent_state WHERE agent = ?", (name,)),
+            ("DELETE FROM deliveries WHERE receiver = ?", (name,)),
             ("DELETE FROM modules WHERE hash NOT IN (SELECT module_hash FROM agents)", ()),
         ])
 
@@ -89,8 +90,16 @@ _ADD_PARTICIPANT = (
 )
 
 
-def message_statements(msg: AclMessage) -> list[Statement]:
-    """The rows that record one routed message and its conversation."""
+_ADD_DELIVERY = (
+    "INSERT OR IGNORE INTO deliveries(message_id, receiver, status, attempts, updated_at)"
+    " VALUES (?, ?, 'pending', 0, ?)"
+)
+
+
+def message_statements(msg: AclMessage, durable_receivers: tuple[str, ...] = ()
+                       ) -> list[Statement]:
+    """The rows that record one routed message, its conversation, and the deliveries still
+    owed to local agents."""
     receivers = ",".join(msg.receiver)
     statements: list[Statement] = [(
         _INSERT_MESSAGE,
@@ -103,6 +112,8 @@ def message_statements(msg: AclMessage) -> list[Statement]:
                            (cid, msg.protocol, msg.sender, msg.timestamp, msg.timestamp)))
         statements.append((_ADD_PARTICIPANT, (cid, msg.sender)))
         statements.extend((_ADD_PARTICIPANT, (cid, r)) for r in msg.receiver)
+    statements.extend((_ADD_DELIVERY, (msg.message_id, r, msg.timestamp))
+                      for r in durable_receivers)
     return statements
 
 
@@ -196,3 +207,94 @@ class StateRepository:
                     (agent, key, value),
                 ))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    body: dict[str, Any]
+    receiver: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    message_id: str
+    receiver: str
+    attempts: int
+    reason: str | None
+    failed_at: str
+    message: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "receiver": self.receiver,
+                "attempts": self.attempts, "reason": self.reason, "failed_at": self.failed_at,
+                "message": self.message}
+
+
+class DeliveryRepository:
+    """Deliveries owed to local agents, and the dead letters that gave up."""
+
+    def __init__(self, readers: Readers) -> None:
+        self._readers = readers
+
+    @staticmethod
+    def done(message_id: str, receiver: str) -> Statement:
+        return ("DELETE FROM deliveries WHERE message_id = ? AND receiver = ?",
+                (message_id, receiver))
+
+    @staticmethod
+    def attempted(message_id: str, receiver: str, attempts: int, error: str) -> Statement:
+        return ("UPDATE deliveries SET attempts = ?, last_error = ?, updated_at = ?"
+                " WHERE message_id = ? AND receiver = ?",
+                (attempts, error, utc_now_iso(), message_id, receiver))
+
+    @staticmethod
+    def dead(message_id: str, receiver: str, attempts: int, reason: str) -> Statement:
+        return ("INSERT INTO deliveries(message_id, receiver, status, attempts, last_error,"
+                " updated_at) VALUES (?, ?, 'dead', ?, ?, ?) ON CONFLICT(message_id, receiver)"
+                " DO UPDATE SET status = 'dead', attempts = excluded.attempts,"
+                " last_error = excluded.last_error, updated_at = excluded.updated_at",
+                (message_id, receiver, attempts, reason, utc_now_iso()))
+
+    @staticmethod
+    def revive(message_id: str, receiver: str) -> Statement:
+        return ("UPDATE deliveries SET status = 'pending', attempts = 0, updated_at = ?"
+                " WHERE message_id = ? AND receiver = ? AND status = 'dead'",
+                (utc_now_iso(), message_id, receiver))
+
+    @staticmethod
+    def purge(message_id: str | None = None) -> Statement:
+        if message_id is None:
+            return ("DELETE FROM deliveries WHERE status = 'dead'", ())
+        return ("DELETE FROM deliveries WHERE status = 'dead' AND message_id = ?", (message_id,))
+
+    def pending(self) -> list[PendingDelivery]:
+        rows = self._readers.get().execute(
+            "SELECT m.body, d.receiver, d.attempts FROM deliveries d"
+            " JOIN messages m ON m.message_id = d.message_id"
+            " WHERE d.status = 'pending' ORDER BY m.seq"
+        ).fetchall()
+        return [PendingDelivery(orjson.loads(body), receiver, attempts)
+                for body, receiver, attempts in rows]
+
+    def dead_letters(self, *, receiver: str | None = None, message_id: str | None = None,
+                     limit: int = 100) -> list[DeadLetter]:
+        sql = ("SELECT d.message_id, d.receiver, d.attempts, d.last_error, d.updated_at, m.body"
+               " FROM deliveries d JOIN messages m ON m.message_id = d.message_id"
+               " WHERE d.status = 'dead'")
+        params: list[Any] = []
+        if receiver is not None:
+            sql += " AND d.receiver = ?"
+            params.append(receiver)
+        if message_id is not None:
+            sql += " AND d.message_id = ?"
+            params.append(message_id)
+        sql += " ORDER BY m.seq DESC LIMIT ?"
+        params.append(limit)
+        rows = self._readers.get().execute(sql, params).fetchall()
+        return [DeadLetter(mid, rcv, att, err, at, orjson.loads(body))
+                for mid, rcv, att, err, at, body in rows]
+
+    def seen(self, message_id: str) -> bool:
+        return self._readers.get().execute(
+            "SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None

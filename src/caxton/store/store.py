@@ -9,6 +9,7 @@ from caxton.store.database import DB_FILE, Readers, connect, migrate
 from caxton.store.repositories import (
     AgentRepository,
     ConversationRepository,
+    DeliveryRepository,
     StateRepository,
     message_statements,
 )
@@ -26,10 +27,17 @@ class Store:
         self.agents = AgentRepository(self.writer, self.readers)
         self.conversations = ConversationRepository(self.readers)
         self.state = StateRepository(self.writer, self.readers)
+        self.deliveries = DeliveryRepository(self.readers)
         self.writer.start()
 
-    def log_message(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
-        self.writer.submit(message_statements(msg), on_commit)
+    def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
+                           ) -> list[Statement]:
+        return message_statements(msg, durable_receivers)
+
+    @property
+    def backlog(self) -> int:
+        """Submissions waiting for the writer (for back-pressure at the API)."""
+        return self.writer.backlog
 
     def submit(self, statements: list[Statement], on_commit: OnCommit | None = None) -> None:
         self.writer.submit(statements, on_commit)

@@ -39,6 +39,10 @@ class GroupCommitWriter:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def backlog(self) -> int:
+        return self._queue.qsize()
+
     def submit(self, statements: Iterable[Statement], on_commit: OnCommit | None = None) -> None:
         """Queue statements to run in order, in the same transaction as each other."""
         self._queue.put((tuple(statements), on_commit))

@@ -6,9 +6,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,6 +15,17 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from caxton import errors
+from caxton.api.rest.common import (
+    JSON,
+    RequestError,
+    bool_param,
+    error,
+    float_param,
+    int_param,
+    read_body,
+    read_json,
+)
+from caxton.api.rest.dead_letters import dead_letter_routes
 from caxton.api.service import CaxtonService, DeployRequest
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
@@ -30,76 +39,10 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.MailboxFullError: 429,
     errors.PayloadTooLargeError: 413,
     errors.ReplyTimeoutError: 504,
+    errors.DeadLetterNotFoundError: 404,
+    errors.StoreBusyError: 503,
     errors.StoreError: 503,
 }
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-
-
-def error(status: int, code: str, message: str, **extra: Any) -> JSON:
-    return JSON({"code": code, "message": message, **extra}, status_code=status)
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, "payload_too_large",
-                         f"request body of {declared} bytes exceeds the limit of {limit}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, "payload_too_large",
-                               f"request body exceeds the limit of {limit}")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def read_json(request: Request, limit: int) -> Any:
-    body = await read_body(request, limit)
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(400, "malformed_json",
-                           f"request body is not valid JSON: {exc}") from None
-
-
-def _float(request: Request, name: str, default: float) -> float:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise RequestError(400, "invalid_parameter", f"query parameter '{name}' must be a number"
-                         ) from None
-
-
-def _int(request: Request, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise RequestError(400, "invalid_parameter",
-                         f"query parameter '{name}' must be an integer from {low} to {high}")
-    return int(raw)
-
-
-def _bool(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "false").lower()
-    if raw not in ("1", "true", "yes", "0", "false", "no"):
-        raise RequestError(400, "invalid_parameter",
-                           f"query parameter '{name}' must be true or false")
-    return raw in ("1", "true", "yes")
 
 
 def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to their docs
@@ -171,7 +114,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             limits = {}
             for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes"):
                 if key in params:
-                    limits[key] = _int(request, key, 0, 0, 2**62)
+                    limits[key] = int_param(request, key, 0, 0, 2**62)
         if not isinstance(name, str) or not name:
             raise RequestError(400, "invalid_request", "an agent 'name' is required")
         if not isinstance(version, str):
@@ -195,7 +138,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         responses:
           200: {description: Log lines, oldest first.}
         """
-        limit = _int(request, "limit", 100, 1, 1000)
+        limit = int_param(request, "limit", 100, 1, 1000)
         return JSON({"logs": await service.agent_logs(request.path_params["name"], limit)})
 
     async def remove_agent(request: Request) -> Response:
@@ -239,8 +182,8 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
           429: {description: The receiver's mailbox is full.}
           504: {description: No reply within the timeout.}
         """
-        wait = _bool(request, "wait")
-        timeout = _float(request, "timeout", 30.0)
+        wait = bool_param(request, "wait")
+        timeout = float_param(request, "timeout", 30.0)
         obj = await read_json(request, max_request_bytes)
         result = await service.send(obj, wait=wait, timeout=timeout)
         return JSON(result.to_dict(), status_code=200 if wait else 202)
@@ -251,7 +194,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         responses:
           200: {description: Conversation summaries.}
         """
-        limit = _int(request, "limit", 100, 1, 10_000)
+        limit = int_param(request, "limit", 100, 1, 10_000)
         participant = request.query_params.get("participant")
         return JSON({"conversations": await service.list_conversations(
             limit=limit, participant=participant)})
@@ -278,6 +221,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         Route("/api/v1/messages", send_message, methods=["POST"]),
         Route("/api/v1/conversations", list_conversations, methods=["GET"]),
         Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        *dead_letter_routes(service),
     ]
     schemas = SchemaGenerator({
         "openapi": "3.0.3",

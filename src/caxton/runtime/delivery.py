@@ -1,0 +1,169 @@
+"""What handling a message means durably: effects, retries, dead letters and recovery.
+
+A handled message's pending delivery is deleted in the *same* transaction that records its
+effects (state writes, messages sent), so a crash leaves each message either owed (redelivered,
+none of its effects applied) or done (all of them applied): the agent's visible effect is
+exactly once even though delivery is at least once. Failed attempts are retried with
+exponential back-off; the last failure dead-letters the message and answers the sender.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, parse_message, reply
+from caxton.errors import AgentNotFoundError
+from caxton.router.local import Router
+from caxton.runtime.cell import AgentCell
+from caxton.runtime.state import PendingState
+from caxton.runtime.timer import Timer
+from caxton.sandbox.instance import Outcome
+from caxton.store.repositories import DeliveryRepository, StateRepository
+from caxton.store.store import Store
+
+log = structlog.get_logger("caxton.delivery")
+
+# Failures worth another try: the next attempt may land differently (a timeout under load, a
+# trap that depends on state). An agent's own error code or an oversized message will not.
+RETRYABLE = frozenset({
+    "trap", "fuel_exhausted", "timeout", "stack_overflow", "memory_out_of_bounds",
+    "unreachable", "host_trap", "bad_agent", "internal", "error",
+})
+# After these the sandbox is rebuilt: the instance's memory may be half-written.
+INSTANCE_SUSPECT = RETRYABLE - {"internal"}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    backoff_s: float = 0.05  # then x4 per attempt: 50 ms, 200 ms, 800 ms, ...
+    failure_threshold: int = 10  # consecutive dead letters that mark an agent failed
+
+
+class Delivery:
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        timer: Timer,
+        state: PendingState,
+        policy: RetryPolicy,
+        renew: Callable[[AgentCell], None],
+    ) -> None:
+        self._store = store
+        self._router = router
+        self._timer = timer
+        self._state = state
+        self._policy = policy
+        self._renew = renew
+        self.redelivered = 0
+        self.retried = 0
+        self.dead_lettered = 0
+
+    # -- outcomes (worker threads) -------------------------------------------------------------
+    def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        extra = [DeliveryRepository.done(msg.message_id, cell.name)]
+        on_commit = None
+        if outcome.state_writes:
+            extra.extend(StateRepository.statements(cell.name, outcome.state_writes))
+            on_commit = self._state.remember(cell.name, outcome.state_writes)
+        cell.attempts.pop(msg.message_id, None)
+        self._router.route_batch(outcome.sends, extra=extra, on_commit=on_commit)
+
+    def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        kind = outcome.error_kind or "error"
+        stats = cell.stats
+        stats.failures_by_kind[kind] = stats.failures_by_kind.get(kind, 0) + 1
+        stats.last_error = f"{kind}: {outcome.error}"
+        attempts = cell.attempts.get(msg.message_id, 0) + 1
+        log.warning("message failed", agent=cell.name, kind=kind, error=outcome.error,
+                    message_id=msg.message_id, attempt=attempts)
+        cell.add_log(3, f"message {msg.message_id} failed (attempt {attempts}): "
+                        f"{kind}: {outcome.error}")
+        if kind in INSTANCE_SUSPECT:
+            try:
+                self._renew(cell)
+            except Exception as exc:
+                cell.fail(f"cannot re-instantiate: {exc}")
+        if kind in RETRYABLE and attempts < self._policy.max_attempts:
+            self.retried += 1
+            cell.attempts[msg.message_id] = attempts
+            self._store.submit([DeliveryRepository.attempted(
+                msg.message_id, cell.name, attempts, f"{kind}: {outcome.error}")])
+            delay = self._policy.backoff_s * 4 ** (attempts - 1)
+            self._timer.call_later(delay, lambda: self._retry(cell, msg))
+            return
+        cell.attempts.pop(msg.message_id, None)
+        stats.failed += 1
+        stats.consecutive_failures += 1
+        self._dead_letter(cell.name, msg, attempts, kind, outcome.error or kind)
+        if stats.consecutive_failures >= self._policy.failure_threshold:
+            cell.fail(f"{stats.consecutive_failures} consecutive failures; last: {kind}")
+
+    def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None:
+        for msg in messages:
+            self._dead_letter(cell.name, msg, cell.attempts.pop(msg.message_id, 0), "failed",
+                              f"agent '{cell.name}' has failed")
+
+    def _retry(self, cell: AgentCell, msg: AclMessage) -> None:
+        if cell.state.value == "failed":
+            self.stranded(cell, [msg])
+        else:
+            cell.deliver(msg, force=True)
+
+    def _dead_letter(self, agent: str, msg: AclMessage, attempts: int, kind: str,
+                     reason: str) -> None:
+        self.dead_lettered += 1
+        self._store.submit([DeliveryRepository.dead(msg.message_id, agent, attempts,
+                                                    f"{kind}: {reason}")])
+        if msg.performative not in ERROR_ACTS:
+            self._router.route(reply(
+                msg, sender=agent, performative=Performative.FAILURE,
+                content={"error": kind, "reason": reason, "agent": agent,
+                         "attempts": attempts},
+            ))
+
+    # -- recovery and dead letters (API / start-up) --------------------------------------------
+    def recover(self, cells: dict[str, AgentCell]) -> int:
+        """Queue every delivery a previous run still owed, in the order it was accepted."""
+        count = 0
+        for pending in self._store.deliveries.pending():
+            cell = cells.get(pending.receiver)
+            if cell is None:
+                continue
+            msg = _stored(pending.body)
+            if pending.attempts:
+                cell.attempts[msg.message_id] = pending.attempts
+            cell.deliver(msg, force=True)
+            count += 1
+        self.redelivered += count
+        if count:
+            log.info("redelivering messages owed before the restart", count=count)
+        return count
+
+    def replay(self, message_id: str, cells: dict[str, AgentCell]) -> int:
+        letters = self._store.deliveries.dead_letters(message_id=message_id, limit=1000)
+        if not letters:
+            raise AgentNotFoundError(f"no dead letter with message id '{message_id}'")
+        for letter in letters:
+            cell = cells.get(letter.receiver)
+            if cell is None:
+                raise AgentNotFoundError(f"no agent named '{letter.receiver}' to replay to")
+        self._store.writer.write([DeliveryRepository.revive(letter.message_id, letter.receiver)
+                                  for letter in letters])
+        for letter in letters:
+            cell = cells[letter.receiver]
+            cell.attempts.pop(letter.message_id, None)
+            cell.deliver(_stored(letter.message), force=True)
+        return len(letters)
+
+
+def _stored(body: dict[str, object]) -> AclMessage:
+    sender = body.get("sender")
+    return parse_message(body, sender=sender if isinstance(sender, str) else "ams")
+
+
+__all__ = ["Delivery", "RetryPolicy"]
