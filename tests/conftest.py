@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -40,6 +40,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr.log"
+        self.preexec_fn: Callable[[], None] | None = None  # e.g. resource limits for the child
         self._http: httpx.Client | None = None
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
@@ -49,6 +50,7 @@ class ServerProcess:
             [CAXTON, "server", "start", "--data-dir", str(self.data_dir), "--port", "0",
              *self.args],
             stdout=subprocess.PIPE, stderr=stderr, text=True, env=self.env,
+            preexec_fn=self.preexec_fn,  # noqa: PLW1509 - only set by tests that need it
         )
         stderr.close()
         line = self._read_line(timeout)
