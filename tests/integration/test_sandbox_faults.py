@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -123,3 +124,32 @@ def test_agent_reported_error_code_fails_only_that_message(server: ServerProcess
     assert reply["content"]["error"] == "too_large"
     assert _ask(server.http, "tiny", "ok")["content"] == "ok"
     assert server.http.get("/health").status_code == 200
+
+
+def test_dead_letters_cli_list_show_replay_purge(server: ServerProcess, tmp_path: Path) -> None:
+    server.deploy(FIXTURES / "trap.wat", "flaky")
+    failed = _ask(server.http, "flaky", {"order": 7})
+    message_id = failed["in_reply_to"]
+    letters = json.loads(server.cli("dead-letters", "list", "-o", "json").stdout)
+    assert [d["message_id"] for d in letters] == [message_id]
+    assert "flaky" in server.cli("dead-letters", "list", "--agent", "flaky").stdout
+    shown = server.cli("dead-letters", "show", message_id).stdout
+    assert '"order": 7' in shown
+    # fix the agent (a new version that answers), then replay: the message is handled now
+    (tmp_path / "ok.wat").write_text((FIXTURES / "counter.wat").read_text())
+    server.deploy(tmp_path / "ok.wat", "flaky", "--version", "2")
+    assert "replayed" in server.cli("dead-letters", "replay", message_id).stdout
+    for _ in range(50):
+        if not json.loads(server.cli("dead-letters", "list", "-o", "json").stdout):
+            break
+        time.sleep(0.1)
+    assert json.loads(server.cli("dead-letters", "list", "-o", "json").stdout) == []
+    # a new failure, purged
+    server.deploy(FIXTURES / "trap.wat", "flaky", "--version", "3")
+    _ask(server.http, "flaky")
+    assert "purged 1" in server.cli("dead-letters", "purge", "--all").stdout
+    missing = server.cli("dead-letters", "show", message_id, check=False)
+    assert missing.returncode == 1
+    assert "no dead letter with message id" in missing.stderr
+    usage = server.cli("dead-letters", "purge", check=False)
+    assert usage.returncode == 2

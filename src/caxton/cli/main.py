@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from caxton.cli import agents, conversations, messages, server
+from caxton.cli import agents, conversations, dead_letters, messages, server
 from caxton.cli._client import CliError
 from caxton.errors import CaxtonError
 
@@ -25,6 +25,7 @@ app.add_typer(server.app, name="server")
 app.add_typer(agents.app, name="agents")
 app.add_typer(messages.app, name="messages")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(dead_letters.app, name="dead-letters")
 
 
 def main() -> None:
