@@ -8,7 +8,7 @@ last message is committed to the message log ("durable"), for durability "normal
 (the group-commit writer, src/caxton/store/writer.py).
 
 Peer in the same run: the same number of messages through a bare queue.SimpleQueue from one
-thread to another. A diagnostic row reruns "normal" with the store's log_message replaced by a
+thread to another. A diagnostic row reruns "normal" with the store's message_statements replaced by a
 no-op (bench only, not a Caxton mode) to show what the message log costs.
 
     python bench/agent_to_agent.py [--quick] [--requests N] [--window W] [--workers K]
@@ -29,7 +29,7 @@ CLIENT = "_client-bench"
 
 def pipeline(echo: bytes, forwarder: bytes, durability: str, requests: int, window: int,
              workers: int, *, message_log: bool = True) -> dict[str, float]:
-    """Run the pipeline; ``message_log=False`` is a bench-only diagnostic (log_message no-op)."""
+    """Run the pipeline; ``message_log=False`` is a bench-only diagnostic (no message rows)."""
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
     from caxton.domain.limits import ResourceLimits  # noqa: PLC0415
@@ -43,7 +43,7 @@ def pipeline(echo: bytes, forwarder: bytes, durability: str, requests: int, wind
             rt.host.deploy("echo", echo, "1.0", ResourceLimits())
             rt.host.deploy("forwarder", forwarder, "1.0", ResourceLimits())
             if not message_log:
-                rt.store.log_message = lambda msg, on_commit=None: None  # type: ignore[method-assign]
+                rt.store.message_statements = lambda msg, durable: []  # type: ignore[method-assign]
             slots = threading.Semaphore(window)
             finished = threading.Event()
             state = {"replies": 0, "wrong": 0, "target": 0}

@@ -184,7 +184,7 @@ def caxton_in_process(wasm: bytes, n: int, warmup: int, *, message_log: bool = T
     """(route→reply latencies, AgentInstance.handle latencies, info) in ns.
 
     ``message_log=False`` is a diagnostic, not a mode Caxton offers: it replaces the store's
-    log_message with a no-op to show what the message log costs the round trip.
+    message_statements with a no-op to show what the message log costs the round trip.
     """
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
@@ -198,7 +198,7 @@ def caxton_in_process(wasm: bytes, n: int, warmup: int, *, message_log: bool = T
         try:
             rt.host.deploy("echo", wasm, "1.0", ResourceLimits())
             if not message_log:
-                rt.store.log_message = lambda msg, on_commit=None: None  # type: ignore[method-assign]
+                rt.store.message_statements = lambda msg, durable: []  # type: ignore[method-assign]
             arrived = threading.Event()
             last: list[AclMessage] = []
 

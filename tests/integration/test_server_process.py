@@ -70,7 +70,7 @@ def test_settings_precedence_file_env_flag(tmp_path: Path) -> None:
         proc = subprocess.Popen(
             [CAXTON, "server", "start", "--config", str(config), "--data-dir", str(data), *args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "CAXTON_GRPC_PORT": "0", **(env or {})},
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -138,3 +138,10 @@ def test_server_status_command(server: ServerProcess) -> None:
     out = server.cli("server", "status", "--output", "json").stdout
     assert '"status": "ready"' in out
     assert isinstance(httpx.get(server.url + "/health").json()["uptime_s"], float)
+
+
+def test_openapi_lists_every_api_route(server: ServerProcess) -> None:
+    spec = server.http.get("/openapi.json").json()
+    assert "/api/v1/dead-letters" in spec["paths"]
+    assert "/api/v1/dead-letters/{message_id}/replay" in spec["paths"]
+    assert set(spec["paths"]["/api/v1/agents"]) == {"get", "post"}

@@ -14,7 +14,7 @@ def dead_letter_routes(service: CaxtonService) -> list[Route]:
         """
         summary: List dead letters (messages that failed every delivery attempt)
         responses:
-          200: {description: Dead letters, newest first; filter with ?agent=.}
+          200: {description: "Dead letters, newest first; filter with ?agent=."}
         """
         limit = int_param(request, "limit", 100, 1, 10_000)
         agent = request.query_params.get("agent")
@@ -34,8 +34,8 @@ def dead_letter_routes(service: CaxtonService) -> list[Route]:
         """
         summary: Deliver a dead letter again (its attempts start over)
         responses:
-          200: {description: Queued again; the count of receivers.}
-          404: {description: No such dead letter, or its agent is gone.}
+          200: {description: "Queued again; the count of receivers."}
+          404: {description: "No such dead letter, or its agent is gone."}
         """
         count = await service.replay_dead_letter(request.path_params["message_id"])
         return JSON({"replayed": count})
