@@ -76,21 +76,22 @@ class AgentRepository:
         return bytes(row[0]) if row else None
 
 
-_INSERT_MESSAGE = (
+INSERT_MESSAGE = (
     "INSERT OR IGNORE INTO messages(message_id, conversation_id, sender, receivers, performative,"
     " created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_UPSERT_CONVERSATION = (
+UPSERT_CONVERSATION = (
     "INSERT INTO conversations(id, protocol, initiator, started_at, last_at, message_count)"
     " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT(id) DO UPDATE SET last_at = excluded.last_at,"
     " message_count = message_count + 1, protocol = coalesce(protocol, excluded.protocol)"
 )
-_ADD_PARTICIPANT = (
+ADD_PARTICIPANT = (
     "INSERT OR IGNORE INTO conversation_participants(conversation_id, participant) VALUES (?, ?)"
 )
 
 
-_ADD_DELIVERY = (
+DONE_DELIVERY = "DELETE FROM deliveries WHERE message_id = ? AND receiver = ?"
+ADD_DELIVERY = (
     "INSERT OR IGNORE INTO deliveries(message_id, receiver, status, attempts, updated_at)"
     " VALUES (?, ?, 'pending', 0, ?)"
 )
@@ -102,17 +103,17 @@ def message_statements(msg: AclMessage, durable_receivers: tuple[str, ...] = ()
     owed to local agents."""
     receivers = ",".join(msg.receiver)
     statements: list[Statement] = [(
-        _INSERT_MESSAGE,
+        INSERT_MESSAGE,
         (msg.message_id, msg.conversation_id, msg.sender, receivers, msg.performative.value,
          msg.timestamp, msg.to_wire()),
     )]
     if msg.conversation_id is not None:
         cid = msg.conversation_id
-        statements.append((_UPSERT_CONVERSATION,
+        statements.append((UPSERT_CONVERSATION,
                            (cid, msg.protocol, msg.sender, msg.timestamp, msg.timestamp)))
-        statements.append((_ADD_PARTICIPANT, (cid, msg.sender)))
-        statements.extend((_ADD_PARTICIPANT, (cid, r)) for r in msg.receiver)
-    statements.extend((_ADD_DELIVERY, (msg.message_id, r, msg.timestamp))
+        statements.append((ADD_PARTICIPANT, (cid, msg.sender)))
+        statements.extend((ADD_PARTICIPANT, (cid, r)) for r in msg.receiver)
+    statements.extend((ADD_DELIVERY, (msg.message_id, r, msg.timestamp))
                       for r in durable_receivers)
     return statements
 
@@ -239,8 +240,7 @@ class DeliveryRepository:
 
     @staticmethod
     def done(message_id: str, receiver: str) -> Statement:
-        return ("DELETE FROM deliveries WHERE message_id = ? AND receiver = ?",
-                (message_id, receiver))
+        return (DONE_DELIVERY, (message_id, receiver))
 
     @staticmethod
     def attempted(message_id: str, receiver: str, attempts: int, error: str) -> Statement:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from caxton.domain.acl import AclMessage
+from caxton.store.compaction import compact
 from caxton.store.database import DB_FILE, Readers, connect, migrate
 from caxton.store.repositories import (
     AgentRepository,
@@ -22,7 +23,7 @@ class Store:
         synchronous = "FULL" if durability == "full" else "NORMAL"
         self._conn = connect(self.path, synchronous=synchronous)
         self.schema_version = migrate(self._conn)
-        self.writer = GroupCommitWriter(self._conn)
+        self.writer = GroupCommitWriter(self._conn, compact=compact)
         self.readers = Readers(self.path)
         self.agents = AgentRepository(self.writer, self.readers)
         self.conversations = ConversationRepository(self.readers)

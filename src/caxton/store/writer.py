@@ -27,8 +27,16 @@ _STOP = object()
 
 
 class GroupCommitWriter:
-    def __init__(self, conn: sqlite3.Connection, *, max_batch: int = 4096) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        max_batch: int = 4096,
+        compact: Callable[[Iterable[Statement]], list[tuple[str, list[Sequence[Any]]]]]
+        | None = None,
+    ) -> None:
         self._conn = conn
+        self._compact = compact or _runs
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="caxton-writer", daemon=True)
@@ -123,10 +131,8 @@ class GroupCommitWriter:
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            # Runs of the same statement go through executemany: far fewer Python→C trips.
             count = 0
-            for sql, group in itertools.groupby(statements, key=lambda s: s[0]):
-                rows = [params for _, params in group]
+            for sql, rows in self._compact(statements):
                 count += len(rows)
                 if len(rows) == 1:
                     conn.execute(sql, rows[0])
@@ -139,6 +145,12 @@ class GroupCommitWriter:
             raise
         self.commits += 1
         self.statements += count
+
+
+def _runs(statements: Iterable[Statement]) -> list[tuple[str, list[Sequence[Any]]]]:
+    """Runs of the same statement, in order, each for one executemany."""
+    return [(sql, [params for _, params in group])
+            for sql, group in itertools.groupby(statements, key=lambda s: s[0])]
 
 
 def _notify(callback: OnCommit | None, error: BaseException | None) -> None:

@@ -1,0 +1,103 @@
+"""Batch compaction must leave the database exactly as running the statements one by one."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from caxton.domain.acl import AclMessage, Performative
+from caxton.store import repositories as r
+from caxton.store.compaction import compact
+from caxton.store.database import connect, migrate
+from caxton.store.writer import Statement, _runs
+
+
+def _db(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
+    migrate(conn)
+    return conn
+
+
+def _apply(conn: sqlite3.Connection, batch: list[tuple[str, list]]) -> None:
+    conn.execute("BEGIN")
+    for sql, rows in batch:
+        conn.executemany(sql, rows)
+    conn.execute("COMMIT")
+
+
+def _dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
+        for table in ("messages", "conversations", "conversation_participants", "deliveries",
+                      "agent_state")
+    }
+
+
+def _random_statements(rng: random.Random, n: int) -> list[Statement]:
+    statements: list[Statement] = []
+    owed: list[tuple[str, str]] = []
+    for i in range(n):
+        roll = rng.random()
+        if roll < 0.5 or not owed:
+            receiver = rng.choice(["a", "b", "c"])
+            msg = AclMessage(performative=Performative.INFORM, sender=rng.choice(["x", "a"]),
+                             receiver=(receiver,), content=i,
+                             conversation_id=rng.choice(["c1", "c2", f"c{i}"]),
+                             protocol=rng.choice([None, "fipa-request"]),
+                             timestamp=f"2026-01-01T00:00:{i % 60:02d}.{i:06d}Z")
+            statements.extend(r.message_statements(msg, (receiver,)))
+            owed.append((msg.message_id, receiver))
+        elif roll < 0.8:
+            statements.append(r.DeliveryRepository.done(*owed.pop(rng.randrange(len(owed)))))
+            statements.extend(r.StateRepository.statements("a", {f"k{i % 3}": str(i).encode()}))
+        elif roll < 0.9:
+            mid, rcv = owed[rng.randrange(len(owed))]
+            statements.append(("UPDATE deliveries SET attempts = ?, last_error = ?"
+                               " WHERE message_id = ? AND receiver = ?", (2, "trap", mid, rcv)))
+        else:
+            statements.extend(r.StateRepository.statements("a", {f"k{i % 3}": None}))
+    return statements
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_compacted_batch_leaves_the_same_database(tmp_path: Path, seed: int) -> None:
+    statements = _random_statements(random.Random(seed), 120)
+    plain, compacted = _db(tmp_path / "plain.db"), _db(tmp_path / "compact.db")
+    _apply(plain, _runs(statements))
+    _apply(compacted, compact(statements))
+    assert _dump(plain) == _dump(compacted)
+
+
+def test_settled_delivery_never_touches_the_table() -> None:
+    msg = AclMessage(performative=Performative.INFORM, sender="x", receiver=("a",),
+                     conversation_id="c")
+    statements = [*r.message_statements(msg, ("a",)),
+                  r.DeliveryRepository.done(msg.message_id, "a")]
+    batch = compact(statements)
+    assert all("deliveries" not in sql for sql, _ in batch)
+
+
+def test_conversation_upserts_merge_and_participants_dedupe() -> None:
+    statements: list[Statement] = []
+    for i in range(10):
+        msg = AclMessage(performative=Performative.INFORM, sender="x", receiver=("a",),
+                         conversation_id="same", content=i)
+        statements.extend(r.message_statements(msg))
+    batch = dict(compact(statements))
+    assert len(batch[r.INSERT_MESSAGE]) == 10
+    (merged,) = [rows for sql, rows in batch.items() if sql.startswith("INSERT INTO conv")]
+    assert len(merged) == 1 and merged[0][5] == 10
+    assert sorted(batch[r.ADD_PARTICIPANT]) == [("same", "a"), ("same", "x")]
+
+
+def test_a_retry_in_between_keeps_the_pending_row(tmp_path: Path) -> None:
+    msg = AclMessage(performative=Performative.INFORM, sender="x", receiver=("a",),
+                     conversation_id="c")
+    statements = [*r.message_statements(msg, ("a",)),
+                  r.DeliveryRepository.attempted(msg.message_id, "a", 1, "trap")]
+    conn = _db(tmp_path / "db")
+    _apply(conn, compact(statements))
+    assert conn.execute("SELECT attempts FROM deliveries").fetchall() == [(1,)]
