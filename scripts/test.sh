@@ -12,6 +12,7 @@ if [[ -z "${VIRTUAL_ENV:-}" ]]; then
 fi
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+bash scripts/install-test-tools.sh
 PYTHON=python bash scripts/build-examples.sh
 ruff check src tests
 mypy

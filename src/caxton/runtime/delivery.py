@@ -62,6 +62,8 @@ class Delivery:
         self.redelivered = 0
         self.retried = 0
         self.dead_lettered = 0
+        # (message, outcome, seconds, fuel, failure kind): set by telemetry when it is on
+        self.on_processed: Callable[[AclMessage, str, float, int, str | None], None] | None = None
 
     # -- outcomes (worker threads) -------------------------------------------------------------
     def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
@@ -72,6 +74,8 @@ class Delivery:
             on_commit = self._state.remember(cell.name, outcome.state_writes)
         cell.attempts.pop(msg.message_id, None)
         self._router.route_batch(outcome.sends, extra=extra, on_commit=on_commit)
+        if self.on_processed is not None:
+            self.on_processed(msg, "ok", outcome.duration_s, outcome.fuel_used, None)
 
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
         kind = outcome.error_kind or "error"
@@ -88,7 +92,11 @@ class Delivery:
                 self._renew(cell)
             except Exception as exc:
                 cell.fail(f"cannot re-instantiate: {exc}")
-        if kind in RETRYABLE and attempts < self._policy.max_attempts:
+        final = not (kind in RETRYABLE and attempts < self._policy.max_attempts)
+        if self.on_processed is not None:
+            self.on_processed(msg, "dead_lettered" if final else "retried", outcome.duration_s,
+                              outcome.fuel_used, kind)
+        if not final:
             self.retried += 1
             cell.attempts[msg.message_id] = attempts
             self._store.submit([DeliveryRepository.attempted(

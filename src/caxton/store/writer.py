@@ -11,6 +11,7 @@ import itertools
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -43,6 +44,7 @@ class GroupCommitWriter:
         self.commits = 0
         self.statements = 0
         self.last_error: BaseException | None = None
+        self.on_batch: Callable[[float, int], None] | None = None  # (seconds, statements)
 
     def start(self) -> None:
         self._thread.start()
@@ -129,6 +131,7 @@ class GroupCommitWriter:
 
     def _execute(self, statements: Iterable[Statement]) -> None:
         conn = self._conn
+        started = time.perf_counter()
         conn.execute("BEGIN")
         try:
             count = 0
@@ -145,6 +148,8 @@ class GroupCommitWriter:
             raise
         self.commits += 1
         self.statements += count
+        if self.on_batch is not None:
+            self.on_batch(time.perf_counter() - started, count)
 
 
 def _runs(statements: Iterable[Statement]) -> list[tuple[str, list[Sequence[Any]]]]:

@@ -1,0 +1,81 @@
+"""Connects a running server's parts to its Metrics: one place, so no part imports telemetry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import Metric
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from caxton.api.rest.metrics_middleware import MetricsMiddleware
+from caxton.router.local import Router
+from caxton.runtime.host import AgentHost
+from caxton.store.store import Store
+from caxton.telemetry.metrics import Metrics, counter, gauge
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Store) -> None:
+    """Hook the message path to ``metrics`` and add the scrape-time figures."""
+    router.add_tap(metrics.routed)
+    host.delivery.on_processed = metrics.processed
+    store.writer.on_batch = metrics.committed
+
+    def collect() -> Iterator[Metric]:
+        cells = host.all()
+        states = gauge("caxton_agents", "Agents by lifecycle state.", ["state"])
+        by_state: dict[str, int] = {}
+        for cell in cells:
+            by_state[cell.state.value] = by_state.get(cell.state.value, 0) + 1
+        for state, count in sorted(by_state.items()):
+            states.add_metric([state], count)
+        yield states
+        depth = gauge("caxton_mailbox_depth_messages", "Messages waiting per agent.", ["agent"])
+        memory = gauge("caxton_agent_memory_bytes", "Linear memory size per agent.", ["agent"])
+        fuel = counter("caxton_agent_fuel_consumed", "Fuel consumed per agent.", ["agent"])
+        handled = counter("caxton_agent_messages_handled", "Messages handled per agent.",
+                          ["agent"])
+        failed = counter("caxton_agent_messages_failed",
+                         "Messages that failed every attempt, per agent.", ["agent"])
+        for cell in cells:
+            depth.add_metric([cell.name], cell.mailbox_depth)
+            memory.add_metric([cell.name], cell.instance.memory_bytes() if cell.instance else 0)
+            fuel.add_metric([cell.name], cell.stats.fuel_used)
+            handled.add_metric([cell.name], cell.stats.handled)
+            failed.add_metric([cell.name], cell.stats.failed)
+        yield from (depth, memory, fuel, handled, failed)
+        backlog = gauge("caxton_store_write_backlog", "Writes queued for the group-commit writer.")
+        backlog.add_metric([], store.backlog)
+        yield backlog
+        delivery = host.delivery
+        for name, doc, value in (
+            ("caxton_messages_bounced", "Messages answered with a platform failure.",
+             router.bounced),
+            ("caxton_messages_dropped_loop", "Messages dropped at the hop limit.", router.looped),
+            ("caxton_messages_retried", "Failed handler runs that were retried.",
+             delivery.retried),
+            ("caxton_messages_dead_lettered", "Messages moved to the dead-letter queue.",
+             delivery.dead_lettered),
+            ("caxton_messages_redelivered", "Messages delivered again after a restart.",
+             delivery.redelivered),
+        ):
+            family = counter(name, doc)
+            family.add_metric([], value)
+            yield family
+
+    metrics.watch(collect)
+
+
+def mount(app: Starlette, metrics: Metrics) -> None:
+    """Serve ``/metrics`` and time every API request by route."""
+
+    async def scrape(_: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    paths = {route.endpoint: route.path for route in app.routes if isinstance(route, Route)}
+    app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, paths=paths)
