@@ -8,8 +8,8 @@ last message is committed to the message log ("durable"), for durability "normal
 (the group-commit writer, src/caxton/store/writer.py).
 
 Peer in the same run: the same number of messages through a bare queue.SimpleQueue from one
-thread to another. A diagnostic row reruns "normal" with the store's message_statements replaced by a
-no-op (bench only, not a Caxton mode) to show what the message log costs.
+thread to another. A diagnostic row reruns "normal" with the store's message_statements
+replaced by a no-op (bench only, not a Caxton mode) to show what the message log costs.
 
     python bench/agent_to_agent.py [--quick] [--requests N] [--window W] [--workers K]
 """

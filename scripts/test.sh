@@ -13,6 +13,8 @@ fi
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 bash scripts/install-test-tools.sh
+PYTHON=python bash scripts/install-toolchains.sh   # C, Rust, Zig, Go, AssemblyScript
+PYTHON=python bash scripts/install-component-tools.sh   # componentize-py, componentize-js
 PYTHON=python bash scripts/build-examples.sh
 ruff check src tests
 mypy

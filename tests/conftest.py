@@ -39,6 +39,7 @@ class ServerProcess:
         self.env.pop("CAXTON_SERVER", None)
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
+        self.grpc_target = ""  # HOST:PORT of the gRPC API
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr.log"
         self.preexec_fn: Callable[[], None] | None = None  # e.g. resource limits for the child
         self._http: httpx.Client | None = None
@@ -48,7 +49,7 @@ class ServerProcess:
         stderr = open(self.stderr_path, "a")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [CAXTON, "server", "start", "--data-dir", str(self.data_dir), "--port", "0",
-             *self.args],
+             "--grpc-port", "0", *self.args],
             stdout=subprocess.PIPE, stderr=stderr, text=True, env=self.env,
             preexec_fn=self.preexec_fn,  # noqa: PLW1509 - only set by tests that need it
         )
@@ -58,6 +59,14 @@ class ServerProcess:
             self.proc.kill()
             raise AssertionError(f"server did not start: {line!r}\n{self.stderr()}")
         self.url = line.removeprefix("caxton listening on ").strip()
+        # Printed right after the first line, so it may already sit in the pipe's read buffer
+        # where select() cannot see it: read it directly (EOF ends the read if the server dies).
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("caxton grpc listening on "):
+            self.proc.kill()
+            raise AssertionError(f"gRPC did not start: {line!r}\n{self.stderr()}")
+        self.grpc_target = line.removeprefix("caxton grpc listening on ").strip()
         return self
 
     def _read_line(self, timeout: float) -> str:
@@ -85,7 +94,8 @@ class ServerProcess:
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [CAXTON, *args], capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, "CAXTON_SERVER": self.url, **(env or {})},
+            env={**os.environ, "CAXTON_SERVER": self.url, "CAXTON_GRPC_SERVER": self.grpc_target,
+                 **(env or {})},
         )
         if check and result.returncode != 0:
             raise AssertionError(

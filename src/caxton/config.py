@@ -43,6 +43,8 @@ class ServerConfig:
     max_attempts: int = 3
     retry_backoff_ms: int = 50
     max_write_backlog: int = 50_000
+    max_state_bytes: int = 64 * 1024 * 1024  # per agent, keys plus values
+    otlp_endpoint: str = ""  # OTLP/HTTP base URL; empty: the OTEL_* variables decide (off)
     shutdown_timeout_s: float = 10.0
     max_wait_s: float = 300.0
     default_fuel: int = DEFAULT_LIMITS.fuel

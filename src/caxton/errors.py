@@ -6,6 +6,7 @@
     ├── InvalidMessageError         an ACL message fails validation (names the field)
     ├── InvalidAgentNameError       an agent name breaks the naming rule
     ├── IllegalTransitionError      a lifecycle change the state machine forbids
+    ├── ProtocolViolation           a message its conversation's interaction protocol forbids
     ├── ModuleRejectedError         a WebAssembly artifact failed validation
     ├── AgentNotFoundError          no agent by that name
     ├── AgentUnavailableError       the agent exists but cannot take messages now
@@ -14,6 +15,9 @@
     ├── DeadLetterNotFoundError     no dead letter by that message id
     ├── PayloadTooLargeError        a message or module exceeds its size limit
     ├── ReplyTimeoutError           no reply arrived before the deadline
+    ├── CodecError                  bytes from another platform cannot be decoded
+    │   ├── MalformedAclError       not a valid FIPA ACL message (string representation)
+    │   └── MalformedEnvelopeError  not a valid FIPA transport envelope or MTP body
     └── StoreError                  the embedded database failed
         └── StoreBusyError          too many writes are queued; retry shortly
 
@@ -60,6 +64,27 @@ class IllegalTransitionError(CaxtonError):
     code = "illegal_transition"
 
 
+class ProtocolViolation(CaxtonError):  # noqa: N818 - the FIPA term, named in the issue
+    """A message its conversation's interaction protocol does not allow at that point.
+
+    ``protocol`` names the protocol, ``performative`` the offending act and ``expected`` the acts
+    that would have been allowed (empty when the conversation, or that party's part, is over).
+    FIPA answers such a message with ``not-understood``; the message says what was expected so
+    that reply can explain itself.
+    """
+
+    code = "protocol_violation"
+
+    def __init__(
+        self, message: str, *, protocol: str = "", performative: str = "",
+        expected: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.protocol = protocol
+        self.performative = performative
+        self.expected = expected
+
+
 class ModuleRejectedError(CaxtonError):
     code = "module_rejected"
 
@@ -90,6 +115,20 @@ class PayloadTooLargeError(CaxtonError):
 
 class ReplyTimeoutError(CaxtonError):
     code = "reply_timeout"
+
+
+class CodecError(CaxtonError):
+    """Input in a foreign wire format (FIPA string, XML envelope, MTP body) is malformed."""
+
+    code = "malformed_input"
+
+
+class MalformedAclError(CodecError):
+    code = "malformed_acl"
+
+
+class MalformedEnvelopeError(CodecError):
+    code = "malformed_envelope"
 
 
 class StoreError(CaxtonError):

@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.grpc.server import GrpcServer
 from caxton.api.rest.app import build_app
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
@@ -30,7 +31,10 @@ from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
 from caxton.store.store import Store
+from caxton.telemetry.instrument import instrument, mount
 from caxton.telemetry.logging import configure_logging
+from caxton.telemetry.metrics import Metrics
+from caxton.telemetry.tracing import Tracing
 
 log = structlog.get_logger("caxton.server")
 SERVER_FILE = "server.json"
@@ -47,18 +51,20 @@ class Runtime:
     router: Router
     host: AgentHost
     service: CaxtonService
+    metrics: Metrics
 
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(config.data_dir, durability=config.durability)
-        engine = SandboxEngine()
+        engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)
         host = AgentHost(engine, store, router, scheduler, HostSettings(
             mailbox_capacity=config.mailbox_capacity,
             max_module_bytes=config.max_module_bytes,
             drain_timeout_s=config.shutdown_timeout_s,
+            max_state_bytes=config.max_state_bytes,
             retry=RetryPolicy(max_attempts=config.max_attempts,
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),
@@ -69,11 +75,18 @@ class Runtime:
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
         )
+        metrics = Metrics()
+        instrument(metrics, host=host, router=router, store=store)
+        service.max_write_backlog = config.max_write_backlog
+        tracing = Tracing(config.otlp_endpoint or None)
+        if tracing.enabled:
+            host.tracing = service.tracing = tracing
+            router.add_tap(lambda msg: tracing.route(msg, "routed"))
         engine.start()
         scheduler.start()
         host.restore()
         service.ready = True
-        return cls(config, store, engine, scheduler, router, host, service)
+        return cls(config, store, engine, scheduler, router, host, service, metrics)
 
     def close(self) -> None:
         self.service.ready = False
@@ -81,6 +94,7 @@ class Runtime:
         self.scheduler.stop()
         self.engine.stop()
         self.store.close()
+        self.host.tracing.shutdown()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -92,6 +106,23 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.setblocking(False)
     return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, plus the gRPC server and the message streams, which stop alongside it."""
+
+    def __init__(self, config: uvicorn.Config, service: CaxtonService, grpc_server: GrpcServer,
+                 grace_s: float) -> None:
+        super().__init__(config)
+        self._service = service
+        self._grpc = grpc_server
+        self._grace_s = grace_s
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Streams never finish by themselves: end them first, so that both servers' graceful
+        # waits see them complete instead of cancelling them at the deadline.
+        self._service.end_watches()
+        await asyncio.gather(self._grpc.stop(self._grace_s), super().shutdown(sockets))
 
 
 class _StopRequest:
@@ -145,6 +176,14 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    try:
+        grpc_server = GrpcServer(runtime.service, host=config.grpc_listen_host,
+                                 port=config.grpc_port,
+                                 max_receive_bytes=config.max_module_bytes + 1024 * 1024)
+    except ConfigError:
+        sock.close()
+        close_once()
+        raise
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -152,22 +191,28 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         log.info("caxton listening", url=url, data_dir=str(config.data_dir),
                  agents=len(runtime.host.all()))
         print(f"caxton listening on {url}", flush=True)  # users and tests wait for this line
+        log.info("caxton grpc listening", target=grpc_server.target)
+        print(f"caxton grpc listening on {grpc_server.target}", flush=True)  # and this one
         yield
         # uvicorn has stopped accepting and finished in-flight requests by now.
         await asyncio.to_thread(close_once)
 
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan)
-    server = uvicorn.Server(uvicorn.Config(
+    mount(app, runtime.metrics)
+    server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
-    ))
-    (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps({"url": url, "pid": os.getpid()}))
+    ), runtime.service, grpc_server, config.shutdown_timeout_s)
+    (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps(
+        {"url": url, "grpc": grpc_server.target, "pid": os.getpid()}))
     stop.server = server
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
+        await grpc_server.start()
         await server.serve(sockets=[sock])
     finally:
+        await grpc_server.stop(0)  # no-op after a graceful stop; else cancels what is left
         await asyncio.to_thread(close_once)
     log.info("caxton stopped")
 

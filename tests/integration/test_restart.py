@@ -90,3 +90,32 @@ def test_sigterm_finishes_queued_messages_before_exit(tmp_path: Path) -> None:
         assert _count(second) == 21  # all twenty were handled before the first server exited
     finally:
         second.stop()
+
+
+def test_state_list_by_prefix_sees_own_and_stored_keys(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    try:
+        first.deploy(FIXTURES / "lister.wat", "lister")
+        for _ in range(2):  # the second run lists keys committed by the first
+            reply = first.http.post("/api/v1/messages", params={"wait": "true", "timeout": "5"},
+                                    json={"performative": "request",
+                                          "receiver": "lister"}).json()["reply"]
+            assert reply["content"] == ["k:a", "k:b"]
+    finally:
+        first.stop()
+
+
+def test_state_size_limit_per_agent_refuses_writes_clearly(tmp_path: Path) -> None:
+    # "k:a" + 1 byte is 4 bytes, "k:b" + 1 another 4: a 7-byte quota takes only the first
+    server = ServerProcess(tmp_path / "data", env={"CAXTON_MAX_STATE_BYTES": "7"}).start()
+    try:
+        server.deploy(FIXTURES / "lister.wat", "lister")
+        reply = server.http.post("/api/v1/messages", params={"wait": "true", "timeout": "5"},
+                                 json={"performative": "request",
+                                       "receiver": "lister"}).json()["reply"]
+        assert reply["content"] == ["k:a"]
+        logs = server.cli("agents", "logs", "lister").stdout
+        assert "state_put refused: the agent's state limit is reached (key 'k:b', 1 bytes)" in logs
+    finally:
+        server.stop()

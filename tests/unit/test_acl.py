@@ -227,8 +227,67 @@ def test_unknown_field_is_refused_by_name(key: str) -> None:
 def test_known_fields_cover_the_json_form() -> None:
     every = parse_message(minimal(reply_to="c", conversation_id="c1", trace_context={
         "traceparent": TRACEPARENT}, reply_by="2024-01-01T00:00:00Z", language="l",
-        encoding="e", ontology="o", protocol="p", reply_with="w", in_reply_to="i"))
+        encoding="e", ontology="o", protocol="p", reply_with="w", in_reply_to="i",
+        addresses={"bob": ["http://jade:7778/acc"]}))
     assert set(every.to_dict()) == KNOWN_FIELDS
+
+
+# -- transport addresses of agents on other platforms -----------------------------------------
+
+
+NOON = "2024-01-01T12:00:00.000000Z"
+
+
+def test_addresses_are_absent_from_the_json_form_of_local_messages() -> None:
+    msg = parse_message(minimal(content=1))
+    assert msg.addresses == {}
+    assert "addresses" not in msg.to_dict()
+    empty = parse_message(minimal(addresses={"bob": []}, message_id="m", timestamp=NOON))
+    assert empty.to_dict() == parse_message(minimal(message_id="m", timestamp=NOON)).to_dict()
+    assert empty.to_wire() == (b'{"message_id":"m","performative":"inform","sender":"alice",'
+                               b'"receiver":["bob"],"timestamp":"2024-01-01T12:00:00.000000Z",'
+                               b'"content":null}')
+
+
+def test_addresses_keep_urls_per_named_agent_and_round_trip_through_json() -> None:
+    msg = parse_message(minimal(receiver=["bob", "carol"], addresses={
+        "bob": ["http://jade:7778/acc", "http://jade:7778/acc", "iiop://jade:1099/acc"],
+        "carol": []}))
+    assert msg.addresses == {"bob": ("http://jade:7778/acc", "iiop://jade:1099/acc")}
+    out = msg.to_dict()
+    assert out["addresses"] == {"bob": ["http://jade:7778/acc", "iiop://jade:1099/acc"]}
+    assert list(out).index("addresses") == list(out).index("receiver") + 1
+    assert parse_message(orjson.loads(msg.to_wire())) == msg
+
+
+@pytest.mark.parametrize(("addresses", "reason"), [
+    (["http://x"], "must be an object of agent name to URL list"),
+    ({"mallory": ["http://x"]}, "'mallory' is not the sender, a receiver or a reply_to agent"),
+    ({"bob": "http://x"}, "addresses of 'bob' must be a list of URLs"),
+    ({"bob": [1]}, "addresses of 'bob' must be a list of URLs"),
+    ({"bob": ["http://x y"]}, "is not a URL of 1 to 256 printable characters without spaces"),
+    ({"bob": [""]}, "is not a URL"),
+    ({"bob": ["http://x\x00"]}, "is not a URL"),
+    ({"bob": ["u" * 257]}, "is not a URL"),
+    ({"bob": [f"http://x/{i}" for i in range(17)]}, "at most 16 addresses per agent"),
+])
+def test_bad_addresses_are_refused(addresses: Any, reason: str) -> None:
+    error = invalid(minimal(addresses=addresses))
+    assert error.field == "addresses"
+    assert reason in error.reason
+
+
+def test_replies_carry_the_addresses_of_their_receivers() -> None:
+    original = parse_message(minimal(sender="buyer@jade", receiver=["bob"], reply_to=["x@jade"],
+                                     addresses={"x@jade": ["http://jade/acc"],
+                                                "buyer@jade": ["http://jade/acc2"]}))
+    answer = reply(original, sender="bob", performative=Performative.INFORM)
+    assert answer.receiver == ("x@jade",)
+    assert answer.addresses == {"x@jade": ("http://jade/acc",)}
+    via_abi = parse_message({"performative": "agree"}, sender="bob", base=original)
+    assert via_abi.addresses == {"x@jade": ("http://jade/acc",)}
+    local = reply(parse_message(minimal()), sender="bob", performative=Performative.INFORM)
+    assert local.addresses == {}
 
 
 def test_missing_performative_is_refused() -> None:

@@ -25,6 +25,12 @@ class NoServices:
     def agent_log(self, agent: str, level: int, text: str) -> None:
         return None
 
+    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
+        return []
+
+    def state_room(self, agent: str) -> int:
+        return 0
+
 
 @pytest.fixture
 def engine() -> SandboxEngine:
@@ -109,6 +115,7 @@ EXPECTED_SIGNATURES = {
     "send": ("ii", "i"), "reply": ("ii", "i"), "log": ("iii", ""), "now": ("", "I"),
     "random": ("ii", "i"), "state_get": ("iiii", "i"), "state_put": ("iiii", "i"),
     "state_delete": ("ii", "i"),
+    "state_list": ("iiii", "i"),
 }
 
 

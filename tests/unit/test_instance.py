@@ -48,6 +48,12 @@ class FakeServices:
     def agent_log(self, agent: str, level: int, text: str) -> None:
         self.logs.append((agent, level, text))
 
+    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
+        return sorted(k for a, k in self.state if a == agent and k.startswith(prefix))[:limit]
+
+    def state_room(self, agent: str) -> int:
+        return 1 << 30
+
     def commit(self, agent: str, writes: dict[str, bytes | None]) -> None:
         """What the runtime does with a successful outcome's state writes."""
         for key, value in writes.items():
@@ -220,7 +226,8 @@ def test_counter_counts_through_host_state(make: Make) -> None:
         assert outcome.state_writes == {"count": expected.to_bytes(8, "little")}
         assert [m.content for m in outcome.sends] == [expected]
         services.commit("counter", outcome.state_writes)
-    assert services.reads == [("counter", "count")] * 12
+    # state_get reads it, and state_put reads the old size for the state quota
+    assert services.reads == [("counter", "count")] * 24
 
 
 def test_counter_only_sees_committed_state(make: Make) -> None:

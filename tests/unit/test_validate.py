@@ -21,7 +21,8 @@ MEMORY = '(memory (export "memory") 1)'
 ALLOC = '(func (export "alloc") (param i32) (result i32) (i32.const 1024))'
 HANDLE = '(func (export "handle") (param i32 i32) (result i32) (i32.const 0))'
 OFFERED = ("caxton.send, caxton.reply, caxton.log, caxton.now, caxton.random, "
-           "caxton.state_get, caxton.state_put, caxton.state_delete, wasi_snapshot_preview1.*")
+           "caxton.state_get, caxton.state_put, caxton.state_delete, caxton.state_list, "
+           "wasi_snapshot_preview1.*")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
  *
  * For every message it receives it calls the host's `send` with
  *
- *     {"performative":<same>,"receiver":["<target>"],"reply_to":["<original sender>"],
+ *     {"performative":<same>,"receiver":["<target>"],"reply_to":<its reply_to, else ["<sender>"]>,
  *      "conversation_id":<same, when present>,"content":<same content, byte for byte>}
  *
  * where <target> is the string user parameter "X-Forward-To" when the message has one, else
@@ -124,6 +124,22 @@ static int string_member(const uint8_t *hdr, uint32_t n, span key, span *out) {
     return 1;
 }
 
+/* The raw bytes of the top-level array member `key` (e.g. `"reply_to":`), brackets included.
+ * Addresses never contain brackets or quotes, so the first `]` closes it. */
+static int array_member(const uint8_t *hdr, uint32_t n, span key, span *out) {
+    int32_t k = find(hdr, n, key);
+    if (k < 0) return 0;
+    uint32_t i = (uint32_t)k + key.len;
+    while (i < n && is_ws(hdr[i])) i++;
+    if (i >= n || hdr[i] != '[') return 0;
+    uint32_t s = i;
+    while (i < n && hdr[i] != ']') i++;
+    if (i >= n) return 0;
+    out->ptr = hdr + s;
+    out->len = i + 1 - s;
+    return 1;
+}
+
 /* ^[A-Za-z][A-Za-z0-9_.-]{0,63}$ -- also guarantees the name needs no JSON escaping. */
 static int valid_agent_name(span s) {
     if (s.len < 1 || s.len > 64) return 0;
@@ -177,9 +193,16 @@ EXPORT("handle") int32_t handle(const uint8_t *msg, int32_t len) {
     put(performative);
     put(LIT("\",\"receiver\":[\""));
     put(target);
-    put(LIT("\"],\"reply_to\":[\""));
-    put(sender);
-    put(LIT("\"]"));
+    span reply_to;
+    if (array_member(msg, (uint32_t)hdr_len, LIT("\"reply_to\":"), &reply_to)) {
+        /* Someone already chose where replies go (FIPA reply-to): keep it. */
+        put(LIT("\"],\"reply_to\":"));
+        put(reply_to);
+    } else {
+        put(LIT("\"],\"reply_to\":[\""));
+        put(sender);
+        put(LIT("\"]"));
+    }
     if (has_conversation) {
         put(LIT(",\"conversation_id\":\""));
         put(conversation);

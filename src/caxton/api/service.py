@@ -31,6 +31,7 @@ from caxton.runtime.cell import AgentCell
 from caxton.runtime.host import AgentHost
 from caxton.store.repositories import DeliveryRepository
 from caxton.store.store import Store
+from caxton.telemetry.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class CaxtonService:
         self.started_at = time.time()
         self.ready = False
         self.max_write_backlog = 50_000
+        self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         # Ids of recently accepted client messages: a client that retries a send it is unsure
         # about (same message_id) must not get it delivered twice.
         self._recent_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
@@ -173,7 +175,8 @@ class CaxtonService:
             def on_commit(error: BaseException | None) -> None:
                 loop.call_soon_threadsafe(_settle_commit, logged, error)
 
-            self._router.route(msg, on_commit)
+            with self.tracing.send(msg):
+                self._router.route(msg, on_commit)
             self._remember(msg.message_id)
             await logged
             if missing:

@@ -1,61 +1,99 @@
-"""A small synchronous REST client for the CLI; every failure becomes one CliError line."""
+"""How CLI commands reach the server: one Transport interface, REST or gRPC underneath.
+
+Commands call operations (``deploy``, ``send``, ``tail``...) and print what comes back; the
+transport chosen with ``--transport`` (or ``CAXTON_TRANSPORT``) decides how they travel. Both
+return the same JSON shapes and raise CliError with the same exit codes, so a command never
+needs to know which one it has.
+"""
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from enum import StrEnum
+from typing import Any, Protocol
 
-import httpx
-
-DEFAULT_SERVER = "http://127.0.0.1:8080"
-
-EXIT_ERROR, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 1, 2, 3, 4
-
-
-class CliError(Exception):
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
+from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, EXIT_USAGE, CliError
+from caxton.cli._rest import DEFAULT_SERVER, ApiClient, RestTransport, server_url
 
 
-def server_url(explicit: str | None) -> str:
-    url = explicit or os.environ.get("CAXTON_SERVER") or DEFAULT_SERVER
-    if not url.startswith(("http://", "https://")):
-        url = "http://" + url
-    return url.rstrip("/")
+class TransportKind(StrEnum):
+    rest = "rest"
+    grpc = "grpc"
 
 
-class ApiClient:
-    def __init__(self, server: str | None, timeout: float = 60.0) -> None:
-        self.base = server_url(server)
-        self._http = httpx.Client(base_url=self.base, timeout=timeout)
+class Transport(Protocol):
+    """The server operations the CLI uses. Answers are REST's JSON shapes."""
 
-    def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
-                **kwargs: Any) -> Any:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise CliError(
-                f"cannot reach the Caxton server at {self.base} (is it running? "
-                "set --server or CAXTON_SERVER)", EXIT_UNREACHABLE) from None
-        except httpx.TimeoutException:
-            raise CliError(f"the server at {self.base} did not answer in time",
-                           EXIT_TIMEOUT) from None
-        except httpx.HTTPError as exc:
-            raise CliError(f"request to {self.base} failed: {exc}", EXIT_UNREACHABLE) from None
-        if response.status_code not in expect:
-            raise _api_error(response)
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+    target: str
+
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
+               ) -> dict[str, Any]: ...
+
+    def list_agents(self) -> list[dict[str, Any]]: ...
+
+    def get_agent(self, name: str) -> dict[str, Any]: ...
+
+    def agent_logs(self, name: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def remove_agent(self, name: str) -> None: ...
+
+    def stop_agent(self, name: str) -> dict[str, Any]: ...
+
+    def start_agent(self, name: str) -> dict[str, Any]: ...
+
+    def send(self, message: dict[str, Any], *, wait: bool, timeout: float
+             ) -> dict[str, Any]:
+        """``{"message": ..., "reply": ...}``; the reply is None without ``wait``."""
+        ...
+
+    def tail(self, agent: str | None, performative: str | None
+             ) -> AbstractContextManager[Iterator[dict[str, Any]]]:
+        """Routed messages as ``{"message": ..., "dropped": n}``, until the block is left."""
+        ...
+
+    def list_conversations(self, limit: int, participant: str | None
+                           ) -> list[dict[str, Any]]: ...
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]: ...
+
+    def list_dead_letters(self, agent: str | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def get_dead_letter(self, message_id: str) -> list[dict[str, Any]]: ...
+
+    def replay_dead_letter(self, message_id: str) -> dict[str, Any]:
+        """``{"replayed": n}``"""
+        ...
+
+    def purge_dead_letters(self, message_id: str | None) -> dict[str, Any]:
+        """``{"purged": n}``; every dead letter when ``message_id`` is None."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """``{"health": ..., "ready": ...}`` as REST's /health and /ready answer."""
+        ...
 
 
-def _api_error(response: httpx.Response) -> CliError:
-    try:
-        body = response.json()
-        message = body.get("message") or response.text
-    except ValueError:
-        message = response.text.strip() or response.reason_phrase
-    code = EXIT_TIMEOUT if response.status_code == 504 else EXIT_ERROR
-    return CliError(f"{message} (HTTP {response.status_code})", code)
+def connect(server: str | None, transport: TransportKind = TransportKind.rest,
+            grpc_server: str | None = None, *, timeout: float = 60.0) -> Transport:
+    """The transport the command's options ask for (imports gRPC only when chosen)."""
+    if transport is TransportKind.grpc:
+        from caxton.cli._grpc import GrpcTransport  # noqa: PLC0415
+
+        return GrpcTransport(grpc_server, timeout)
+    return RestTransport(server, timeout)
+
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "EXIT_ERROR",
+    "EXIT_TIMEOUT",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "ApiClient",
+    "CliError",
+    "Transport",
+    "TransportKind",
+    "connect",
+    "server_url",
+]

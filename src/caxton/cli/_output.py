@@ -1,4 +1,5 @@
-"""Printing results as a table for people or JSON for programs."""
+"""Printing results as a table for people or JSON for programs, and the options every client
+command shares (where the server is, and which transport reaches it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from caxton.cli._client import TransportKind
+
 
 class Output(StrEnum):
     table = "table"
@@ -23,6 +26,16 @@ ServerOpt = Annotated[
     str | None,
     typer.Option("--server", envvar="CAXTON_SERVER",
                  help="Server URL (default http://127.0.0.1:8080)"),
+]
+TransportOpt = Annotated[
+    TransportKind,
+    typer.Option("--transport", envvar="CAXTON_TRANSPORT",
+                 help="How to reach the server: rest (--server) or grpc (--grpc-server)"),
+]
+GrpcServerOpt = Annotated[
+    str | None,
+    typer.Option("--grpc-server", envvar="CAXTON_GRPC_SERVER",
+                 help="gRPC server HOST:PORT (default 127.0.0.1:50051)"),
 ]
 
 console = Console(width=None if sys.stdout.isatty() else 160)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from caxton.cli._client import ApiClient, CliError
-from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_fields, emit_json, emit_table
+from caxton.cli._client import CliError, TransportKind, connect
+from caxton.cli._output import (
+    GrpcServerOpt,
+    Output,
+    OutputOpt,
+    ServerOpt,
+    TransportOpt,
+    emit_fields,
+    emit_json,
+    emit_table,
+)
 
 app = typer.Typer(help="Deploy and manage agents.", no_args_is_help=True)
 
@@ -40,6 +48,8 @@ def deploy(
     timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
     max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """Validate FILE and deploy it as NAME (a new version if NAME exists)."""
@@ -49,12 +59,8 @@ def deploy(
         raise CliError(f"cannot read {file}: {exc.strerror}") from None
     limits = {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
               "max_message_bytes": max_message_bytes}
-    body = {
-        "name": name, "version": version,
-        "module_base64": base64.b64encode(data).decode(),
-        "limits": {k: v for k, v in limits.items() if v is not None},
-    }
-    agent = ApiClient(server).request("POST", "/api/v1/agents", json=body, expect=(201,))
+    agent = connect(server, transport, grpc_server).deploy(
+        name, data, version, {k: v for k, v in limits.items() if v is not None})
     if output is Output.json:
         emit_json(agent)
     else:
@@ -62,9 +68,10 @@ def deploy(
 
 
 @app.command("list")
-def list_agents(server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def list_agents(server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+                grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """List deployed agents."""
-    agents = ApiClient(server).request("GET", "/api/v1/agents")["agents"]
+    agents = connect(server, transport, grpc_server).list_agents()
     if output is Output.json:
         emit_json(agents)
         return
@@ -76,9 +83,10 @@ def list_agents(server: ServerOpt = None, output: OutputOpt = Output.table) -> N
 
 
 @app.command()
-def show(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def show(name: str, server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+         grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """Show one agent: state, version, limits and counters."""
-    _show(ApiClient(server).request("GET", f"/api/v1/agents/{name}"), output)
+    _show(connect(server, transport, grpc_server).get_agent(name), output)
 
 
 @app.command()
@@ -86,11 +94,12 @@ def logs(
     name: str,
     limit: Annotated[int, typer.Option(help="How many recent lines")] = 100,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """Show what the agent wrote through the host's log function."""
-    lines = ApiClient(server).request("GET", f"/api/v1/agents/{name}/logs",
-                                      params={"limit": limit})["logs"]
+    lines = connect(server, transport, grpc_server).agent_logs(name, limit)
     if output is Output.json:
         emit_json(lines)
         return
@@ -101,9 +110,10 @@ def logs(
 
 
 @app.command()
-def remove(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def remove(name: str, server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+           grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """Drain and remove an agent."""
-    ApiClient(server).request("DELETE", f"/api/v1/agents/{name}", expect=(204,))
+    connect(server, transport, grpc_server).remove_agent(name)
     if output is Output.json:
         emit_json({"removed": name})
     else:
@@ -111,12 +121,14 @@ def remove(name: str, server: ServerOpt = None, output: OutputOpt = Output.table
 
 
 @app.command()
-def stop(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def stop(name: str, server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+         grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """Stop an agent after it handles what is in its mailbox."""
-    _show(ApiClient(server).request("POST", f"/api/v1/agents/{name}/stop"), output)
+    _show(connect(server, transport, grpc_server).stop_agent(name), output)
 
 
 @app.command()
-def start(name: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def start(name: str, server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+          grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """Start a stopped or failed agent."""
-    _show(ApiClient(server).request("POST", f"/api/v1/agents/{name}/start"), output)
+    _show(connect(server, transport, grpc_server).start_agent(name), output)

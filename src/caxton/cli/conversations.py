@@ -7,8 +7,17 @@ from typing import Annotated
 import orjson
 import typer
 
-from caxton.cli._client import ApiClient
-from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_fields, emit_json, emit_table
+from caxton.cli._client import TransportKind, connect
+from caxton.cli._output import (
+    GrpcServerOpt,
+    Output,
+    OutputOpt,
+    ServerOpt,
+    TransportOpt,
+    emit_fields,
+    emit_json,
+    emit_table,
+)
 
 app = typer.Typer(help="Inspect conversations.", no_args_is_help=True)
 
@@ -18,14 +27,12 @@ def list_conversations(
     limit: Annotated[int, typer.Option(help="How many, most recent first")] = 50,
     agent: Annotated[str | None, typer.Option(help="Only those this agent took part in")] = None,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """List recent conversations."""
-    params: dict[str, str | int] = {"limit": limit}
-    if agent:
-        params["participant"] = agent
-    rows = ApiClient(server).request("GET", "/api/v1/conversations", params=params)
-    rows = rows["conversations"]
+    rows = connect(server, transport, grpc_server).list_conversations(limit, agent or None)
     if output is Output.json:
         emit_json(rows)
         return
@@ -37,10 +44,11 @@ def list_conversations(
 
 
 @app.command()
-def show(conversation_id: str, server: ServerOpt = None, output: OutputOpt = Output.table
-         ) -> None:
+def show(conversation_id: str, server: ServerOpt = None,
+         transport: TransportOpt = TransportKind.rest, grpc_server: GrpcServerOpt = None,
+         output: OutputOpt = Output.table) -> None:
     """Show a conversation's messages in order."""
-    conv = ApiClient(server).request("GET", f"/api/v1/conversations/{conversation_id}")
+    conv = connect(server, transport, grpc_server).get_conversation(conversation_id)
     if output is Output.json:
         emit_json(conv)
         return

@@ -7,8 +7,16 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from caxton.cli._client import ApiClient, CliError
-from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_json, emit_table
+from caxton.cli._client import CliError, TransportKind, connect
+from caxton.cli._output import (
+    GrpcServerOpt,
+    Output,
+    OutputOpt,
+    ServerOpt,
+    TransportOpt,
+    emit_json,
+    emit_table,
+)
 
 app = typer.Typer(help="Inspect, replay and purge messages that failed every attempt.",
                   no_args_is_help=True)
@@ -27,14 +35,12 @@ def list_letters(
     agent: Annotated[str | None, typer.Option(help="Only those for this agent")] = None,
     limit: Annotated[int, typer.Option(help="How many, newest first")] = 100,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """List dead letters."""
-    params: dict[str, Any] = {"limit": limit}
-    if agent:
-        params["agent"] = agent
-    letters = ApiClient(server).request("GET", "/api/v1/dead-letters",
-                                        params=params)["dead_letters"]
+    letters = connect(server, transport, grpc_server).list_dead_letters(agent, limit)
     if output is Output.json:
         emit_json(letters)
     else:
@@ -42,10 +48,10 @@ def list_letters(
 
 
 @app.command()
-def show(message_id: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def show(message_id: str, server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
+         grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
     """Show a dead letter with its full message."""
-    letters = ApiClient(server).request("GET", f"/api/v1/dead-letters/{message_id}"
-                                        )["dead_letters"]
+    letters = connect(server, transport, grpc_server).get_dead_letter(message_id)
     if output is Output.json:
         emit_json(letters)
         return
@@ -54,9 +60,11 @@ def show(message_id: str, server: ServerOpt = None, output: OutputOpt = Output.t
 
 
 @app.command()
-def replay(message_id: str, server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
+def replay(message_id: str, server: ServerOpt = None,
+           transport: TransportOpt = TransportKind.rest, grpc_server: GrpcServerOpt = None,
+           output: OutputOpt = Output.table) -> None:
     """Deliver a dead letter again; its attempts start over."""
-    result = ApiClient(server).request("POST", f"/api/v1/dead-letters/{message_id}/replay")
+    result = connect(server, transport, grpc_server).replay_dead_letter(message_id)
     if output is Output.json:
         emit_json(result)
     else:
@@ -68,13 +76,14 @@ def purge(
     message_id: Annotated[str | None, typer.Argument(help="One message id")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Purge every dead letter")] = False,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """Delete one dead letter, or all with --all."""
     if (message_id is None) == (not all_):
         raise CliError("give a MESSAGE_ID or --all (not both)", 2)
-    path = "/api/v1/dead-letters" + (f"/{message_id}" if message_id else "")
-    result = ApiClient(server).request("DELETE", path)
+    result = connect(server, transport, grpc_server).purge_dead_letters(message_id)
     if output is Output.json:
         emit_json(result)
     else:

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from caxton.cli import agents, conversations, dead_letters, messages, server
+from caxton.cli import agents, conversations, dead_letters, messages, scaffold, server
 from caxton.cli._client import CliError
 from caxton.errors import CaxtonError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+agents.app.command("new")(scaffold.new)  # caxton agents new NAME --language LANG
 app.add_typer(server.app, name="server")
 app.add_typer(agents.app, name="agents")
 app.add_typer(messages.app, name="messages")

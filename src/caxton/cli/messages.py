@@ -1,16 +1,17 @@
-"""caxton messages send"""
+"""caxton messages send|tail"""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import orjson
 import typer
 
-from caxton.cli._client import ApiClient, CliError
-from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_json
+from caxton.cli._client import CliError, TransportKind, connect
+from caxton.cli._output import GrpcServerOpt, Output, OutputOpt, ServerOpt, TransportOpt, emit_json
 
-app = typer.Typer(help="Send FIPA-ACL messages to agents.", no_args_is_help=True)
+app = typer.Typer(help="Send FIPA-ACL messages to agents, and watch them.", no_args_is_help=True)
 
 # Replies that mean the request did not succeed; the CLI exits non-zero on them.
 _TROUBLE = {"failure", "not-understood"}
@@ -43,6 +44,8 @@ def send(
     wait: Annotated[bool, typer.Option("--wait", help="Wait for and print the reply")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply")] = 30.0,
     server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
     """Send a message; with --wait print the reply."""
@@ -54,10 +57,8 @@ def send(
     optional = {"conversation_id": conversation_id, "protocol": protocol, "ontology": ontology,
                 "language": language, "sender": sender}
     body.update({k: v for k, v in optional.items() if v is not None})
-    params = {"wait": "true", "timeout": str(timeout)} if wait else {}
-    client = ApiClient(server, timeout=timeout + 30)
-    result = client.request("POST", "/api/v1/messages", json=body, params=params,
-                            expect=(200, 202))
+    client = connect(server, transport, grpc_server, timeout=timeout + 30)
+    result = client.send(body, wait=wait, timeout=timeout)
     sent, reply = result["message"], result.get("reply")
     if output is Output.json:
         emit_json(result if wait else sent)
@@ -69,3 +70,38 @@ def send(
         detail = reply.get("content")
         raise CliError(f"{reply['sender']} replied {reply['performative']}: "
                        f"{orjson.dumps(detail).decode()}")
+
+
+@app.command()
+def tail(
+    agent: Annotated[str | None, typer.Option(help="Only messages this agent sends or receives")
+                     ] = None,
+    performative: Annotated[str | None, typer.Option(help="Only this performative")] = None,
+    count: Annotated[int | None, typer.Option(min=1, help="Stop after N messages")] = None,
+    server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Print messages as the server routes them, until Ctrl-C (or --count are printed).
+
+    With -o json each message is one line of JSON. A note on standard error tells when the
+    server skipped messages because the terminal could not keep up.
+    """
+    client = connect(server, transport, grpc_server)
+    dropped = printed = 0
+    with client.tail(agent, performative) as events:
+        for event in events:
+            msg = event["message"]
+            if output is Output.json:
+                sys.stdout.write(orjson.dumps(msg).decode() + "\n")
+                sys.stdout.flush()
+            else:
+                typer.echo(_line(msg))
+            if event["dropped"] > dropped:
+                typer.echo(f"({event['dropped'] - dropped} messages skipped: reading too "
+                           "slowly)", err=True)
+                dropped = event["dropped"]
+            printed += 1
+            if count is not None and printed >= count:
+                break

@@ -4,6 +4,10 @@ The JSON form writes each FIPA parameter with ``-`` as ``_`` (``conversation-id`
 ``conversation_id``); user-defined parameters keep their ``X-`` names. The wire form always puts
 ``content`` last: the agent ABI promises that so minimal agents can find the content without a
 JSON parser.
+
+``addresses`` keeps the transport addresses (FIPA agent-identifier ``:addresses``) of agents that
+live on other platforms, by agent name, so a message parsed from another platform can be answered
+there. It is absent from the JSON form when empty, which it is for every local message.
 """
 
 from __future__ import annotations
@@ -62,12 +66,13 @@ _RFC3339 = re.compile(
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _MAX_ID = 256
 _MAX_RECEIVERS = 1000
+_MAX_URLS = 16
 _STRING_FIELDS = (
     "language", "encoding", "ontology", "protocol", "conversation_id", "reply_with", "in_reply_to",
 )
 KNOWN_FIELDS = frozenset({
     "message_id", "performative", "sender", "receiver", "reply_to", "content", "reply_by",
-    "timestamp", "trace_context", *_STRING_FIELDS,
+    "timestamp", "trace_context", "addresses", *_STRING_FIELDS,
 })
 
 
@@ -96,6 +101,8 @@ class AclMessage:
     reply_by: str | None = None
     trace_context: dict[str, str] | None = None
     user_params: dict[str, str] = field(default_factory=dict)
+    # Transport addresses of agents on other platforms, by name (names this message uses only).
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # How many messages caused this one (each sent while handling the previous); platform
     # bookkeeping against loops, not part of the wire form.
     hops: int = field(default=0, compare=False, repr=False)
@@ -111,6 +118,8 @@ class AclMessage:
         }
         if self.reply_to:
             out["reply_to"] = list(self.reply_to)
+        if self.addresses:
+            out["addresses"] = {name: list(urls) for name, urls in self.addresses.items()}
         for name in _STRING_FIELDS:
             value = getattr(self, name)
             if value is not None:
@@ -155,6 +164,10 @@ def _fill_reply_fields(msg: AclMessage, original: AclMessage) -> None:
             setattr(msg, name, getattr(original, name))
     if msg.in_reply_to is None:
         msg.in_reply_to = original.reply_key
+    if original.addresses:  # a reply to another platform's agent must know where it lives
+        msg.addresses = {
+            name: original.addresses[name] for name in msg.receiver if name in original.addresses
+        }
 
 
 def reply(
@@ -241,6 +254,8 @@ def parse_message(
     elif base is not None:
         msg.trace_context = base.trace_context
     msg.user_params = user_params
+    if obj.get("addresses") is not None:
+        msg.addresses = _transport_addresses(obj["addresses"], msg)
     return msg
 
 
@@ -264,6 +279,29 @@ def _addresses(obj: dict[str, Any], name: str, *, required: bool) -> tuple[str, 
         raise InvalidMessageError(name, f"at most {_MAX_RECEIVERS} receivers")
     # dict.fromkeys drops duplicates but keeps order: a receiver gets a message once.
     return tuple(dict.fromkeys(_address(v, name) for v in value))
+
+
+def _transport_addresses(value: Any, msg: AclMessage) -> dict[str, tuple[str, ...]]:
+    """``{"agent": ["http://host:7778/acc", ...]}`` for agents this message names."""
+    if not isinstance(value, dict):
+        raise InvalidMessageError("addresses", "must be an object of agent name to URL list")
+    named = {msg.sender, *msg.receiver, *msg.reply_to}
+    out: dict[str, tuple[str, ...]] = {}
+    for name, urls in value.items():
+        if name not in named:
+            raise InvalidMessageError(
+                "addresses", f"{name!r} is not the sender, a receiver or a reply_to agent")
+        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+            raise InvalidMessageError("addresses", f"addresses of {name!r} must be a list of URLs")
+        if len(urls) > _MAX_URLS:
+            raise InvalidMessageError("addresses", f"at most {_MAX_URLS} addresses per agent")
+        for url in urls:
+            if not url or len(url) > _MAX_ID or not url.isprintable() or " " in url:
+                raise InvalidMessageError("addresses", f"{url!r} is not a URL of 1 to {_MAX_ID} "
+                                          "printable characters without spaces")
+        if urls:
+            out[name] = tuple(dict.fromkeys(urls))
+    return out
 
 
 def _short_string(value: Any, name: str) -> str:

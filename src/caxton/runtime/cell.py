@@ -8,6 +8,7 @@ or failed message means for durability, retries and replies is the host's busine
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 from typing import Any, Protocol
 
@@ -36,6 +37,11 @@ class CellHooks(Protocol):
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None: ...
 
     def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None: ...
+
+    def traced(self, cell: AgentCell, msg: AclMessage
+               ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
+        """A span around one handler run; yields the trace context for what it sends."""
+        ...
 
 
 class AgentCell:
@@ -166,15 +172,19 @@ class AgentCell:
 
     def _process(self, msg: AclMessage) -> None:
         assert self.instance is not None
-        outcome = self.instance.handle(msg)
-        self.stats.fuel_used += outcome.fuel_used
-        if outcome.ok:
-            self.stats.handled += 1
-            self.stats.consecutive_failures = 0
-            self.stats.sent += len(outcome.sends)
-            self._hooks.handled(self, msg, outcome)
-        else:
-            self._hooks.failed(self, msg, outcome)
+        with self._hooks.traced(self, msg) as trace_context:
+            outcome = self.instance.handle(msg)
+            self.stats.fuel_used += outcome.fuel_used
+            if outcome.ok:
+                self.stats.handled += 1
+                self.stats.consecutive_failures = 0
+                self.stats.sent += len(outcome.sends)
+                if trace_context:  # what this run sends is part of its trace
+                    for sent in outcome.sends:
+                        sent.trace_context = trace_context
+                self._hooks.handled(self, msg, outcome)
+            else:
+                self._hooks.failed(self, msg, outcome)
 
     def fail(self, reason: str) -> None:
         """Mark the agent failed (from RUNNING or DRAINING); its queued mail is answered."""

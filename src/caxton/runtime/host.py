@@ -7,6 +7,7 @@ Only then is it stored and switched in.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -32,10 +33,12 @@ from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.scheduler import Scheduler
 from caxton.runtime.state import MISSING, PendingState
 from caxton.runtime.timer import Timer
-from caxton.sandbox.engine import CompiledModule, SandboxEngine
+from caxton.sandbox import loader
+from caxton.sandbox.engine import Compiled, SandboxEngine
 from caxton.sandbox.instance import AgentInstance, Outcome
-from caxton.sandbox.validate import check_module, compile_error, to_binary
+from caxton.sandbox.validate import compile_error, to_binary
 from caxton.store.store import Store
+from caxton.telemetry.tracing import Tracing
 
 log = structlog.get_logger("caxton.host")
 _LOG_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
@@ -46,6 +49,7 @@ class HostSettings:
     mailbox_capacity: int = 10_000
     max_module_bytes: int = 32 * 1024 * 1024
     drain_timeout_s: float = 10.0
+    max_state_bytes: int = 64 * 1024 * 1024  # keys plus values, per agent
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -66,6 +70,8 @@ class AgentHost:
         self._cells: dict[str, AgentCell] = {}
         self._mutate = threading.Lock()  # one deploy/remove at a time
         self._pending_state = PendingState()
+        self._state_used: dict[str, int] = {}  # bytes of state per agent, loaded on first use
+        self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
         self.delivery = Delivery(store, router, self._timer, self._pending_state,
                                  settings.retry, self._renew)
@@ -81,7 +87,7 @@ class AgentHost:
         return sorted(self._cells.values(), key=lambda c: c.name)
 
     # -- deployment ----------------------------------------------------------------------------
-    def prepare(self, data: bytes, limits: ResourceLimits) -> tuple[bytes, CompiledModule]:
+    def prepare(self, data: bytes, limits: ResourceLimits) -> tuple[bytes, Compiled]:
         """Turn uploaded bytes into a validated, compiled module (or ModuleRejectedError)."""
         if len(data) > self._settings.max_module_bytes:
             raise PayloadTooLargeError(
@@ -95,7 +101,7 @@ class AgentHost:
             compiled = self._engine.compile(binary)
         except wasmtime.WasmtimeError as exc:
             raise compile_error(exc) from None
-        check_module(compiled.module, limits)
+        loader.check(self._engine, compiled, limits)
         return binary, compiled
 
     def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits) -> AgentCell:
@@ -139,6 +145,7 @@ class AgentHost:
             cell.quiesce()
             self._store.agents.delete(name)
             self._pending_state.forget(name)
+            self._state_used.pop(name, None)
             for msg in cell.take_mailbox():
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
             if cell.instance is not None:
@@ -210,9 +217,10 @@ class AgentHost:
         return AgentCell(record, instance, hooks=self,
                          mailbox_capacity=self._settings.mailbox_capacity)
 
-    def _instantiate(self, compiled: CompiledModule, name: str, limits: ResourceLimits
+    def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits
                      ) -> AgentInstance:
-        instance = AgentInstance(self._engine, compiled, name=name, limits=limits, services=self)
+        instance = loader.instantiate(self._engine, compiled, name=name, limits=limits,
+                                      services=self)
         try:
             instance.initialize()
         except Exception:
@@ -241,6 +249,9 @@ class AgentHost:
         self._scheduler.ready(cell)
 
     def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        if outcome.state_writes:
+            self._state_used[cell.name] = (self._state_usage(cell.name)
+                                           + _growth(self, cell.name, outcome.state_writes))
         self.delivery.handled(cell, msg, outcome)
 
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
@@ -248,6 +259,10 @@ class AgentHost:
 
     def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None:
         self.delivery.stranded(cell, messages)
+
+    def traced(self, cell: AgentCell, msg: AclMessage
+               ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
+        return self.tracing.handle(cell.name, msg)
 
     def replay(self, message_id: str) -> int:
         return self.delivery.replay(message_id, self._cells)
@@ -258,6 +273,21 @@ class AgentHost:
         if pending is not MISSING:
             return pending  # type: ignore[return-value]
         return self._store.state.read(agent, key)
+
+    def state_room(self, agent: str) -> int:
+        return self._settings.max_state_bytes - self._state_usage(agent)
+
+    def _state_usage(self, agent: str) -> int:
+        used = self._state_used.get(agent)
+        if used is None:
+            used = self._state_used[agent] = self._store.state.usage(agent)
+        return used
+
+    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
+        keys = set(self._store.state.keys(agent, prefix, limit))
+        for key, written in self._pending_state.overlay(agent, prefix).items():
+            (keys.add if written else keys.discard)(key)
+        return sorted(keys)
 
     def agent_log(self, agent: str, level: int, text: str) -> None:
         cell = self._cells.get(agent)
@@ -271,6 +301,17 @@ class AgentHost:
             cell = self._cells.get(name)
             if cell is not None and cell.mailbox_depth >= self._settings.mailbox_capacity:
                 raise MailboxFullError(f"mailbox of agent '{name}' is full")
+
+
+def _growth(host: AgentHost, agent: str, writes: dict[str, bytes | None]) -> int:
+    """How many bytes ``writes`` add to the agent's stored state (before they are applied)."""
+    total = 0
+    for key, value in writes.items():
+        old = host.state_read(agent, key)
+        size = len(key.encode())
+        total += (size + len(value) if value is not None else 0) - (
+            size + len(old) if old is not None else 0)
+    return total
 
 
 def _log_level(level: int) -> int:

@@ -47,6 +47,14 @@ class PendingState:
             entry = pending.get(key)
         return _MISSING if entry is None else entry[1]
 
+    def overlay(self, agent: str, prefix: str) -> dict[str, bool]:
+        """Pending keys under ``prefix``: True for a pending write, False for a delete."""
+        pending = self._pending.get(agent)
+        if not pending:
+            return {}
+        with self._lock:
+            return {k: v[1] is not None for k, v in pending.items() if k.startswith(prefix)}
+
     def forget(self, agent: str) -> None:
         with self._lock:
             self._pending.pop(agent, None)

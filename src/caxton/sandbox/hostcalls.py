@@ -25,6 +25,7 @@ WASI_MODULE = "wasi_snapshot_preview1"
 MAX_KEY_BYTES = 1024
 MAX_VALUE_BYTES = 1024 * 1024
 MAX_RANDOM_BYTES = 65536
+MAX_LISTED_KEYS = 10_000
 
 OK, NOT_FOUND, INVALID, TOO_LARGE, NO_MESSAGE = 0, -1, -2, -3, -5
 _U32 = 0xFFFFFFFF
@@ -34,6 +35,12 @@ class HostServices(Protocol):
     """What host functions need from the rest of the server."""
 
     def state_read(self, agent: str, key: str) -> bytes | None: ...
+
+    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]: ...
+
+    def state_room(self, agent: str) -> int:
+        """Bytes of state (keys plus values) the agent may still add."""
+        ...
 
     def agent_log(self, agent: str, level: int, text: str) -> None: ...
 
@@ -50,11 +57,15 @@ class CallContext:
     outbox: list[AclMessage] = field(default_factory=list)
     state_writes: dict[str, bytes | None] = field(default_factory=dict)
     host_calls: int = 0
+    state_growth: int = 0  # bytes this run's state writes add (negative when they free)
+    # Why the last send/reply was refused: components get it back in the WIT error value.
+    refusal: str = ""
 
     def begin(self, message: AclMessage | None) -> None:
         self.current = message
         self.outbox = []
         self.state_writes = {}
+        self.state_growth = 0
         self.host_calls = 0
 
     def charge(self) -> None:
@@ -74,11 +85,9 @@ class CallContext:
             obj = orjson.loads(data)
             msg = parse_message(obj, sender=self.agent, base=self.current if as_reply else None)
         except orjson.JSONDecodeError as exc:
-            self.services.agent_log(self.agent, 3, f"send refused: not valid JSON ({exc})")
-            return INVALID
+            return self._refuse(f"not valid JSON ({exc})")
         except InvalidMessageError as exc:
-            self.services.agent_log(self.agent, 3, f"send refused: {exc.message}")
-            return INVALID
+            return self._refuse(exc.message)
         if not as_reply and msg.conversation_id is None:
             msg.conversation_id = msg.message_id
         if self.current is not None:
@@ -88,10 +97,46 @@ class CallContext:
         self.outbox.append(msg)
         return OK
 
+    def _refuse(self, reason: str) -> int:
+        self.refusal = reason
+        self.services.agent_log(self.agent, 3, f"send refused: {reason}")
+        return INVALID
+
     def state_value(self, key: str) -> bytes | None:
         if key in self.state_writes:
             return self.state_writes[key]
         return self.services.state_read(self.agent, key)
+
+    # State writes, shared by ABI v1 (below) and the component host (component_host) so both
+    # apply the same limits and bookkeeping.
+    def put_state(self, key: str, value: bytes) -> int:
+        """Record a write; OK, or TOO_LARGE when the agent's state limit would be passed."""
+        old = self.state_value(key)
+        size = len(key.encode())
+        growth = size + len(value) - (size + len(old) if old is not None else 0)
+        if growth > 0 and self.state_growth + growth > self.services.state_room(self.agent):
+            self.services.agent_log(self.agent, 3, f"state_put refused: the agent's state limit "
+                                                   f"is reached (key {key!r}, {len(value)} bytes)")
+            return TOO_LARGE
+        self.state_growth += growth
+        self.state_writes[key] = value
+        return OK
+
+    def delete_state(self, key: str) -> bool:
+        """Record a delete; True when the key existed."""
+        old = self.state_value(key)
+        if old is not None:
+            self.state_growth -= len(key.encode()) + len(old)
+        self.state_writes[key] = None
+        return old is not None
+
+    def list_state(self, prefix: str) -> list[str]:
+        """This agent's keys with the prefix, this run's writes included (sorted, bounded)."""
+        keys = set(self.services.state_keys(self.agent, prefix, MAX_LISTED_KEYS))
+        for key, value in self.state_writes.items():
+            if key.startswith(prefix):
+                (keys.add if value is not None else keys.discard)(key)
+        return sorted(keys)[:MAX_LISTED_KEYS]
 
 
 HostImpl = Callable[[CallContext, Any, Any], None]
@@ -172,8 +217,7 @@ def _state_put(ctx: CallContext, caller: Any, args: Any) -> None:
     if length > MAX_VALUE_BYTES:
         args[0].i32 = TOO_LARGE
         return
-    ctx.state_writes[key] = ctx.read(cctx, args[2].i32, length)
-    args[0].i32 = OK
+    args[0].i32 = ctx.put_state(key, ctx.read(cctx, args[2].i32, length))
 
 
 def _state_delete(ctx: CallContext, caller: Any, args: Any) -> None:
@@ -182,9 +226,26 @@ def _state_delete(ctx: CallContext, caller: Any, args: Any) -> None:
     if isinstance(key, int):
         args[0].i32 = key
         return
-    existed = ctx.state_value(key) is not None
-    ctx.state_writes[key] = None
-    args[0].i32 = OK if existed else NOT_FOUND
+    args[0].i32 = OK if ctx.delete_state(key) else NOT_FOUND
+
+
+def _state_list(ctx: CallContext, caller: Any, args: Any) -> None:
+    ctx.charge()
+    cctx = caller_context(caller)
+    length = args[1].i32 & _U32
+    if length > MAX_KEY_BYTES:
+        args[0].i32 = TOO_LARGE
+        return
+    try:
+        prefix = ctx.read(cctx, args[0].i32, length).decode("utf-8") if length else ""
+    except UnicodeDecodeError:
+        args[0].i32 = INVALID
+        return
+    data = orjson.dumps(ctx.list_state(prefix))
+    if len(data) <= (args[3].i32 & _U32):
+        assert ctx.memory is not None
+        ctx.memory.write(cctx, args[2].i32 & _U32, data)
+    args[0].i32 = len(data)
 
 
 def _functype(params: str, results: str) -> wasmtime.FuncType:
@@ -202,6 +263,7 @@ HOST_FUNCTIONS: dict[str, tuple[str, str, HostImpl]] = {
     "state_get": ("iiii", "i", _state_get),
     "state_put": ("iiii", "i", _state_put),
     "state_delete": ("ii", "i", _state_delete),
+    "state_list": ("iiii", "i", _state_list),
 }
 
 

@@ -92,8 +92,8 @@ class AgentInstance:
         # no arguments; what they print goes to the agent's log.
         name = self.name
         wasi = wasmtime.WasiConfig()
-        wasi.stdout_custom = _LineSink(services, name, 1)
-        wasi.stderr_custom = _LineSink(services, name, 2)
+        wasi.stdout_custom = LineSink(services, name, 1)
+        wasi.stderr_custom = LineSink(services, name, 2)
         store.set_wasi(wasi)
         linker = wasmtime.Linker(self._engine.wasm)
         linker.define_wasi()
@@ -188,7 +188,7 @@ def _optional(
     return RawExport(store, func, nargs, nres) if isinstance(func, wasmtime.Func) else None
 
 
-class _LineSink:
+class LineSink:
     """Turns a WASI output stream into agent log lines (writes may split lines anywhere)."""
 
     def __init__(self, services: HostServices, agent: str, level: int) -> None:

@@ -195,6 +195,20 @@ class StateRepository:
         ).fetchone()
         return bytes(row[0]) if row else None
 
+    def usage(self, agent: str) -> int:
+        row = self._readers.get().execute(
+            "SELECT coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0)"
+            " FROM agent_state WHERE agent = ?", (agent,)).fetchone()
+        return int(row[0])
+
+    def keys(self, agent: str, prefix: str, limit: int) -> list[str]:
+        # A range on the primary key rather than LIKE, which would treat % and _ specially.
+        rows = self._readers.get().execute(
+            "SELECT key FROM agent_state WHERE agent = ? AND key >= ? AND key < ?"
+            " ORDER BY key LIMIT ?", (agent, prefix, prefix + "\U0010ffff", limit)
+        ).fetchall()
+        return [key for (key,) in rows]
+
     @staticmethod
     def statements(agent: str, writes: dict[str, bytes | None]) -> list[Statement]:
         out: list[Statement] = []

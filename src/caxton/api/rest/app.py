@@ -26,6 +26,7 @@ from caxton.api.rest.common import (
     read_json,
 )
 from caxton.api.rest.dead_letters import dead_letter_routes
+from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService, DeployRequest
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
@@ -40,6 +41,8 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.PayloadTooLargeError: 413,
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
+    errors.ProtocolViolation: 409,
+    errors.CodecError: 400,
     errors.StoreBusyError: 503,
     errors.StoreError: 503,
 }
@@ -222,6 +225,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         Route("/api/v1/conversations", list_conversations, methods=["GET"]),
         Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
         *dead_letter_routes(service),
+        *message_stream_routes(service),
     ]
     schemas = SchemaGenerator({
         "openapi": "3.0.3",

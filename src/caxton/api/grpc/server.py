@@ -1,0 +1,92 @@
+"""The gRPC management API server: Caxton's services, standard health checking and reflection.
+
+It runs on the same asyncio event loop as the REST server (grpc.aio), so both call the one
+``CaxtonService`` the same way. The composition root (``caxton.server``) builds, starts and stops
+it.
+"""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from caxton.api.grpc._generated import (
+    agents_pb2,
+    agents_pb2_grpc,
+    conversations_pb2,
+    conversations_pb2_grpc,
+    dead_letters_pb2,
+    dead_letters_pb2_grpc,
+    messages_pb2,
+    messages_pb2_grpc,
+    server_pb2,
+    server_pb2_grpc,
+)
+from caxton.api.grpc.handlers import (
+    AgentHandlers,
+    ConversationHandlers,
+    DeadLetterHandlers,
+    MessageHandlers,
+    ServerHandlers,
+)
+from caxton.api.service import CaxtonService
+from caxton.errors import ConfigError
+
+SERVICE_NAMES = (
+    agents_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
+    messages_pb2.DESCRIPTOR.services_by_name["MessageService"].full_name,
+    conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"].full_name,
+    dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
+    server_pb2.DESCRIPTOR.services_by_name["ServerService"].full_name,
+)
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port``, with IPv6 addresses in brackets (gRPC's target syntax)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class GrpcServer:
+    """One grpc.aio server bound to ``host:port`` (port 0 picks a free one; see ``target``)."""
+
+    def __init__(self, service: CaxtonService, *, host: str, port: int,
+                 max_receive_bytes: int) -> None:
+        self._server = grpc.aio.server(options=[
+            # Without this a second server could bind the same port and share its traffic.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", max_receive_bytes),
+            ("grpc.max_send_message_length", -1),
+        ])
+        agents_pb2_grpc.add_AgentServiceServicer_to_server(AgentHandlers(service), self._server)
+        messages_pb2_grpc.add_MessageServiceServicer_to_server(
+            MessageHandlers(service), self._server)
+        conversations_pb2_grpc.add_ConversationServiceServicer_to_server(
+            ConversationHandlers(service), self._server)
+        dead_letters_pb2_grpc.add_DeadLetterServiceServicer_to_server(
+            DeadLetterHandlers(service), self._server)
+        server_pb2_grpc.add_ServerServiceServicer_to_server(
+            ServerHandlers(service), self._server)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server)
+        try:
+            bound = self._server.add_insecure_port(host_port(host, port))
+        except RuntimeError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port} (gRPC): {exc}") from None
+        if not bound:
+            raise ConfigError(f"cannot listen on {host}:{port} (gRPC): address unavailable")
+        self.host = host
+        self.port = bound
+        self.target = host_port(host, bound)
+
+    async def start(self) -> None:
+        await self._server.start()
+        for name in ("", *SERVICE_NAMES):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float) -> None:
+        """Refuse new calls, give calls in flight ``grace`` seconds, then cancel the rest."""
+        await self._health.enter_graceful_shutdown()
+        await self._server.stop(grace)

@@ -1,0 +1,104 @@
+"""The CLI's gRPC transport: ``caxton.client`` underneath, the same answers as REST.
+
+Errors keep the REST transport's shape, one line and the same exit codes, with the gRPC status
+where REST names the HTTP status: ``no agent named 'x' (gRPC NOT_FOUND)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from caxton.api.grpc.status import status_code
+from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
+from caxton.client import CaxtonClient, ServerUnreachableError
+from caxton.errors import CaxtonError, ReplyTimeoutError
+
+DEFAULT_GRPC_SERVER = "127.0.0.1:50051"
+_T = TypeVar("_T")
+
+
+def grpc_target(explicit: str | None) -> str:
+    return explicit or os.environ.get("CAXTON_GRPC_SERVER") or DEFAULT_GRPC_SERVER
+
+
+class GrpcTransport:
+    """The operations the commands need, over gRPC."""
+
+    def __init__(self, target: str | None, timeout: float = 60.0) -> None:
+        self.target = grpc_target(target)
+        self.client = CaxtonClient(self.target, timeout=timeout)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except ServerUnreachableError:
+            raise CliError(
+                f"cannot reach the Caxton server at {self.target} (is it running? "
+                "set --grpc-server or CAXTON_GRPC_SERVER)", EXIT_UNREACHABLE) from None
+        except CaxtonError as exc:
+            code = EXIT_TIMEOUT if isinstance(exc, ReplyTimeoutError) else EXIT_ERROR
+            raise CliError(f"{exc.message} (gRPC {status_code(exc).name})", code) from None
+
+    def _do(self, call: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        with self._errors():
+            return call(*args, **kwargs)
+
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
+               ) -> dict[str, Any]:
+        return dict(self._do(self.client.deploy, name, module, version=version, **limits))
+
+    def list_agents(self) -> list[dict[str, Any]]:
+        return [dict(a) for a in self._do(self.client.agents)]
+
+    def get_agent(self, name: str) -> dict[str, Any]:
+        return dict(self._do(self.client.agent, name))
+
+    def agent_logs(self, name: str, limit: int) -> list[dict[str, Any]]:
+        return [dict(line) for line in self._do(self.client.agent_logs, name, limit)]
+
+    def remove_agent(self, name: str) -> None:
+        self._do(self.client.remove_agent, name)
+
+    def stop_agent(self, name: str) -> dict[str, Any]:
+        return dict(self._do(self.client.stop_agent, name))
+
+    def start_agent(self, name: str) -> dict[str, Any]:
+        return dict(self._do(self.client.start_agent, name))
+
+    def send(self, message: dict[str, Any], *, wait: bool, timeout: float) -> dict[str, Any]:
+        if wait:
+            return dict(self._do(self.client.send_and_wait, message, timeout=timeout))
+        return dict(self._do(self.client.send, message))
+
+    @contextmanager
+    def tail(self, agent: str | None, performative: str | None
+             ) -> Iterator[Iterator[dict[str, Any]]]:
+        with self._errors(), self._do(self.client.stream_messages, agent=agent,
+                                      performative=performative) as stream:
+            yield ({"message": m, "dropped": stream.dropped} for m in stream)
+
+    def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
+        rows = self._do(self.client.conversations, limit=limit, participant=participant)
+        return [dict(r) for r in rows]
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        return dict(self._do(self.client.conversation, conversation_id))
+
+    def list_dead_letters(self, agent: str | None, limit: int) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._do(self.client.dead_letters, agent=agent, limit=limit)]
+
+    def get_dead_letter(self, message_id: str) -> list[dict[str, Any]]:
+        return [dict(d) for d in self._do(self.client.dead_letter, message_id)]
+
+    def replay_dead_letter(self, message_id: str) -> dict[str, Any]:
+        return {"replayed": self._do(self.client.replay_dead_letter, message_id)}
+
+    def purge_dead_letters(self, message_id: str | None) -> dict[str, Any]:
+        return {"purged": self._do(self.client.purge_dead_letters, message_id)}
+
+    def status(self) -> dict[str, Any]:
+        return dict(self._do(self.client.status))

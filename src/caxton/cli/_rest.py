@@ -1,0 +1,153 @@
+"""The CLI's REST transport: httpx against /api/v1, every failure one CliError line."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import orjson
+
+from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
+
+DEFAULT_SERVER = "http://127.0.0.1:8080"
+
+
+def server_url(explicit: str | None) -> str:
+    url = explicit or os.environ.get("CAXTON_SERVER") or DEFAULT_SERVER
+    if not url.startswith(("http://", "https://")):
+        url = "http://" + url
+    return url.rstrip("/")
+
+
+class ApiClient:
+    """A small synchronous REST client: paths in, JSON out, failures as CliError."""
+
+    def __init__(self, server: str | None, timeout: float = 60.0) -> None:
+        self.base = server_url(server)
+        self._http = httpx.Client(base_url=self.base, timeout=timeout)
+
+    def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
+                **kwargs: Any) -> Any:
+        with self._errors():
+            response = self._http.request(method, path, **kwargs)
+        if response.status_code not in expect:
+            raise _api_error(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    @contextmanager
+    def stream(self, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A streamed GET (no read timeout: events may be far apart)."""
+        with self._errors(), self._http.stream("GET", path, timeout=httpx.Timeout(
+                self._http.timeout.connect, read=None), **kwargs) as response:
+            if response.status_code != 200:
+                response.read()
+                raise _api_error(response)
+            yield response
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except httpx.ConnectError:
+            raise CliError(
+                f"cannot reach the Caxton server at {self.base} (is it running? "
+                "set --server or CAXTON_SERVER)", EXIT_UNREACHABLE) from None
+        except httpx.TimeoutException:
+            raise CliError(f"the server at {self.base} did not answer in time",
+                           EXIT_TIMEOUT) from None
+        except httpx.HTTPError as exc:
+            raise CliError(f"request to {self.base} failed: {exc}", EXIT_UNREACHABLE) from None
+
+
+def _api_error(response: httpx.Response) -> CliError:
+    try:
+        body = response.json()
+        message = body.get("message") or response.text
+    except ValueError:
+        message = response.text.strip() or response.reason_phrase
+    code = EXIT_TIMEOUT if response.status_code == 504 else EXIT_ERROR
+    return CliError(f"{message} (HTTP {response.status_code})", code)
+
+
+class RestTransport:
+    """The operations the commands need, over REST."""
+
+    def __init__(self, server: str | None, timeout: float = 60.0) -> None:
+        self.api = ApiClient(server, timeout)
+        self.target = self.api.base
+
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
+               ) -> dict[str, Any]:
+        body = {"name": name, "version": version, "limits": limits,
+                "module_base64": base64.b64encode(module).decode()}
+        return dict(self.api.request("POST", "/api/v1/agents", json=body, expect=(201,)))
+
+    def list_agents(self) -> list[dict[str, Any]]:
+        return list(self.api.request("GET", "/api/v1/agents")["agents"])
+
+    def get_agent(self, name: str) -> dict[str, Any]:
+        return dict(self.api.request("GET", f"/api/v1/agents/{name}"))
+
+    def agent_logs(self, name: str, limit: int) -> list[dict[str, Any]]:
+        return list(self.api.request("GET", f"/api/v1/agents/{name}/logs",
+                                     params={"limit": limit})["logs"])
+
+    def remove_agent(self, name: str) -> None:
+        self.api.request("DELETE", f"/api/v1/agents/{name}", expect=(204,))
+
+    def stop_agent(self, name: str) -> dict[str, Any]:
+        return dict(self.api.request("POST", f"/api/v1/agents/{name}/stop"))
+
+    def start_agent(self, name: str) -> dict[str, Any]:
+        return dict(self.api.request("POST", f"/api/v1/agents/{name}/start"))
+
+    def send(self, message: dict[str, Any], *, wait: bool, timeout: float) -> dict[str, Any]:
+        params = {"wait": "true", "timeout": str(timeout)} if wait else {}
+        return dict(self.api.request("POST", "/api/v1/messages", json=message, params=params,
+                                     expect=(200, 202)))
+
+    @contextmanager
+    def tail(self, agent: str | None, performative: str | None
+             ) -> Iterator[Iterator[dict[str, Any]]]:
+        params = {k: v for k, v in (("agent", agent), ("performative", performative)) if v}
+        with self.api.stream("/api/v1/messages/stream", params=params) as response:
+            yield (orjson.loads(line[6:]) for line in response.iter_lines()
+                   if line.startswith("data: "))
+
+    def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
+        params: dict[str, str | int] = {"limit": limit}
+        if participant:
+            params["participant"] = participant
+        return list(self.api.request("GET", "/api/v1/conversations",
+                                     params=params)["conversations"])
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        return dict(self.api.request("GET", f"/api/v1/conversations/{conversation_id}"))
+
+    def list_dead_letters(self, agent: str | None, limit: int) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit}
+        if agent:
+            params["agent"] = agent
+        return list(self.api.request("GET", "/api/v1/dead-letters",
+                                     params=params)["dead_letters"])
+
+    def get_dead_letter(self, message_id: str) -> list[dict[str, Any]]:
+        return list(self.api.request("GET", f"/api/v1/dead-letters/{message_id}")
+                    ["dead_letters"])
+
+    def replay_dead_letter(self, message_id: str) -> dict[str, Any]:
+        return dict(self.api.request("POST", f"/api/v1/dead-letters/{message_id}/replay"))
+
+    def purge_dead_letters(self, message_id: str | None) -> dict[str, Any]:
+        path = "/api/v1/dead-letters" + (f"/{message_id}" if message_id else "")
+        return dict(self.api.request("DELETE", path))
+
+    def status(self) -> dict[str, Any]:
+        return {"health": self.api.request("GET", "/health"),
+                "ready": self.api.request("GET", "/ready", expect=(200, 503))}

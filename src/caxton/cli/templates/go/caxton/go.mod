@@ -1,0 +1,3 @@
+module caxton
+
+go 1.24

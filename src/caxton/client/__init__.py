@@ -1,0 +1,77 @@
+"""A small typed Python client for Caxton's gRPC management API.
+
+    from caxton.client import CaxtonClient
+
+    with CaxtonClient("127.0.0.1:50051") as client:
+        client.deploy("echo", open("echo.wasm", "rb").read())
+        result = client.send_and_wait({"performative": "request", "receiver": ["echo"],
+                                       "content": {"hello": "world"}})
+        print(result["reply"]["content"])
+        with client.stream_messages(agent="echo") as stream:
+            for message in stream:
+                ...
+
+``AsyncCaxtonClient`` has the same methods as coroutines. Answers are the JSON shapes REST
+returns (``caxton.client.types``); failures raise the server's own error classes from
+``caxton.errors`` (re-exported here), plus ``ServerUnreachableError``.
+"""
+
+from caxton.client._common import DEFAULT_TARGET
+from caxton.client.aio import AsyncCaxtonClient, AsyncMessageStream
+from caxton.client.errors import ServerUnreachableError
+from caxton.client.sync import CaxtonClient, MessageStream
+from caxton.client.types import (
+    AgentView,
+    Conversation,
+    ConversationSummary,
+    DeadLetter,
+    LogLine,
+    Message,
+    SendResult,
+    ServerStatus,
+)
+from caxton.errors import (
+    AgentNotFoundError,
+    AgentUnavailableError,
+    CaxtonError,
+    ConversationNotFoundError,
+    DeadLetterNotFoundError,
+    IllegalTransitionError,
+    InvalidAgentNameError,
+    InvalidMessageError,
+    MailboxFullError,
+    ModuleRejectedError,
+    PayloadTooLargeError,
+    ReplyTimeoutError,
+    StoreError,
+)
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "AgentNotFoundError",
+    "AgentUnavailableError",
+    "AgentView",
+    "AsyncCaxtonClient",
+    "AsyncMessageStream",
+    "CaxtonClient",
+    "CaxtonError",
+    "Conversation",
+    "ConversationNotFoundError",
+    "ConversationSummary",
+    "DeadLetter",
+    "DeadLetterNotFoundError",
+    "IllegalTransitionError",
+    "InvalidAgentNameError",
+    "InvalidMessageError",
+    "LogLine",
+    "MailboxFullError",
+    "Message",
+    "MessageStream",
+    "ModuleRejectedError",
+    "PayloadTooLargeError",
+    "ReplyTimeoutError",
+    "SendResult",
+    "ServerStatus",
+    "ServerUnreachableError",
+    "StoreError",
+]

@@ -1,0 +1,198 @@
+"""The asyncio client: ``AsyncCaxtonClient`` and its message stream (grpc.aio underneath)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+
+from caxton.api.grpc import convert
+from caxton.api.grpc._generated import (
+    agents_pb2,
+    conversations_pb2,
+    dead_letters_pb2,
+    server_pb2,
+)
+from caxton.client import _common as c
+from caxton.client.errors import from_rpc_error, translate
+from caxton.client.types import (
+    AgentView,
+    Conversation,
+    ConversationSummary,
+    DeadLetter,
+    LogLine,
+    Message,
+    SendResult,
+    ServerStatus,
+)
+
+_T = TypeVar("_T")
+
+
+class AsyncMessageStream:
+    """``MessageStream`` for asyncio: ``async for`` it; ``close()`` or ``async with`` ends it."""
+
+    def __init__(self, call: Any, target: str) -> None:
+        self._call = call
+        self._target = target
+        self._closed = False
+        self.dropped = 0
+
+    async def __aiter__(self) -> AsyncIterator[Message]:
+        try:
+            async for item in self._call:
+                self.dropped = item.dropped
+                yield convert.message_from_proto(item.message)
+        except grpc.RpcError as exc:
+            if self._closed and isinstance(exc, grpc.aio.AioRpcError) \
+                    and exc.code() is grpc.StatusCode.CANCELLED:
+                return
+            raise from_rpc_error(exc, self._target) from None
+
+    def close(self) -> None:
+        self._closed = True
+        self._call.cancel()
+
+    async def __aenter__(self) -> AsyncMessageStream:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.close()
+
+
+class AsyncCaxtonClient:
+    """``CaxtonClient`` with coroutine methods; create and use it inside one event loop.
+
+    >>> async with AsyncCaxtonClient("127.0.0.1:50051") as client:
+    ...     agents = await client.agents()
+    """
+
+    def __init__(self, target: str = c.DEFAULT_TARGET, *,
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._channel = grpc.aio.insecure_channel(target, options=c.CHANNEL_OPTIONS)
+        self._stubs = c.Stubs(self._channel)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> AsyncCaxtonClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def _call(self, method: Any, request: object, decode: Callable[[Any], _T], *,
+                    timeout: float | None = None) -> _T:
+        try:
+            response = await method(request, timeout=timeout or self.timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self.target) from None
+        return decode(response)
+
+    # -- agents --------------------------------------------------------------------------------
+    async def deploy(self, name: str, module: bytes, *, version: str = "0.1.0",
+                     fuel: int | None = None, memory_bytes: int | None = None,
+                     timeout_ms: int | None = None, max_message_bytes: int | None = None,
+                     max_host_calls: int | None = None) -> AgentView:
+        """Validate ``module`` (.wasm bytes or .wat text) and deploy it as ``name``."""
+        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
+        return await self._call(self._stubs.agents.DeployAgent,
+                                c.deploy_request(name, module, version, limits), c.agent)
+
+    async def agents(self) -> list[AgentView]:
+        return await self._call(self._stubs.agents.ListAgents, agents_pb2.ListAgentsRequest(),
+                                c.agents)
+
+    async def agent(self, name: str) -> AgentView:
+        return await self._call(self._stubs.agents.GetAgent,
+                                agents_pb2.GetAgentRequest(name=name), c.agent)
+
+    async def agent_logs(self, name: str, limit: int = 100) -> list[LogLine]:
+        return await self._call(self._stubs.agents.GetAgentLogs,
+                                agents_pb2.GetAgentLogsRequest(name=name, limit=limit),
+                                c.log_lines)
+
+    async def remove_agent(self, name: str) -> None:
+        await self._call(self._stubs.agents.RemoveAgent,
+                         agents_pb2.RemoveAgentRequest(name=name), lambda _: None)
+
+    async def stop_agent(self, name: str) -> AgentView:
+        return await self._call(self._stubs.agents.StopAgent,
+                                agents_pb2.StopAgentRequest(name=name), c.agent)
+
+    async def start_agent(self, name: str) -> AgentView:
+        return await self._call(self._stubs.agents.StartAgent,
+                                agents_pb2.StartAgentRequest(name=name), c.agent)
+
+    # -- messages ------------------------------------------------------------------------------
+    async def send(self, message: Mapping[str, Any]) -> SendResult:
+        """Send ``message`` (JSON form); returns once the server has durably logged it."""
+        return await self._call(self._stubs.messages.SendMessage, c.send_request(message),
+                                c.sent)
+
+    async def send_and_wait(self, message: Mapping[str, Any], *, timeout: float = 30.0
+                            ) -> SendResult:
+        """Send ``message`` and return the first reply (ReplyTimeoutError if none comes)."""
+        return await self._call(self._stubs.messages.SendAndWait,
+                                c.wait_request(message, timeout), c.answered,
+                                timeout=timeout + c.WAIT_MARGIN_S)
+
+    async def stream_messages(self, *, agent: str | None = None,
+                              performative: str | None = None) -> AsyncMessageStream:
+        """Watch routed messages; returns once the server is watching."""
+        call = self._stubs.messages.StreamMessages(c.stream_request(agent, performative))
+        try:
+            await call.initial_metadata()
+            if call.done():
+                code = await call.code()
+                if code is not grpc.StatusCode.OK:
+                    raise translate(code, await call.details(), await call.trailing_metadata(),
+                                    self.target)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self.target) from None
+        return AsyncMessageStream(call, self.target)
+
+    # -- conversations -------------------------------------------------------------------------
+    async def conversations(self, *, limit: int = 100, participant: str | None = None
+                            ) -> list[ConversationSummary]:
+        return await self._call(self._stubs.conversations.ListConversations,
+                                c.conversations_request(limit, participant), c.summaries)
+
+    async def conversation(self, conversation_id: str) -> Conversation:
+        request = conversations_pb2.GetConversationRequest(conversation_id=conversation_id)
+        return await self._call(self._stubs.conversations.GetConversation, request,
+                                c.conversation)
+
+    # -- dead letters -------------------------------------------------------------------------
+    async def dead_letters(self, *, agent: str | None = None, limit: int = 100
+                           ) -> list[DeadLetter]:
+        """Messages that failed every delivery attempt, newest first."""
+        return await self._call(self._stubs.dead_letters.ListDeadLetters,
+                                c.dead_letters_request(agent, limit), c.dead_letters)
+
+    async def dead_letter(self, message_id: str) -> list[DeadLetter]:
+        """One dead letter: an entry per receiver that gave up on it."""
+        request = dead_letters_pb2.GetDeadLetterRequest(message_id=message_id)
+        return await self._call(self._stubs.dead_letters.GetDeadLetter, request, c.dead_letters)
+
+    async def replay_dead_letter(self, message_id: str) -> int:
+        """Deliver it again (attempts start over); returns how many receivers."""
+        request = dead_letters_pb2.ReplayDeadLetterRequest(message_id=message_id)
+        return await self._call(self._stubs.dead_letters.ReplayDeadLetter, request,
+                                lambda pb: int(pb.replayed))
+
+    async def purge_dead_letters(self, message_id: str | None = None) -> int:
+        """Delete one dead letter, or all of them; returns how many were deleted."""
+        request = dead_letters_pb2.PurgeDeadLettersRequest(message_id=message_id)
+        return await self._call(self._stubs.dead_letters.PurgeDeadLetters, request,
+                                lambda pb: int(pb.purged))
+
+    # -- server --------------------------------------------------------------------------------
+    async def status(self) -> ServerStatus:
+        return await self._call(self._stubs.server.GetStatus, server_pb2.GetStatusRequest(),
+                                c.server_status)

@@ -1,0 +1,208 @@
+"""The blocking client: ``CaxtonClient`` and its message stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+
+from caxton.api.grpc import convert
+from caxton.api.grpc._generated import (
+    agents_pb2,
+    conversations_pb2,
+    dead_letters_pb2,
+    server_pb2,
+)
+from caxton.client import _common as c
+from caxton.client.errors import from_rpc_error
+from caxton.client.types import (
+    AgentView,
+    Conversation,
+    ConversationSummary,
+    DeadLetter,
+    LogLine,
+    Message,
+    SendResult,
+    ServerStatus,
+)
+
+_T = TypeVar("_T")
+
+
+class MessageStream:
+    """Messages routed by the server from the moment the stream opened, in routing order.
+
+    Iterate it; ``dropped`` counts the messages the server skipped because this consumer fell
+    behind (it never slows the server down). ``close()`` (or leaving a ``with`` block) ends it.
+    """
+
+    def __init__(self, call: Any, target: str) -> None:
+        self._call = call
+        self._target = target
+        self._closed = False
+        self.dropped = 0
+
+    def __iter__(self) -> Iterator[Message]:
+        try:
+            for item in self._call:
+                self.dropped = item.dropped
+                yield convert.message_from_proto(item.message)
+        except grpc.RpcError as exc:
+            if self._closed and self._call.code() is grpc.StatusCode.CANCELLED:
+                return
+            raise from_rpc_error(exc, self._target) from None
+
+    def close(self) -> None:
+        self._closed = True
+        self._call.cancel()
+
+    def __enter__(self) -> MessageStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class CaxtonClient:
+    """A blocking client for the gRPC management API of a Caxton server.
+
+    Methods return the JSON shapes REST returns (see ``caxton.client.types``) and raise the
+    errors of ``caxton.errors`` the server raised, plus ``ServerUnreachableError``.
+
+    >>> with CaxtonClient("127.0.0.1:50051") as client:
+    ...     client.send_and_wait({"performative": "request", "receiver": ["echo"],
+    ...                           "content": {"hello": "world"}})["reply"]["content"]
+    {'hello': 'world'}
+    """
+
+    def __init__(self, target: str = c.DEFAULT_TARGET, *,
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._channel = grpc.insecure_channel(target, options=c.CHANNEL_OPTIONS)
+        self._stubs = c.Stubs(self._channel)
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> CaxtonClient:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _call(self, method: Any, request: object, decode: Callable[[Any], _T], *,
+              timeout: float | None = None) -> _T:
+        try:
+            response = method(request, timeout=timeout or self.timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self.target) from None
+        return decode(response)
+
+    # -- agents --------------------------------------------------------------------------------
+    def deploy(self, name: str, module: bytes, *, version: str = "0.1.0",
+               fuel: int | None = None, memory_bytes: int | None = None,
+               timeout_ms: int | None = None, max_message_bytes: int | None = None,
+               max_host_calls: int | None = None) -> AgentView:
+        """Validate ``module`` (.wasm bytes or .wat text) and deploy it as ``name``.
+
+        Limits left as None take the server's defaults.
+        """
+        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
+        return self._call(self._stubs.agents.DeployAgent,
+                          c.deploy_request(name, module, version, limits), c.agent)
+
+    def agents(self) -> list[AgentView]:
+        return self._call(self._stubs.agents.ListAgents, agents_pb2.ListAgentsRequest(),
+                          c.agents)
+
+    def agent(self, name: str) -> AgentView:
+        return self._call(self._stubs.agents.GetAgent, agents_pb2.GetAgentRequest(name=name),
+                          c.agent)
+
+    def agent_logs(self, name: str, limit: int = 100) -> list[LogLine]:
+        return self._call(self._stubs.agents.GetAgentLogs,
+                          agents_pb2.GetAgentLogsRequest(name=name, limit=limit), c.log_lines)
+
+    def remove_agent(self, name: str) -> None:
+        self._call(self._stubs.agents.RemoveAgent, agents_pb2.RemoveAgentRequest(name=name),
+                   lambda _: None)
+
+    def stop_agent(self, name: str) -> AgentView:
+        return self._call(self._stubs.agents.StopAgent, agents_pb2.StopAgentRequest(name=name),
+                          c.agent)
+
+    def start_agent(self, name: str) -> AgentView:
+        return self._call(self._stubs.agents.StartAgent,
+                          agents_pb2.StartAgentRequest(name=name), c.agent)
+
+    # -- messages ------------------------------------------------------------------------------
+    def send(self, message: Mapping[str, Any]) -> SendResult:
+        """Send ``message`` (JSON form); returns once the server has durably logged it."""
+        return self._call(self._stubs.messages.SendMessage, c.send_request(message), c.sent)
+
+    def send_and_wait(self, message: Mapping[str, Any], *, timeout: float = 30.0
+                      ) -> SendResult:
+        """Send ``message`` and return the first reply (ReplyTimeoutError if none comes)."""
+        return self._call(self._stubs.messages.SendAndWait, c.wait_request(message, timeout),
+                          c.answered, timeout=timeout + c.WAIT_MARGIN_S)
+
+    def stream_messages(self, *, agent: str | None = None, performative: str | None = None
+                        ) -> MessageStream:
+        """Watch routed messages (those ``agent`` sends or receives; of one performative).
+
+        Returns once the server is watching, so anything sent afterwards is seen.
+        """
+        call = self._stubs.messages.StreamMessages(c.stream_request(agent, performative))
+        try:
+            call.initial_metadata()  # the server sends its headers once the watch is in place
+            if call.done() and call.code() is not grpc.StatusCode.OK:
+                raise from_rpc_error(call, self.target)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc, self.target) from None
+        return MessageStream(call, self.target)
+
+    # -- conversations -------------------------------------------------------------------------
+    def conversations(self, *, limit: int = 100, participant: str | None = None
+                      ) -> list[ConversationSummary]:
+        """Recent conversations, most recent first."""
+        return self._call(self._stubs.conversations.ListConversations,
+                          c.conversations_request(limit, participant), c.summaries)
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """One conversation with its messages in order."""
+        request = conversations_pb2.GetConversationRequest(conversation_id=conversation_id)
+        return self._call(self._stubs.conversations.GetConversation, request, c.conversation)
+
+    # -- dead letters -------------------------------------------------------------------------
+    def dead_letters(self, *, agent: str | None = None, limit: int = 100
+                     ) -> list[DeadLetter]:
+        """Messages that failed every delivery attempt, newest first."""
+        return self._call(self._stubs.dead_letters.ListDeadLetters,
+                          c.dead_letters_request(agent, limit), c.dead_letters)
+
+    def dead_letter(self, message_id: str) -> list[DeadLetter]:
+        """One dead letter: an entry per receiver that gave up on it."""
+        request = dead_letters_pb2.GetDeadLetterRequest(message_id=message_id)
+        return self._call(self._stubs.dead_letters.GetDeadLetter, request, c.dead_letters)
+
+    def replay_dead_letter(self, message_id: str) -> int:
+        """Deliver it again (attempts start over); returns how many receivers."""
+        request = dead_letters_pb2.ReplayDeadLetterRequest(message_id=message_id)
+        return self._call(self._stubs.dead_letters.ReplayDeadLetter, request,
+                          lambda pb: int(pb.replayed))
+
+    def purge_dead_letters(self, message_id: str | None = None) -> int:
+        """Delete one dead letter, or all of them; returns how many were deleted."""
+        request = dead_letters_pb2.PurgeDeadLettersRequest(message_id=message_id)
+        return self._call(self._stubs.dead_letters.PurgeDeadLetters, request,
+                          lambda pb: int(pb.purged))
+
+    # -- server --------------------------------------------------------------------------------
+    def status(self) -> ServerStatus:
+        """Liveness and readiness, as REST's ``/health`` and ``/ready`` report them."""
+        return self._call(self._stubs.server.GetStatus, server_pb2.GetStatusRequest(),
+                          c.server_status)

@@ -1,0 +1,109 @@
+"""One ACL message to and from an HTTP MTP body (SC00084): envelope, payload and framing together.
+
+The ``/acc`` endpoint and the outbound MTP client need the same three steps in the same order
+with the same checks (the representation is one we read, the payload length agrees, the charset
+is known); doing them here keeps both sides pure and tested apart from any HTTP server.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Collection
+from datetime import UTC, datetime
+
+from caxton.codecs import envelope_xml, fipa_string, multipart
+from caxton.codecs.aid import AgentIdentifier
+from caxton.codecs.envelope_xml import Envelope
+from caxton.domain.acl import AclMessage
+from caxton.errors import MalformedAclError, MalformedEnvelopeError
+
+
+def encode(
+    msg: AclMessage,
+    *,
+    to: tuple[AgentIdentifier, ...] | None = None,
+    date: datetime | None = None,
+    boundary: str | None = None,
+) -> tuple[str, bytes]:
+    """(Content-Type, body) of an MTP POST carrying ``msg``.
+
+    ``to`` defaults to the message's receivers with the addresses it knows for them; pass the
+    receivers on one remote platform when a message is split across several.
+    """
+    payload = fipa_string.render(msg).encode()
+
+    def aid(name: str) -> AgentIdentifier:
+        return AgentIdentifier(name, msg.addresses.get(name, ()))
+
+    envelope = Envelope(
+        to=to if to is not None else tuple(aid(r) for r in msg.receiver),
+        from_=aid(msg.sender),
+        acl_representation=fipa_string.NAME,
+        payload_length=len(payload),
+        payload_encoding="UTF-8",
+        date=date if date is not None else datetime.now(UTC),
+    )
+    return multipart.build(envelope_xml.build(envelope), payload, boundary=boundary)
+
+
+def decode(
+    content_type: str, body: bytes, *, now: datetime | None = None
+) -> tuple[Envelope, AclMessage]:
+    """The envelope and message of an MTP POST; ``now`` anchors relative reply-by times.
+
+    Raises MalformedEnvelopeError for the framing and the envelope, MalformedAclError for the
+    payload; both name what is wrong.
+    """
+    parts = multipart.parse(content_type, body)
+    envelope = envelope_xml.parse(parts.envelope)
+    representation = envelope.acl_representation or fipa_string.NAME
+    if representation.lower() != fipa_string.NAME:
+        raise MalformedEnvelopeError(
+            f"acl-representation {representation!r} is not supported; Caxton reads "
+            f"{fipa_string.NAME}")
+    payload = _trimmed(parts.payload.data, envelope.payload_length)
+    charset = envelope.payload_encoding or parts.payload.charset
+    if charset is None:
+        try:
+            return envelope, fipa_string.parse(payload, now=now)
+        except MalformedAclError as exc:
+            if "is not valid utf-8" not in exc.message:
+                raise
+            # No charset declared and not UTF-8: Java platforms send their default charset.
+            return envelope, fipa_string.parse(payload, charset="latin-1", now=now)
+    return envelope, fipa_string.parse(payload, charset=_charset(charset), now=now)
+
+
+def _trimmed(payload: bytes, length: int | None) -> bytes:
+    """The payload cut to ``payload-length`` when only line ends or spaces follow that."""
+    if length is None or length == len(payload):
+        return payload
+    if length < len(payload) and not payload[length:].strip():
+        return payload[:length]
+    raise MalformedEnvelopeError(
+        f"payload-length says {length} bytes but the ACL part has {len(payload)}")
+
+
+def _charset(name: str) -> str:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise MalformedEnvelopeError(f"unknown payload encoding {name!r}") from None
+    if "(:)".encode(info.name, errors="replace") != b"(:)":
+        raise MalformedEnvelopeError(
+            f"payload encoding {name!r} is not ASCII-compatible; use UTF-8")
+    return info.name
+
+
+def local_name(name: str, platforms: Collection[str]) -> str | None:
+    """The local agent a FIPA name means, or None when it names an agent elsewhere.
+
+    Other platforms address our agents by globally unique name, ``agent@platform``; the part
+    after the last ``@`` must be one of ``platforms`` (compared case-insensitively). A name
+    without ``@`` is already local.
+    """
+    local, at, platform = name.rpartition("@")
+    if not at:
+        return name
+    wanted = {p.lower() for p in platforms}
+    return local if platform.lower() in wanted and local else None

@@ -1,0 +1,200 @@
+"""One component agent's live sandbox: the ``caxton:agent`` world's twin of ``AgentInstance``.
+
+Languages that build WebAssembly components (Python with componentize-py, JavaScript with
+componentize-js, ...) run here under exactly the limits a core module gets: fuel per message,
+a cap on every linear memory (the store's limiter), the epoch deadline, the maximum message size
+and the host-call budget. The host functions act on the same ``CallContext`` as ABI v1's, so
+sends, replies and state writes follow the same rules and are returned, not released.
+
+``ComponentInstance`` subclasses ``AgentInstance`` only so that the runtime, which is typed
+against ``AgentInstance``, takes either kind unchanged; it shares no state with the core-module
+implementation and overrides every public method.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import time
+from typing import Any
+
+import wasmtime
+import wasmtime.component as wc
+from wasmtime import _ffi as ffi
+
+from caxton.domain.acl import AclMessage
+from caxton.domain.limits import WASM_PAGE, ResourceLimits
+from caxton.errors import ModuleRejectedError
+from caxton.sandbox import _cvals as cv
+from caxton.sandbox._capi import StoreControl, WasmCallError
+from caxton.sandbox.component_linker import ComponentCall
+from caxton.sandbox.engine import CompiledComponent, SandboxEngine
+from caxton.sandbox.hostcalls import CallContext, HostServices
+from caxton.sandbox.instance import AgentInstance, LineSink, Outcome
+
+_MAX_REASON = 1000  # characters of an agent's error string kept in the outcome
+_TRAP_KINDS = (
+    ("all fuel consumed", "fuel_exhausted"),
+    ("interrupt", "timeout"),
+    ("call stack exhausted", "stack_overflow"),
+    ("out of bounds memory access", "memory_out_of_bounds"),
+    ("unreachable", "unreachable"),
+)
+_MEMORY_MINIMUM = re.compile(r"memory minimum size of (\d+) pages exceeds memory limits")
+
+
+class _Export:
+    """An export of type ``func(string?) -> result<_, string>``, called through the C API.
+
+    Returns None for ``ok`` and the error string for ``err``; raises WasmCallError when the
+    call traps. The argument borrows the caller's bytes: wasmtime only reads call arguments.
+    """
+
+    __slots__ = ("_args", "_call", "_ctx", "_func", "_func_ref", "_nargs", "_results")
+
+    def __init__(self, store: wasmtime.Store, func: wc.Func, nargs: int, call: ComponentCall):
+        self._ctx = store._context()
+        self._func = func
+        self._func_ref = ctypes.byref(func._func)
+        self._nargs = nargs
+        self._args = (cv.Val * max(nargs, 1))()
+        self._results = (cv.Val * 1)()
+        self._call = call
+
+    def __call__(self, data: bytes = b"") -> str | None:
+        if self._nargs:
+            cv.borrow_string(self._args[0], data)
+        error = ffi.wasmtime_component_func_call(
+            self._func_ref, self._ctx, self._args, self._nargs, self._results, 1
+        )
+        if error:
+            raise _failure(error, self._call)
+        result = self._results[0]
+        try:
+            ok, payload = cv.read_result(result)
+            if ok:
+                return None
+            return cv.read_string(payload).decode("utf-8", "replace") if payload else ""
+        finally:
+            cv.drop(result)
+
+
+def _failure(error: Any, call: ComponentCall) -> WasmCallError:
+    err = wasmtime.WasmtimeError._from_ptr(error)
+    if isinstance(err, wasmtime.ExitTrap):
+        return WasmCallError("trap", f"the agent exited with status {err.code}")
+    if call.trap is not None:  # a host function trapped the call (budget, host bug)
+        return WasmCallError("host_trap", call.trap)
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    traps = [line.split("wasm trap:", 1)[1].strip() for line in lines if "wasm trap:" in line]
+    reason = traps[-1] if traps else (lines[-1] if lines else "unknown")
+    kind = next((k for text, k in _TRAP_KINDS if text in reason), "trap")
+    return WasmCallError(kind, reason)
+
+
+def _instantiation_error(exc: Exception, limits: ResourceLimits) -> ModuleRejectedError:
+    text = str(exc).strip()
+    if (m := _MEMORY_MINIMUM.search(text)) is not None:
+        pages = int(m.group(1))
+        return ModuleRejectedError(
+            f"memory minimum of {pages} pages ({pages * WASM_PAGE} bytes) exceeds the agent's "
+            f"memory limit of {limits.memory_bytes} bytes"
+        )
+    # wasmtime puts the useful part (which import, which export) in its "Caused by" chain.
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [re.sub(r"^\d+: ", "", line) for line in lines[1:] if line != "Caused by:"]
+    detail = ": ".join([lines[0], *causes]) if lines else type(exc).__name__
+    return ModuleRejectedError(f"instantiation failed: {detail}")
+
+
+class ComponentInstance(AgentInstance):
+    """An instantiated ``caxton:agent`` component with its exports resolved once."""
+
+    def __init__(
+        self,
+        engine: SandboxEngine,
+        compiled: CompiledComponent,
+        *,
+        name: str,
+        limits: ResourceLimits,
+        services: HostServices,
+    ) -> None:
+        self.name = name
+        self.limits = limits
+        self.module_hash = compiled.module_hash
+        self._engine = engine
+        self._ctx = CallContext(agent=name, limits=limits, services=services)
+        self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
+        store = wasmtime.Store(engine.wasm)
+        store.set_limits(memory_size=limits.memory_bytes)
+        # Sandboxed WASI: no files, environment, arguments or network; stdout and stderr are
+        # the agent's log, line by line.
+        wasi = wasmtime.WasiConfig()
+        wasi.stdout_custom = LineSink(services, name, 1)
+        wasi.stderr_custom = LineSink(services, name, 2)
+        store.set_wasi(wasi)
+        self._store = store
+        self._control = StoreControl(store)
+        self._key = int(ctypes.cast(store._context(), ctypes.c_void_p).value or 0)
+        self._call = engine.components.register(self._key, self._ctx)
+        try:
+            self._control.arm(limits.fuel, self._deadline_ticks)
+            instance = engine.components.linker.instantiate(store, compiled.component)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            self.close()
+            raise _instantiation_error(exc, limits) from None
+        handle = instance.get_func(store, "handle")
+        assert handle is not None  # validate.check_component guarantees it
+        self._handle_export = _Export(store, handle, 1, self._call)
+        init = instance.get_func(store, "init")
+        self._init_export = _Export(store, init, 0, self._call) if init is not None else None
+
+    def initialize(self) -> None:
+        """Run the component's ``init`` once; raise ModuleRejectedError when it fails."""
+        self._ctx.begin(None)
+        self._call.trap = None
+        try:
+            self._control.arm(self.limits.fuel, self._deadline_ticks)
+            if self._init_export is not None and (reason := self._init_export()) is not None:
+                raise ModuleRejectedError(f"init returned an error: {reason[:_MAX_REASON]}")
+        except WasmCallError as exc:
+            raise ModuleRejectedError(f"init failed ({exc.kind}): {exc.detail}") from None
+        if self._ctx.outbox:
+            raise ModuleRejectedError("init may not send messages (there is nobody to send to yet)")
+
+    def handle(self, message: AclMessage) -> Outcome:
+        data = message.to_wire()
+        started = time.perf_counter()
+        ctx = self._ctx
+        if len(data) > self.limits.max_message_bytes:
+            return Outcome(
+                ok=False, error_kind="too_large",
+                error=f"message of {len(data)} bytes exceeds the agent's limit of "
+                f"{self.limits.max_message_bytes}",
+            )
+        ctx.begin(message)
+        self._call.trap = None
+        self._control.arm(self.limits.fuel, self._deadline_ticks)
+        try:
+            reason = self._handle_export(data)
+        except WasmCallError as exc:
+            return self._failed(exc.kind, exc.detail, started)
+        if reason is not None:
+            return self._failed("agent_error", f"handle returned an error: {reason[:_MAX_REASON]}",
+                                started)
+        return Outcome(
+            ok=True, sends=ctx.outbox, state_writes=ctx.state_writes,
+            fuel_used=self.limits.fuel - self._control.fuel_left(),
+            duration_s=time.perf_counter() - started,
+        )
+
+    def memory_bytes(self) -> int:
+        """Always 0: wasmtime does not expose the memories inside a component instance.
+
+        The memory cap is enforced all the same, on every memory of the instance.
+        """
+        return 0
+
+    def close(self) -> None:
+        self._engine.components.unregister(self._key)
+        self.__dict__.pop("_store", None)

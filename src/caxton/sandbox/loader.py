@@ -1,0 +1,33 @@
+"""The one place that tells core-module agents from component agents.
+
+The runtime compiles, validates and instantiates agents without knowing which kind it holds:
+``SandboxEngine.compile`` returns either kind, and these two functions pick the matching
+validation and sandbox.
+"""
+
+from __future__ import annotations
+
+from caxton.domain.limits import ResourceLimits
+from caxton.sandbox.component import ComponentInstance
+from caxton.sandbox.engine import Compiled, CompiledComponent, SandboxEngine
+from caxton.sandbox.hostcalls import HostServices
+from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.validate import check_component, check_module
+
+__all__ = ["check", "instantiate"]
+
+
+def check(engine: SandboxEngine, compiled: Compiled, limits: ResourceLimits) -> None:
+    """Raise ModuleRejectedError naming the first way the agent breaks its contract."""
+    if isinstance(compiled, CompiledComponent):
+        check_component(compiled.component, engine.wasm)
+    else:
+        check_module(compiled.module, limits)
+
+
+def instantiate(engine: SandboxEngine, compiled: Compiled, *, name: str,
+                limits: ResourceLimits, services: HostServices) -> AgentInstance:
+    """A new sandbox for the agent (not yet initialised)."""
+    if isinstance(compiled, CompiledComponent):
+        return ComponentInstance(engine, compiled, name=name, limits=limits, services=services)
+    return AgentInstance(engine, compiled, name=name, limits=limits, services=services)
