@@ -119,3 +119,26 @@ def test_state_size_limit_per_agent_refuses_writes_clearly(tmp_path: Path) -> No
         assert "state_put refused: the agent's state limit is reached (key 'k:b', 1 bytes)" in logs
     finally:
         server.stop()
+
+
+def test_full_mailbox_is_429_and_state_survives_an_upgrade(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env={"CAXTON_MAILBOX_CAPACITY": "2"}).start()
+    try:
+        server.deploy(FIXTURES / "counter.wat", "counter", "--version", "1")
+        assert _count(server) == 1
+        server.cli("agents", "stop", "counter")  # messages now wait in the mailbox
+        body = {"performative": "request", "receiver": "counter"}
+        assert [server.http.post("/api/v1/messages", json=body).status_code
+                for _ in range(2)] == [202, 202]
+        full = server.http.post("/api/v1/messages", json=body)
+        assert full.status_code == 429
+        assert full.json() == {"code": "mailbox_full",
+                               "message": "mailbox of agent 'counter' is full"}
+        # upgrade while messages wait: the new version keeps the state and takes the queue
+        (tmp_path / "v2.wat").write_text((FIXTURES / "counter.wat").read_text() + "\n")
+        server.deploy(tmp_path / "v2.wat", "counter", "--version", "2")
+        agent = server.http.get("/api/v1/agents/counter").json()
+        assert agent["version"] == "2" and agent["state"] == "running"
+        assert _count(server) == 4  # 1 before, 2 queued, and this one
+    finally:
+        server.stop()
