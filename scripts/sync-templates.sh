@@ -19,4 +19,9 @@ copy go/go.mod go/caxton/go.mod
 copy go/caxton.go go/caxton/caxton.go
 copy go/json.go go/caxton/json.go
 copy assemblyscript/caxton.ts assemblyscript/caxton.ts
+copy python/caxton_agent/__init__.py python/caxton_agent/__init__.py
+copy javascript/caxton-agent.js javascript/caxton-agent.js
+mkdir -p "$T/python/wit" "$T/javascript/wit"
+cp "$ROOT/wit/caxton-agent.wit" "$T/python/wit/caxton-agent.wit"
+cp "$ROOT/wit/caxton-agent.wit" "$T/javascript/wit/caxton-agent.wit"
 echo "sync-templates: SDK copies updated in ${T#"$ROOT"/}"

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import CAXTON, ROOT, ServerProcess
 from tests.integration.test_polyglot import toolchains_missing
 
-LANGUAGES = ["c", "rust", "zig", "go", "assemblyscript"]
+LANGUAGES = ["c", "rust", "zig", "go", "assemblyscript", "python", "javascript"]
 
 
 def toolchain_env() -> dict[str, str]:
@@ -24,7 +24,12 @@ def toolchain_env() -> dict[str, str]:
               '"$ZIG" "$CARGO" "$RUSTC" "$GO" "$ASC"')
     out = subprocess.run(["bash", "-c", f'ROOT="$PWD" PY="{sys.executable}"; {script}'],
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return dict(line.split("=", 1) for line in out.splitlines())
+    env = dict(line.split("=", 1) for line in out.splitlines())
+    # the component tools, as scripts/install-component-tools.sh installs them
+    env["PYTHON"] = sys.executable
+    env["CJS"] = str(ROOT / ".cache" / "npm-components" / "node_modules" / ".bin" /
+                     "componentize-js")
+    return env
 
 
 @pytest.fixture(scope="module")

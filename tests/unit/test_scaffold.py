@@ -24,10 +24,15 @@ SDK_COPIES = {
     Language.go: {"caxton/go.mod": "go/go.mod", "caxton/caxton.go": "go/caxton.go",
                   "caxton/json.go": "go/json.go"},
     Language.assemblyscript: {"caxton.ts": "assemblyscript/caxton.ts"},
+    Language.python: {"caxton_agent/__init__.py": "python/caxton_agent/__init__.py",
+                      "wit/caxton-agent.wit": "../wit/caxton-agent.wit"},
+    Language.javascript: {"caxton-agent.js": "javascript/caxton-agent.js",
+                          "wit/caxton-agent.wit": "../wit/caxton-agent.wit"},
 }
 SOURCES = {
     Language.c: "agent.c", Language.rust: "src/lib.rs", Language.zig: "agent.zig",
     Language.go: "main.go", Language.assemblyscript: "agent.ts",
+    Language.python: "app.py", Language.javascript: "agent.js",
 }
 
 

