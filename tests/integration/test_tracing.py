@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -103,3 +104,25 @@ def test_client_trace_context_is_continued(tmp_path: Path, receiver: OtlpReceive
         server.stop()
     handle = next(s for s in receiver.spans if s.name == "handle counter")
     assert handle.trace_id.hex() == client_trace
+
+
+def test_log_lines_carry_trace_and_conversation_ids(tmp_path: Path,
+                                                   receiver: OtlpReceiver) -> None:
+    server = ServerProcess(tmp_path / "data",
+                           env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+                                "CAXTON_MAX_ATTEMPTS": "1"}).start()
+    try:
+        server.deploy(FIXTURES / "trap.wat", "trapper")
+        sent = server.http.post("/api/v1/messages", params={"wait": "true"}, json={
+            "performative": "request", "receiver": "trapper",
+            "conversation_id": "logged"}).json()["message"]
+    finally:
+        server.stop()
+    trace_id = sent["trace_context"]["traceparent"].split("-")[1]
+    events = [json.loads(line) for line in server.stderr().splitlines()
+              if line.startswith("{")]
+    failed = next(e for e in events if e.get("event") == "message failed")
+    assert failed["trace_id"] == trace_id
+    assert len(failed["span_id"]) == 16
+    assert failed["conversation_id"] == "logged"
+    assert failed["agent"] == "trapper"

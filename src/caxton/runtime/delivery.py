@@ -84,7 +84,8 @@ class Delivery:
         stats.last_error = f"{kind}: {outcome.error}"
         attempts = cell.attempts.get(msg.message_id, 0) + 1
         log.warning("message failed", agent=cell.name, kind=kind, error=outcome.error,
-                    message_id=msg.message_id, attempt=attempts)
+                    message_id=msg.message_id, conversation_id=msg.conversation_id,
+                    attempt=attempts)
         cell.add_log(3, f"message {msg.message_id} failed (attempt {attempts}): "
                         f"{kind}: {outcome.error}")
         if kind in INSTANCE_SUSPECT:
