@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import httpx
-from tests.conftest import FIXTURES, ServerProcess
+from tests.conftest import CAXTON, FIXTURES, ServerProcess
 
 
 def _ask(http: httpx.Client, receiver: str, content: object = None, timeout: float = 10
@@ -153,3 +155,33 @@ def test_dead_letters_cli_list_show_replay_purge(server: ServerProcess, tmp_path
     assert "no dead letter with message id" in missing.stderr
     usage = server.cli("dead-letters", "purge", check=False)
     assert usage.returncode == 2
+
+
+def test_agent_logs_since_and_follow(server: ServerProcess) -> None:
+    server.deploy(FIXTURES / "trap.wat", "noisy")
+    _ask(server.http, "noisy")  # three failed attempts, three log lines
+    lines = json.loads(server.cli("agents", "logs", "noisy", "-o", "json").stdout)
+    assert len(lines) == 3
+    later = server.cli("agents", "logs", "noisy", "--since", lines[1]["timestamp"]).stdout
+    assert later.count("failed (attempt") == 1 and "(attempt 3)" in later
+    assert server.cli("agents", "logs", "noisy", "--since", "2999-01-01T00:00:00Z").stdout == ""
+    bad = server.cli("agents", "logs", "noisy", "--since", "yesterday", check=False)
+    assert bad.returncode == 2
+    follower = subprocess.Popen(
+        [CAXTON, "agents", "logs", "noisy", "--follow", "--since", lines[-1]["timestamp"]],
+        stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "CAXTON_SERVER": server.url})
+    try:
+        time.sleep(1.0)
+        _ask(server.http, "noisy", {"again": True})  # three new lines, written while following
+        seen: list[str] = []
+        deadline = time.monotonic() + 10
+        assert follower.stdout is not None
+        while len(seen) < 3 and time.monotonic() < deadline:
+            seen.append(follower.stdout.readline())
+        assert len(seen) == 3 and all("failed (attempt" in line for line in seen), seen
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        if follower.stdout is not None:
+            follower.stdout.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 
 from caxton.cli._client import CliError, TransportKind, connect
@@ -93,20 +96,57 @@ def show(name: str, server: ServerOpt = None, transport: TransportOpt = Transpor
 def logs(
     name: str,
     limit: Annotated[int, typer.Option(help="How many recent lines")] = 100,
+    since: Annotated[str | None, typer.Option(
+        help="Only lines after this RFC 3339 time, e.g. 2026-11-23T18:00:00Z")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f",
+                                         help="Keep printing new lines (Ctrl-C stops)")] = False,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
-    """Show what the agent wrote through the host's log function."""
-    lines = connect(server, transport, grpc_server).agent_logs(name, limit)
+    """Show what the agent wrote through the host's log function (and WASI stdout/stderr)."""
+    client = connect(server, transport, grpc_server)
+    after = _utc(since) if since else ""
+    seen: set[tuple[str, str]] = set()
+    lines = [ln for ln in client.agent_logs(name, limit) if ln["timestamp"] > after]
+    if output is Output.json and not follow:
+        emit_json(lines)  # one JSON array; with --follow, one JSON object per line instead
+        return
+    while True:
+        for line in lines:
+            key = (line["timestamp"], line["message"])
+            if key in seen:
+                continue
+            seen.add(key)
+            after = max(after, line["timestamp"])
+            _print_log(line, output)
+        if not follow:
+            return
+        time.sleep(0.5)
+        # The server keeps the last 1,000 lines; take them all and print what is new.
+        lines = [ln for ln in client.agent_logs(name, 1000) if ln["timestamp"] >= after]
+        seen = {k for k in seen if k[0] >= after}
+
+
+def _utc(text: str) -> str:
+    """``text`` as the server writes timestamps (UTC, microseconds, Z), for comparison."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CliError(f"--since {text!r} is not an RFC 3339 time", 2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _print_log(line: dict[str, Any], output: Output) -> None:
     if output is Output.json:
-        emit_json(lines)
+        typer.echo(orjson.dumps(line).decode())
         return
     levels = {0: "DEBUG", 1: "INFO", 2: "WARN", 3: "ERROR"}
-    for line in lines:
-        typer.echo(f"{line['timestamp']} {levels.get(line['level'], line['level'])} "
-                   f"{line['message']}")
+    typer.echo(f"{line['timestamp']} {levels.get(line['level'], line['level'])} "
+               f"{line['message']}")
 
 
 @app.command()
