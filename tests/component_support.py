@@ -1,7 +1,7 @@
 """Component agents for the tests: built once, compiled once per machine.
 
 Compiling a component takes seconds to tens of seconds (it embeds CPython or SpiderMonkey), so
-the compiled code is kept in ``.cache/compiled-components`` (what ``SandboxEngine(cache_dir=)``
+the compiled code is kept in ``~/.cache/caxton/compiled-components`` (what ``SandboxEngine(cache_dir=)``
 writes) and copied into each test server's data directory, where the server's own cache finds
 it. The first run on a machine pays for the compilation; later runs load it in milliseconds.
 """
@@ -23,7 +23,11 @@ from caxton.sandbox.engine import SandboxEngine
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = ROOT / "examples" / "agents"
 FIXTURES = ROOT / "tests" / "fixtures" / "components"
-COMPILED = ROOT / ".cache" / "compiled-components"
+# Per machine, not per checkout (like the build cache in scripts/build-examples.sh): a fresh
+# clone then reuses what an earlier run compiled. wasmtime refuses artifacts from another
+# version or configuration, and the engine then compiles again.
+COMPILED = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "caxton" / \
+    "compiled-components"
 LANGS = ("python", "javascript")
 NAMES = ("echo", "bidder", "faults")
 PROBE = "sdkprobe"  # tests/fixtures/components/*/sdkprobe: every SDK call, and the sandbox
