@@ -1,9 +1,10 @@
 """Component agents for the tests: built once, compiled once per machine.
 
 Compiling a component takes seconds to tens of seconds (it embeds CPython or SpiderMonkey), so
-the compiled code is kept in ``~/.cache/caxton/compiled-components`` (what ``SandboxEngine(cache_dir=)``
-writes) and copied into each test server's data directory, where the server's own cache finds
-it. The first run on a machine pays for the compilation; later runs load it in milliseconds.
+the compiled code is kept in ``~/.cache/caxton/compiled-components`` (what
+``SandboxEngine(cache_dir=)`` writes) and copied into each test server's data directory, where
+the server's own cache finds it. The first run on a machine pays for the compilation; later
+runs load it in milliseconds.
 """
 
 from __future__ import annotations
