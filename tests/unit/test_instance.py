@@ -286,8 +286,11 @@ def test_deadline_is_reset_for_every_message(make: Make) -> None:
     ticking = SandboxEngine(epoch_tick_ms=10)
     ticking.start()
     try:
-        instance, _ = make(ECHO, on=ticking, timeout_ms=30)
-        time.sleep(0.1)  # several deadlines' worth of ticks pass between messages
+        # A deadline generous enough for a loaded machine, and more than twice its length of
+        # ticks between the messages: only a per-message deadline lets the second one run.
+        instance, _ = make(ECHO, on=ticking, timeout_ms=200)
+        assert instance.handle(message("first")).ok
+        time.sleep(0.5)
         outcome = instance.handle(message("still on time"))
     finally:
         ticking.stop()

@@ -30,7 +30,7 @@ from caxton.sandbox._capi import StoreControl, WasmCallError
 from caxton.sandbox.component_linker import ComponentCall
 from caxton.sandbox.engine import CompiledComponent, SandboxEngine
 from caxton.sandbox.hostcalls import CallContext, HostServices
-from caxton.sandbox.instance import AgentInstance, LineSink, Outcome
+from caxton.sandbox.instance import AgentInstance, LineSink, Outcome, oversize
 
 _MAX_REASON = 1000  # characters of an agent's error string kept in the outcome
 _TRAP_KINDS = (
@@ -166,12 +166,8 @@ class ComponentInstance(AgentInstance):
         data = message.to_wire()
         started = time.perf_counter()
         ctx = self._ctx
-        if len(data) > self.limits.max_message_bytes:
-            return Outcome(
-                ok=False, error_kind="too_large",
-                error=f"message of {len(data)} bytes exceeds the agent's limit of "
-                f"{self.limits.max_message_bytes}",
-            )
+        if (refused := oversize(data, self.limits)) is not None:
+            return refused
         ctx.begin(message)
         self._call.trap = None
         self._control.arm(self.limits.fuel, self._deadline_ticks)

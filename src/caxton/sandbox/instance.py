@@ -123,12 +123,8 @@ class AgentInstance:
         data = message.to_wire()
         started = time.perf_counter()
         ctx = self._ctx
-        if len(data) > self.limits.max_message_bytes:
-            return Outcome(
-                ok=False, error_kind="too_large",
-                error=f"message of {len(data)} bytes exceeds the agent's limit of "
-                f"{self.limits.max_message_bytes}",
-            )
+        if (refused := oversize(data, self.limits)) is not None:
+            return refused
         ctx.begin(message)
         self._control.arm(self.limits.fuel, self._deadline_ticks)
         try:
@@ -179,6 +175,15 @@ class AgentInstance:
         """Release the store now rather than at interpreter exit (WASI's threads mind that)."""
         self._engine.unregister(self._env)
         self.__dict__.pop("_store", None)
+
+
+def oversize(data: bytes, limits: ResourceLimits) -> Outcome | None:
+    """The failed outcome for a message over the agent's size limit, else None."""
+    if len(data) <= limits.max_message_bytes:
+        return None
+    return Outcome(ok=False, error_kind="too_large",
+                   error=f"message of {len(data)} bytes exceeds the agent's limit of "
+                   f"{limits.max_message_bytes}")
 
 
 def _optional(
