@@ -30,7 +30,13 @@ from caxton.sandbox._capi import StoreControl, WasmCallError
 from caxton.sandbox.component_linker import ComponentCall
 from caxton.sandbox.engine import CompiledComponent, SandboxEngine
 from caxton.sandbox.hostcalls import CallContext, HostServices
-from caxton.sandbox.instance import AgentInstance, LineSink, Outcome, oversize
+from caxton.sandbox.instance import (
+    INIT_TIMEOUT_MS,
+    AgentInstance,
+    LineSink,
+    Outcome,
+    oversize,
+)
 
 _MAX_REASON = 1000  # characters of an agent's error string kept in the outcome
 _TRAP_KINDS = (
@@ -125,6 +131,8 @@ class ComponentInstance(AgentInstance):
         self._engine = engine
         self._ctx = CallContext(agent=name, limits=limits, services=services)
         self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
+        # Start-up (a language runtime booting inside the sandbox) gets a longer deadline.
+        self._init_ticks = engine.deadline_ticks(max(limits.timeout_ms, INIT_TIMEOUT_MS))
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
         # Sandboxed WASI: no files, environment, arguments or network; stdout and stderr are
@@ -138,7 +146,7 @@ class ComponentInstance(AgentInstance):
         self._key = int(ctypes.cast(store._context(), ctypes.c_void_p).value or 0)
         self._call = engine.components.register(self._key, self._ctx)
         try:
-            self._control.arm(limits.fuel, self._deadline_ticks)
+            self._control.arm(limits.fuel, self._init_ticks)
             instance = engine.components.linker.instantiate(store, compiled.component)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             self.close()
@@ -154,7 +162,7 @@ class ComponentInstance(AgentInstance):
         self._ctx.begin(None)
         self._call.trap = None
         try:
-            self._control.arm(self.limits.fuel, self._deadline_ticks)
+            self._control.arm(self.limits.fuel, self._init_ticks)
             if self._init_export is not None and (reason := self._init_export()) is not None:
                 raise ModuleRejectedError(f"init returned an error: {reason[:_MAX_REASON]}")
         except WasmCallError as exc:

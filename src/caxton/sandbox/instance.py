@@ -21,6 +21,7 @@ from caxton.sandbox.engine import CompiledModule, SandboxEngine
 from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE, CallContext, HostServices
 
 _MIN_INBOX = 4096
+INIT_TIMEOUT_MS = 10_000  # at least this long for instantiation and init
 
 
 @dataclass(slots=True)
@@ -55,12 +56,14 @@ class AgentInstance:
         self._ctx = CallContext(agent=name, limits=limits, services=services)
         self._env = engine.register(self._ctx)
         self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
+        # Start-up (a language runtime booting inside the sandbox) gets a longer deadline.
+        self._init_ticks = engine.deadline_ticks(max(limits.timeout_ms, INIT_TIMEOUT_MS))
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
         self._store = store
         self._control = StoreControl(store)
         try:
-            self._control.arm(limits.fuel, self._deadline_ticks)
+            self._control.arm(limits.fuel, self._init_ticks)
             instance = self._instantiate(compiled.module, services)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             self.close()
@@ -107,7 +110,7 @@ class AgentInstance:
         """Run the module's start-up exports once; raise ModuleRejectedError when they fail."""
         self._ctx.begin(None)
         try:
-            self._control.arm(self.limits.fuel, self._deadline_ticks)
+            self._control.arm(self.limits.fuel, self._init_ticks)
             if self._initialize is not None:
                 self._initialize()
             if self._version is not None and (version := self._version()) != 1:
