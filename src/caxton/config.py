@@ -31,6 +31,8 @@ class ServerConfig:
     # The gRPC management API listens beside REST; an empty grpc_host means "the same as host".
     grpc_host: str = ""
     grpc_port: int = 50051
+    # Also serve /metrics on a port of its own (for scrapers kept off the API port); -1: off.
+    metrics_port: int = -1
     data_dir: Path = field(default_factory=default_data_dir)
     workers: int = 4
     log_level: str = "info"
@@ -55,6 +57,9 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be from 0 to 65535, not {self.port}")
+        if not -1 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be from -1 (off) to 65535, not "
+                              f"{self.metrics_port}")
         if not 0 <= self.grpc_port <= 65535:
             raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:

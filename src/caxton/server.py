@@ -31,7 +31,7 @@ from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
 from caxton.store.store import Store
-from caxton.telemetry.instrument import instrument, mount
+from caxton.telemetry.instrument import instrument, mount, serve_metrics
 from caxton.telemetry.logging import configure_logging
 from caxton.telemetry.metrics import Metrics
 from caxton.telemetry.tracing import Tracing
@@ -209,10 +209,19 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     stop.server = server
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
+        metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port)
+    except ConfigError:
+        sock.close()
+        close_once()
+        raise
+    try:
         await grpc_server.start()
         await server.serve(sockets=[sock])
     finally:
         await grpc_server.stop(0)  # no-op after a graceful stop; else cancels what is left
+        if metrics_server is not None:
+            metrics_server.shutdown()
+            metrics_server.server_close()
         await asyncio.to_thread(close_once)
     log.info("caxton stopped")
 

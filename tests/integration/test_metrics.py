@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import FIXTURES, ServerProcess
 
@@ -69,3 +71,17 @@ def test_promtool_accepts_the_exposition(server: ServerProcess, tmp_path: Path) 
     result = subprocess.run([promtool, "check", "metrics"], input=exposition, text=True,
                             capture_output=True, check=False, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_separate_metrics_port(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ServerProcess(tmp_path / "data", "--metrics-port", str(port)).start()
+    try:
+        server.deploy(FIXTURES / "counter.wat", "counter")
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        assert 'caxton_agents{state="running"} 1.0' in scraped.text
+    finally:
+        assert server.stop() == 0

@@ -31,6 +31,8 @@ def start(
         help="Address for the gRPC API (default: the same as --host)")] = None,
     grpc_port: Annotated[int | None, typer.Option(
         help="Port for the gRPC API (default 50051; 0 picks a free one)")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Also serve /metrics on this port (default: only on the API port)")] = None,
     workers: Annotated[int | None, typer.Option(help="Agent worker threads")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
 ) -> None:
@@ -42,6 +44,7 @@ def start(
     settings = load_config(config, overrides={
         "data_dir": data_dir, "host": host, "port": port, "workers": workers,
         "log_level": log_level, "grpc_host": grpc_host, "grpc_port": grpc_port,
+        "metrics_port": metrics_port,
     })
     run(settings)
 

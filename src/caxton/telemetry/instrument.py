@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from wsgiref.simple_server import WSGIServer
 
+import structlog
+from prometheus_client import start_http_server
 from prometheus_client.core import Metric
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,12 +14,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
+from caxton.errors import ConfigError
 from caxton.router.local import Router
 from caxton.runtime.host import AgentHost
 from caxton.store.store import Store
 from caxton.telemetry.metrics import Metrics, counter, gauge
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+log = structlog.get_logger("caxton.telemetry")
 
 
 def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Store) -> None:
@@ -79,3 +84,15 @@ def mount(app: Starlette, metrics: Metrics) -> None:
     paths = {route.endpoint: route.path for route in app.routes if isinstance(route, Route)}
     app.add_route("/metrics", scrape, methods=["GET"], include_in_schema=False)
     app.add_middleware(MetricsMiddleware, metrics=metrics, paths=paths)
+
+
+def serve_metrics(metrics: Metrics, host: str, port: int) -> WSGIServer | None:
+    """Also serve the metrics on a port of their own (``port`` -1: don't)."""
+    if port < 0:
+        return None
+    try:
+        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror}") from None
+    log.info("caxton metrics listening", port=server.server_address[1])
+    return server
