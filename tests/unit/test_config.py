@@ -311,3 +311,14 @@ def test_regression_override_of_the_wrong_type_is_truncated(setting: str, value:
     ``{"port": 1.5}`` port 1 (a bool was refused before the typed-values change). The CLI
     passes typed values from typer, so an override's type can be checked like a file value."""
     assert f"setting '{setting}'" in config_error(overrides={setting: value})
+
+
+@pytest.mark.parametrize("value", [-2, 65536])
+def test_metrics_port_out_of_range_is_refused(value: int) -> None:
+    with pytest.raises(ConfigError, match="metrics_port must be from -1 \\(off\\) to 65535"):
+        load_config(env={}, overrides={"metrics_port": value})
+
+
+def test_metrics_port_is_off_by_default_and_settable() -> None:
+    assert load_config(env={}).metrics_port == -1
+    assert load_config(env={"CAXTON_METRICS_PORT": "9464"}).metrics_port == 9464
