@@ -1,4 +1,4 @@
-"""caxton agents new: templates render, carry current SDK copies, and refuse bad targets."""
+"""caxton agents new: templates render, projects get the current SDK, bad targets are refused."""
 
 from __future__ import annotations
 
@@ -10,25 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from caxton.cli.main import app
-from caxton.cli.scaffold import Language, crate_name, create_project, template_root
+from caxton.cli.scaffold import SDK_FILES, Language, crate_name, create_project, template_root
 
 ROOT = Path(__file__).resolve().parents[2]
-SDK = ROOT / "sdk"
 
-# template path -> SDK path (scripts/sync-templates.sh copies them)
-SDK_COPIES = {
-    Language.c: {"caxton.h": "c/caxton.h", "caxton.c": "c/caxton.c"},
-    Language.rust: {"caxton/Cargo.toml": "rust/Cargo.toml", "caxton/src/lib.rs": "rust/src/lib.rs",
-                    "caxton/src/json.rs": "rust/src/json.rs"},
-    Language.zig: {"caxton.zig": "zig/caxton.zig"},
-    Language.go: {"caxton/go.mod": "go/go.mod", "caxton/caxton.go": "go/caxton.go",
-                  "caxton/json.go": "go/json.go"},
-    Language.assemblyscript: {"caxton.ts": "assemblyscript/caxton.ts"},
-    Language.python: {"caxton_agent/__init__.py": "python/caxton_agent/__init__.py",
-                      "wit/caxton-agent.wit": "../wit/caxton-agent.wit"},
-    Language.javascript: {"caxton-agent.js": "javascript/caxton-agent.js",
-                          "wit/caxton-agent.wit": "../wit/caxton-agent.wit"},
-}
 SOURCES = {
     Language.c: "agent.c", Language.rust: "src/lib.rs", Language.zig: "agent.zig",
     Language.go: "main.go", Language.assemblyscript: "agent.ts",
@@ -37,23 +22,29 @@ SOURCES = {
 
 
 @pytest.mark.parametrize("language", list(Language))
-def test_templates_carry_the_current_sdk(language: Language) -> None:
-    root = template_root(language)
-    for rel, sdk_rel in SDK_COPIES[language].items():
-        copy = root.joinpath(*rel.split("/")).read_text(encoding="utf-8")
-        assert copy == (SDK / sdk_rel).read_text(encoding="utf-8"), (
-            f"templates/{language.value}/{rel} differs from sdk/{sdk_rel}: "
-            "run scripts/sync-templates.sh")
+def test_projects_carry_the_current_sdk(tmp_path: Path, language: Language) -> None:
+    written = create_project("sdk-check", language, tmp_path / "p")
+    assert SDK_FILES[language]
+    for rel, source in SDK_FILES[language].items():
+        assert rel in written
+        assert (tmp_path / "p" / rel).read_bytes() == (ROOT / source).read_bytes(), rel
+
+
+def test_templates_hold_no_sdk_copies() -> None:
+    # the SDKs have one home (sdk/, wit/); templates only hold what is per project
+    for language in Language:
+        for rel in SDK_FILES[language]:
+            assert not template_root(language).joinpath(*rel.split("/")).is_file(), rel
 
 
 @pytest.mark.parametrize("language", list(Language))
 def test_project_is_rendered_with_the_name(tmp_path: Path, language: Language) -> None:
     target = tmp_path / "proj"
     files = create_project("my-agent.v2", language, target)
-    assert set(files) >= {"README.md", "build.sh", SOURCES[language], *SDK_COPIES[language]}
+    assert set(files) >= {"README.md", "build.sh", SOURCES[language], *SDK_FILES[language]}
     for rel in files:
         text = (target / rel).read_text(encoding="utf-8")
-        assert "{{" not in text or rel in SDK_COPIES[language], rel
+        assert "{{" not in text or rel in SDK_FILES[language], rel
     assert "my-agent.v2" in (target / SOURCES[language]).read_text(encoding="utf-8")
     readme = (target / "README.md").read_text(encoding="utf-8")
     assert "caxton agents deploy my-agent.v2.wasm --name my-agent.v2" in readme

@@ -2,8 +2,9 @@
 JavaScript.
 
 A project is copied from ``templates/<language>/`` (package data) with the agent's name filled
-in. It carries its own copy of the language's SDK (``sdk/<language>/`` in the repository), a
-``build.sh`` that writes ``NAME.wasm`` and a README, so it builds and deploys as it is.
+in, plus the language's SDK files, copied from their one home (``sdk/`` and ``wit/``: in a wheel
+they are packaged as ``caxton/_bundle``, in a checkout they are read from the repository). With
+a ``build.sh`` that writes ``NAME.wasm`` and a README, the project builds and deploys as it is.
 """
 
 from __future__ import annotations
@@ -44,6 +45,32 @@ TOOLCHAIN_HINTS = {
     Language.python: "componentize-py (pip install componentize-py==0.25.1)",
     Language.javascript: "Node.js 20 or later and npm (build.sh installs componentize-js)",
 }
+
+
+# Project path -> where the file lives in the repository (sdk/ and wit/).
+_WIT = "wit/caxton-agent.wit"
+SDK_FILES: dict[Language, dict[str, str]] = {
+    Language.c: {"caxton.h": "sdk/c/caxton.h", "caxton.c": "sdk/c/caxton.c"},
+    Language.rust: {"caxton/Cargo.toml": "sdk/rust/Cargo.toml",
+                    "caxton/src/lib.rs": "sdk/rust/src/lib.rs",
+                    "caxton/src/json.rs": "sdk/rust/src/json.rs"},
+    Language.zig: {"caxton.zig": "sdk/zig/caxton.zig"},
+    Language.go: {"caxton/go.mod": "sdk/go/go.mod", "caxton/caxton.go": "sdk/go/caxton.go",
+                  "caxton/json.go": "sdk/go/json.go"},
+    Language.assemblyscript: {"caxton.ts": "sdk/assemblyscript/caxton.ts"},
+    Language.python: {"caxton_agent/__init__.py": "sdk/python/caxton_agent/__init__.py",
+                      "wit/caxton-agent.wit": _WIT},
+    Language.javascript: {"caxton-agent.js": "sdk/javascript/caxton-agent.js",
+                          "wit/caxton-agent.wit": _WIT},
+}
+
+
+def sdk_root() -> Traversable:
+    """Where sdk/ and wit/ are: packaged in a wheel, else the repository this runs from."""
+    bundled = resources.files("caxton").joinpath("_bundle")
+    if bundled.is_dir():
+        return bundled
+    return Path(__file__).resolve().parents[3]  # src/caxton/cli/scaffold.py -> repository
 
 
 def crate_name(name: str) -> str:
@@ -87,6 +114,12 @@ def create_project(name: str, language: Language, directory: Path) -> list[str]:
         target.write_text(render(source.read_text(encoding="utf-8"), name), encoding="utf-8")
         if target.suffix == ".sh":
             target.chmod(0o755)
+        written.append(rel)
+    root = sdk_root()
+    for rel, origin in SDK_FILES[language].items():
+        target = directory / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(root.joinpath(*origin.split("/")).read_bytes())
         written.append(rel)
     return written
 

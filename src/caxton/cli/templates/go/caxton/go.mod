@@ -1,3 +1,0 @@
-module caxton
-
-go 1.24
