@@ -157,7 +157,8 @@ class CaxtonService:
             raise PayloadTooLargeError(
                 f"message of {msg.wire_size} bytes exceeds the limit of {self._max_message_bytes}")
         self._host.deliverable(msg)
-        missing = [r for r in msg.receiver if not self._router.knows(r) and not is_client_inbox(r)]
+        missing = [r for r in msg.receiver
+                   if not self._router.knows(r, msg) and not is_client_inbox(r)]
 
         loop = asyncio.get_running_loop()
         reply_future: asyncio.Future[AclMessage] = loop.create_future()

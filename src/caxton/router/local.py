@@ -1,13 +1,21 @@
-"""Message routing: local agent → (later) an agent on another node → an answer saying why not.
+"""Message routing: local agent → another node or platform → an answer saying why not.
 
 Every routed message is logged to the store first (batched by the group-commit writer), then
 delivered. A receiver that cannot take it produces a FIPA ``failure`` back to the sender,
 except for acts that already report trouble: answering those is how loops start.
+
+Three seams let other parts take part without the router knowing them:
+- ``Resolver``: turns a receiver that names no local agent (a capability such as
+  ``service:translate``, a FIPA name ``seller@platform``) into agent names, before logging;
+- ``Observer``: sees each message before it is logged (the conversation manager), may add
+  statements to the same transaction, hold the message back and answer it;
+- ``Transport``: carries a message to an agent on another platform (the FIPA HTTP MTP).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
@@ -45,6 +53,43 @@ class RemoteRoute(Protocol):
     def forward(self, msg: AclMessage, receiver: str) -> None: ...
 
 
+class Resolver(Protocol):
+    def resolve(self, receiver: str) -> tuple[str, ...] | None:
+        """The agents ``receiver`` stands for (possibly none), or None if it is not this
+        resolver's kind of address."""
+        ...
+
+
+class Transport(Protocol):
+    def carries(self, msg: AclMessage, receiver: str) -> bool:
+        """Whether ``msg`` says where ``receiver`` lives in a way this transport reaches."""
+        ...
+
+    def forward(self, msg: AclMessage, receiver: str) -> None:
+        """Send ``msg`` on (without blocking the routing thread)."""
+        ...
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What an ``Observer`` makes of a message: rows to write with it, whether it is held
+    back from its receivers (still logged), and messages to route in answer."""
+
+    statements: list[Statement] = field(default_factory=list)
+    hold: bool = False
+    answers: list[AclMessage] = field(default_factory=list)
+
+
+PASS = Verdict()
+
+
+class Observer(Protocol):
+    def observe(self, msg: AclMessage) -> Verdict:
+        """Called on the routing thread for every message; return ``PASS`` when there is
+        nothing to say (it must not be mutated)."""
+        ...
+
+
 class MessageLog(Protocol):
     def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
                            ) -> list[Statement]: ...
@@ -76,9 +121,13 @@ class Router:
         self._local: dict[str, Destination] = {}
         self._max_hops = max_hops
         self._taps: tuple[Callable[[AclMessage], None], ...] = ()
+        self._resolvers: tuple[Resolver, ...] = ()
+        self._transports: tuple[Transport, ...] = ()
+        self.observer: Observer | None = None
         self.routed = 0
         self.bounced = 0
         self.looped = 0
+        self.held = 0
 
     def register(self, name: str, destination: Destination) -> None:
         self._local[name] = destination
@@ -99,12 +148,42 @@ class Router:
 
         return remove
 
+    def add_resolver(self, resolver: Resolver) -> None:
+        self._resolvers = (*self._resolvers, resolver)
+
+    def add_transport(self, transport: Transport) -> None:
+        self._transports = (*self._transports, transport)
+
     def lookup(self, name: str) -> Destination | None:
         return self._local.get(name)
 
-    def knows(self, name: str) -> bool:
-        return (name in self._local or name == PLATFORM_AGENT
-                or (self._remote is not None and self._remote.owns(name)))
+    def knows(self, name: str, msg: AclMessage | None = None) -> bool:
+        """Whether a message to ``name`` has somewhere to go (``msg`` for its addresses)."""
+        if name in self._local or name == PLATFORM_AGENT:
+            return True
+        if self._remote is not None and self._remote.owns(name):
+            return True
+        if msg is not None and any(t.carries(msg, name) for t in self._transports):
+            return True
+        return any(r.resolve(name) is not None for r in self._resolvers)
+
+    def resolve(self, msg: AclMessage) -> None:
+        """Replace receivers that are capabilities or foreign names by the agents they name."""
+        local, resolvers = self._local, self._resolvers
+        if not resolvers or all(name in local for name in msg.receiver):
+            return
+        out: list[str] = []
+        changed = False
+        for name in msg.receiver:
+            found = None if name in local else _first(resolvers, name)
+            if found is None:
+                out.append(name)
+            else:
+                out.extend(found)
+                changed = True
+        if changed:
+            msg.receiver = tuple(dict.fromkeys(out))
+            msg._wire = None  # the cached wire form named the old receivers
 
     def route(self, msg: AclMessage, on_commit: OnCommit | None = None) -> None:
         self.route_batch((msg,), on_commit=on_commit)
@@ -123,7 +202,8 @@ class Router:
         """
         statements = list(extra)
         plans: list[tuple[AclMessage, list[tuple[str, Destination | None, str | None]]]] = []
-        local = self._local
+        answers: list[AclMessage] = []
+        local, observer = self._local, self.observer
         for msg in messages:
             if msg.hops > self._max_hops:
                 # A chain this long is a loop (say, an agent whose reply_to is itself): cut it.
@@ -132,6 +212,17 @@ class Router:
                             receiver=list(msg.receiver), hops=msg.hops,
                             conversation_id=msg.conversation_id)
                 continue
+            if self._resolvers:
+                self.resolve(msg)
+            if observer is not None:
+                verdict = observer.observe(msg)
+                if verdict is not PASS:
+                    statements.extend(verdict.statements)
+                    answers.extend(verdict.answers)
+                    if verdict.hold:  # recorded, never delivered
+                        statements.extend(self._log.message_statements(msg, ()))
+                        self.held += 1
+                        continue
             targets = []
             for name in msg.receiver:
                 dest = local.get(name)
@@ -150,6 +241,8 @@ class Router:
                     log.exception("message tap failed")
             for name, dest, problem in targets:
                 self._deliver(msg, name, dest, problem)
+        if answers:
+            self.route_batch(answers)
 
     def _deliver(self, msg: AclMessage, name: str, dest: Destination | None,
                  problem: str | None) -> None:
@@ -163,6 +256,9 @@ class Router:
                 self.bounce(msg, name, problem)
         elif self._remote is not None and self._remote.owns(name):
             self._remote.forward(msg, name)
+        elif (transport := next((t for t in self._transports if t.carries(msg, name)),
+                                None)) is not None:
+            transport.forward(msg, name)
         elif is_client_inbox(name):
             pass  # the client stopped waiting; the reply stays in the conversation log
         elif name == PLATFORM_AGENT:
@@ -180,3 +276,11 @@ class Router:
             msg, sender=PLATFORM_AGENT, performative=Performative.FAILURE,
             content={"error": "undeliverable", "receiver": receiver, "reason": reason},
         ))
+
+
+def _first(resolvers: tuple[Resolver, ...], name: str) -> tuple[str, ...] | None:
+    for resolver in resolvers:
+        found = resolver.resolve(name)
+        if found is not None:
+            return found
+    return None
