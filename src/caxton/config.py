@@ -48,6 +48,10 @@ class ServerConfig:
     max_state_bytes: int = 64 * 1024 * 1024  # per agent, keys plus values
     otlp_endpoint: str = ""  # OTLP/HTTP base URL; empty: the OTEL_* variables decide (off)
     shutdown_timeout_s: float = 10.0
+    # Conversations: an open one with no message for this long expires; any is forgotten (with
+    # its messages) this long after its last message.
+    conversation_idle_timeout_s: float = 3600.0
+    conversation_retention_s: float = 7 * 86400.0
     max_wait_s: float = 300.0
     default_fuel: int = DEFAULT_LIMITS.fuel
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
@@ -66,6 +70,9 @@ class ServerConfig:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
         if not 1 <= self.max_attempts <= 100:
             raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
+        if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
+            raise ConfigError("conversation_idle_timeout_s and conversation_retention_s must be"
+                              " positive")
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):

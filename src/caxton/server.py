@@ -25,6 +25,11 @@ from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
 from caxton.router.local import Router
+from caxton.runtime.conversations import (
+    ConversationManager,
+    ConversationSettings,
+    ConversationSweeper,
+)
 from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
 from caxton.runtime.scheduler import Scheduler
@@ -52,6 +57,8 @@ class Runtime:
     host: AgentHost
     service: CaxtonService
     metrics: Metrics
+    conversations: ConversationManager
+    sweeper: ConversationSweeper
 
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
@@ -60,6 +67,14 @@ class Runtime:
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)
+        conversations = ConversationManager(
+            ConversationSettings(idle_timeout_s=config.conversation_idle_timeout_s,
+                                 retention_s=config.conversation_retention_s),
+            submit=store.submit, route=router.route_batch)
+        conversations.restore(store.conversation_log.open())
+        router.observer = conversations
+        sweeper = ConversationSweeper(conversations, store.submit, prune_every_s=min(
+            60.0, config.conversation_retention_s / 2))
         host = AgentHost(engine, store, router, scheduler, HostSettings(
             mailbox_capacity=config.mailbox_capacity,
             max_module_bytes=config.max_module_bytes,
@@ -85,12 +100,15 @@ class Runtime:
         engine.start()
         scheduler.start()
         host.restore()
+        sweeper.start()
         service.ready = True
-        return cls(config, store, engine, scheduler, router, host, service, metrics)
+        return cls(config, store, engine, scheduler, router, host, service, metrics,
+                   conversations, sweeper)
 
     def close(self) -> None:
         self.service.ready = False
         self.host.shutdown(self.config.shutdown_timeout_s)
+        self.sweeper.stop()
         self.scheduler.stop()
         self.engine.stop()
         self.store.close()

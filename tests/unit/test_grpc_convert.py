@@ -106,8 +106,15 @@ def test_agent_views_and_conversations_round_trip() -> None:
     failing = {**view, "stats": {**view["stats"], "last_error": "trap: unreachable"}}
     assert convert.agent_from_proto(convert.agent_to_proto(failing)) == failing
     summary = {"conversation_id": "c", "protocol": None, "initiator": "a", "started_at": "t0",
-               "last_at": "t1", "message_count": 1, "participants": ["a", "b"]}
-    conv = {**summary, "messages": [parse_message(FULL).to_dict()]}
+               "last_at": "t1", "message_count": 1, "participants": ["a", "b"],
+               "status": "open"}
+    conv = {**summary, "messages": [parse_message(FULL).to_dict()],
+            "parties": {"b": {"kind": "participant", "state": "late", "last": "propose",
+                              "deadline": "t2"}},
+            "events": [{"at": "t3", "kind": "late", "party": "b", "message_id": "m",
+                        "detail": "too late"},
+                       {"at": "t4", "kind": "expired", "party": None, "message_id": None,
+                        "detail": "idle"}]}
     assert convert.conversation_from_proto(convert.conversation_to_proto(conv)) == conv
     assert convert.limits_from_proto(convert.limits_to_proto({"fuel": 5, "timeout_ms": None})) \
         == {"fuel": 5, "memory_bytes": None, "timeout_ms": None, "max_message_bytes": None,

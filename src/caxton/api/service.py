@@ -276,8 +276,14 @@ class CaxtonService:
         summary = await asyncio.to_thread(self._store.conversations.get, conversation_id)
         if summary is None:
             raise ConversationNotFoundError(f"no conversation with id '{conversation_id}'")
+        log_ = self._store.conversation_log
         messages = await asyncio.to_thread(self._store.conversations.messages, conversation_id)
-        return {**summary.to_dict(), "messages": messages}
+        _, state = await asyncio.to_thread(log_.state, conversation_id)
+        events = await asyncio.to_thread(log_.events, conversation_id)
+        parties = {name: {key: p.get(key) for key in ("kind", "state", "last", "deadline")}
+                   for name, p in (state or {}).get("parties", {}).items()}
+        return {**summary.to_dict(), "parties": parties,
+                "events": [e.to_dict() for e in events], "messages": messages}
 
     async def _flushed(self) -> None:
         """Wait until writes queued so far are visible to readers."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Annotated
 
-import orjson
 import typer
 
+from caxton.cli._chart import render
 from caxton.cli._client import TransportKind, connect
 from caxton.cli._output import (
     GrpcServerOpt,
@@ -37,9 +38,9 @@ def list_conversations(
         emit_json(rows)
         return
     emit_table(
-        ["CONVERSATION", "PROTOCOL", "INITIATOR", "MESSAGES", "PARTICIPANTS", "LAST"],
-        [[r["conversation_id"], r["protocol"] or "-", r["initiator"], r["message_count"],
-          ",".join(r["participants"]), r["last_at"]] for r in rows],
+        ["CONVERSATION", "PROTOCOL", "STATUS", "INITIATOR", "MESSAGES", "PARTICIPANTS", "LAST"],
+        [[r["conversation_id"], r["protocol"] or "-", r.get("status") or "-", r["initiator"],
+          r["message_count"], ",".join(r["participants"]), r["last_at"]] for r in rows],
     )
 
 
@@ -47,15 +48,22 @@ def list_conversations(
 def show(conversation_id: str, server: ServerOpt = None,
          transport: TransportOpt = TransportKind.rest, grpc_server: GrpcServerOpt = None,
          output: OutputOpt = Output.table) -> None:
-    """Show a conversation's messages in order."""
+    """Show a conversation as a message sequence chart, with each party's protocol state."""
     conv = connect(server, transport, grpc_server).get_conversation(conversation_id)
     if output is Output.json:
         emit_json(conv)
         return
-    emit_fields([("conversation", conv["conversation_id"]), ("protocol", conv["protocol"]),
-                 ("participants", ", ".join(conv["participants"]))])
-    emit_table(
-        ["#", "TIME", "PERFORMATIVE", "FROM", "TO", "CONTENT"],
-        [[i + 1, m["timestamp"], m["performative"], m["sender"], ",".join(m["receiver"]),
-          orjson.dumps(m.get("content")).decode()[:80]] for i, m in enumerate(conv["messages"])],
-    )
+    emit_fields([("conversation", conv["conversation_id"]),
+                 ("protocol", conv["protocol"] or "-"),
+                 ("status", conv.get("status") or "-"),
+                 ("started", conv["started_at"]),
+                 ("messages", str(conv["message_count"]))])
+    typer.echo()
+    for line in render(conv, shutil.get_terminal_size((120, 24)).columns):
+        typer.echo(line)
+    parties = conv.get("parties") or {}
+    if parties:
+        typer.echo()
+        emit_table(["PARTY", "STATE", "LAST ACT", "REPLY BY"],
+                   [[name, p["state"], p.get("last") or "-", p.get("deadline") or "-"]
+                    for name, p in parties.items()])

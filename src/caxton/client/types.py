@@ -66,9 +66,29 @@ class ConversationSummary(TypedDict):
     last_at: str
     message_count: int
     participants: list[str]
+    status: str | None  # open | done | expired; None when no known protocol is followed
+
+
+class PartyState(TypedDict):
+    kind: str
+    state: str
+    last: str | None
+    deadline: str | None
+
+
+class ConversationEvent(TypedDict):
+    """Something that happened in a conversation besides a delivered message."""
+
+    at: str
+    kind: str  # violation | late | timeout | expired
+    party: str | None
+    message_id: str | None
+    detail: str
 
 
 class Conversation(ConversationSummary):
+    parties: dict[str, PartyState]
+    events: list[ConversationEvent]
     messages: list[Message]
 
 

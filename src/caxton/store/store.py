@@ -6,10 +6,10 @@ from pathlib import Path
 
 from caxton.domain.acl import AclMessage
 from caxton.store.compaction import compact
+from caxton.store.conversation_log import ConversationLog, ConversationRepository
 from caxton.store.database import DB_FILE, Readers, connect, migrate
 from caxton.store.repositories import (
     AgentRepository,
-    ConversationRepository,
     DeliveryRepository,
     StateRepository,
     message_statements,
@@ -27,6 +27,7 @@ class Store:
         self.readers = Readers(self.path)
         self.agents = AgentRepository(self.writer, self.readers)
         self.conversations = ConversationRepository(self.readers)
+        self.conversation_log = ConversationLog(self.readers)
         self.state = StateRepository(self.writer, self.readers)
         self.deliveries = DeliveryRepository(self.readers)
         self.writer.start()

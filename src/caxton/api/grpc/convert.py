@@ -29,6 +29,7 @@ from caxton.errors import InvalidMessageError
 _STRINGS = ("language", "encoding", "ontology", "protocol", "conversation_id", "reply_with",
             "in_reply_to")
 _LIMITS = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls")
+_RATES = ("routed_per_s", "processed_per_s", "routed_total", "processed_total", "window_s")
 
 
 # -- ACL messages ------------------------------------------------------------------------------
@@ -179,7 +180,8 @@ def summary_to_proto(row: Mapping[str, Any]) -> conversations_pb2.ConversationSu
     return conversations_pb2.ConversationSummary(
         conversation_id=row["conversation_id"], protocol=row["protocol"],
         initiator=row["initiator"], started_at=row["started_at"], last_at=row["last_at"],
-        message_count=row["message_count"], participants=row["participants"])
+        message_count=row["message_count"], participants=row["participants"],
+        status=row.get("status"))
 
 
 def summary_from_proto(pb: conversations_pb2.ConversationSummary) -> dict[str, Any]:
@@ -188,17 +190,30 @@ def summary_from_proto(pb: conversations_pb2.ConversationSummary) -> dict[str, A
         "protocol": pb.protocol if pb.HasField("protocol") else None,
         "initiator": pb.initiator, "started_at": pb.started_at, "last_at": pb.last_at,
         "message_count": pb.message_count, "participants": list(pb.participants),
+        "status": pb.status if pb.HasField("status") else None,
     }
 
 
 def conversation_to_proto(conv: Mapping[str, Any]) -> conversations_pb2.Conversation:
     return conversations_pb2.Conversation(
         summary=summary_to_proto(conv),
-        messages=[message_to_proto(m) for m in conv["messages"]])
+        messages=[message_to_proto(m) for m in conv["messages"]],
+        parties={name: conversations_pb2.Party(
+            kind=p["kind"], state=p["state"], last=p.get("last"), deadline=p.get("deadline"))
+            for name, p in conv.get("parties", {}).items()},
+        events=[conversations_pb2.ConversationEvent(**e) for e in conv.get("events", [])])
 
 
 def conversation_from_proto(pb: conversations_pb2.Conversation) -> dict[str, Any]:
     return {**summary_from_proto(pb.summary),
+            "parties": {name: {"kind": p.kind, "state": p.state,
+                               "last": p.last if p.HasField("last") else None,
+                               "deadline": p.deadline if p.HasField("deadline") else None}
+                        for name, p in pb.parties.items()},
+            "events": [{"at": e.at, "kind": e.kind,
+                        "party": e.party if e.HasField("party") else None,
+                        "message_id": e.message_id if e.HasField("message_id") else None,
+                        "detail": e.detail} for e in pb.events],
             "messages": [message_from_proto(m) for m in pb.messages]}
 
 

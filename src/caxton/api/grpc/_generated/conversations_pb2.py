@@ -25,23 +25,31 @@ _sym_db = _symbol_database.Default()
 from . import acl_pb2 as caxton_dot_v1_dot_acl__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61xton/v1/conversations.proto\x12\tcaxton.v1\x1a\x13\x63\x61xton/v1/acl.proto\"S\n\x18ListConversationsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x18\n\x0bparticipant\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_participant\"\xb7\x01\n\x13\x43onversationSummary\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x15\n\x08protocol\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\tinitiator\x18\x03 \x01(\t\x12\x12\n\nstarted_at\x18\x04 \x01(\t\x12\x0f\n\x07last_at\x18\x05 \x01(\t\x12\x15\n\rmessage_count\x18\x06 \x01(\x03\x12\x14\n\x0cparticipants\x18\x07 \x03(\tB\x0b\n\t_protocol\"R\n\x19ListConversationsResponse\x12\x35\n\rconversations\x18\x01 \x03(\x0b\x32\x1e.caxton.v1.ConversationSummary\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"h\n\x0c\x43onversation\x12/\n\x07summary\x18\x01 \x01(\x0b\x32\x1e.caxton.v1.ConversationSummary\x12\'\n\x08messages\x18\x02 \x03(\x0b\x32\x15.caxton.v1.AclMessage2\xc4\x01\n\x13\x43onversationService\x12^\n\x11ListConversations\x12#.caxton.v1.ListConversationsRequest\x1a$.caxton.v1.ListConversationsResponse\x12M\n\x0fGetConversation\x12!.caxton.v1.GetConversationRequest\x1a\x17.caxton.v1.Conversationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63\x61xton/v1/conversations.proto\x12\tcaxton.v1\x1a\x13\x63\x61xton/v1/acl.proto\"S\n\x18ListConversationsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x18\n\x0bparticipant\x18\x02 \x01(\tH\x00\x88\x01\x01\x42\x0e\n\x0c_participant\"\xd7\x01\n\x13\x43onversationSummary\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x15\n\x08protocol\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\tinitiator\x18\x03 \x01(\t\x12\x12\n\nstarted_at\x18\x04 \x01(\t\x12\x0f\n\x07last_at\x18\x05 \x01(\t\x12\x15\n\rmessage_count\x18\x06 \x01(\x03\x12\x14\n\x0cparticipants\x18\x07 \x03(\t\x12\x13\n\x06status\x18\x08 \x01(\tH\x01\x88\x01\x01\x42\x0b\n\t_protocolB\t\n\x07_status\"R\n\x19ListConversationsResponse\x12\x35\n\rconversations\x18\x01 \x03(\x0b\x32\x1e.caxton.v1.ConversationSummary\"1\n\x16GetConversationRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\x8f\x02\n\x0c\x43onversation\x12/\n\x07summary\x18\x01 \x01(\x0b\x32\x1e.caxton.v1.ConversationSummary\x12\'\n\x08messages\x18\x02 \x03(\x0b\x32\x15.caxton.v1.AclMessage\x12\x35\n\x07parties\x18\x03 \x03(\x0b\x32$.caxton.v1.Conversation.PartiesEntry\x12,\n\x06\x65vents\x18\x04 \x03(\x0b\x32\x1c.caxton.v1.ConversationEvent\x1a@\n\x0cPartiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x1f\n\x05value\x18\x02 \x01(\x0b\x32\x10.caxton.v1.Party:\x02\x38\x01\"d\n\x05Party\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x11\n\x04last\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x15\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_lastB\x0b\n\t_deadline\"\x83\x01\n\x11\x43onversationEvent\x12\n\n\x02\x61t\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\x05party\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nmessage_id\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\tB\x08\n\x06_partyB\r\n\x0b_message_id2\xc4\x01\n\x13\x43onversationService\x12^\n\x11ListConversations\x12#.caxton.v1.ListConversationsRequest\x1a$.caxton.v1.ListConversationsResponse\x12M\n\x0fGetConversation\x12!.caxton.v1.GetConversationRequest\x1a\x17.caxton.v1.Conversationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'caxton.v1.conversations_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CONVERSATION_PARTIESENTRY']._loaded_options = None
+  _globals['_CONVERSATION_PARTIESENTRY']._serialized_options = b'8\001'
   _globals['_LISTCONVERSATIONSREQUEST']._serialized_start=65
   _globals['_LISTCONVERSATIONSREQUEST']._serialized_end=148
   _globals['_CONVERSATIONSUMMARY']._serialized_start=151
-  _globals['_CONVERSATIONSUMMARY']._serialized_end=334
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=336
-  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=418
-  _globals['_GETCONVERSATIONREQUEST']._serialized_start=420
-  _globals['_GETCONVERSATIONREQUEST']._serialized_end=469
-  _globals['_CONVERSATION']._serialized_start=471
-  _globals['_CONVERSATION']._serialized_end=575
-  _globals['_CONVERSATIONSERVICE']._serialized_start=578
-  _globals['_CONVERSATIONSERVICE']._serialized_end=774
+  _globals['_CONVERSATIONSUMMARY']._serialized_end=366
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_start=368
+  _globals['_LISTCONVERSATIONSRESPONSE']._serialized_end=450
+  _globals['_GETCONVERSATIONREQUEST']._serialized_start=452
+  _globals['_GETCONVERSATIONREQUEST']._serialized_end=501
+  _globals['_CONVERSATION']._serialized_start=504
+  _globals['_CONVERSATION']._serialized_end=775
+  _globals['_CONVERSATION_PARTIESENTRY']._serialized_start=711
+  _globals['_CONVERSATION_PARTIESENTRY']._serialized_end=775
+  _globals['_PARTY']._serialized_start=777
+  _globals['_PARTY']._serialized_end=877
+  _globals['_CONVERSATIONEVENT']._serialized_start=880
+  _globals['_CONVERSATIONEVENT']._serialized_end=1011
+  _globals['_CONVERSATIONSERVICE']._serialized_start=1014
+  _globals['_CONVERSATIONSERVICE']._serialized_end=1210
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,317 @@
+"""The conversation manager: every conversation that names a known FIPA protocol is followed
+through that protocol's state machine (``domain.protocols``) as its messages are routed.
+
+It is the router's ``Observer``. For each message it advances the conversation's state and has
+the new state written in the same transaction as the message, so after a restart the state
+matches the message log. A message the protocol forbids is recorded but not delivered, and the
+sender gets ``not-understood`` from the platform (``ams``) saying what the protocol expected. A
+deadline-bound answer (a proposal, a bid) that comes after the ``reply_by`` it was given is kept
+from the initiator and answered with ``reject-proposal``: FIPA's "late proposals are rejected".
+
+``sweep`` (run every so often by ``ConversationSweeper``) times out parties that owe an answer
+past their deadline, telling the initiator with a ``failure`` (a WebAssembly agent has no clock
+of its own to wait with), expires conversations idle for longer than ``idle_timeout_s``, and
+prunes conversations, with their messages, once ``retention_s`` has passed since their last one.
+
+Only messages that name the conversation's protocol are steps in it (a reply made with the ABI's
+``reply`` inherits it); others that share its id, such as a participant's note to a third agent,
+pass unchecked. Messages the platform itself sends about a conversation (bounces, these reports)
+are recorded but not fed to the state machine: the platform is not a party.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from caxton.domain.acl import AclMessage, Performative, reply, utc_now_iso
+from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.protocols import ConversationState, expire, overdue, protocol_for
+from caxton.domain.protocols.base import LATE, TIMED_OUT
+from caxton.errors import ProtocolViolation
+from caxton.router.local import PASS, Verdict
+from caxton.store import conversation_log as rows
+from caxton.store.conversation_log import OpenConversation
+from caxton.store.writer import Statement
+
+log = structlog.get_logger("caxton.conversations")
+
+# What the platform says about conversations; never advances one.
+_PLATFORM_REPORTS = frozenset({Performative.FAILURE, Performative.NOT_UNDERSTOOD,
+                               Performative.REJECT_PROPOSAL})
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSettings:
+    idle_timeout_s: float = 3600.0
+    retention_s: float = 7 * 86400.0
+    recently_closed: int = 10_000  # finished conversations kept in memory to answer late-comers
+    max_open: int = 1_000_000      # beyond this the oldest idle ones are expired early
+
+
+@dataclass(slots=True)
+class _Tracked:
+    state: ConversationState
+    revision: int
+    touched: float  # monotonic time of the last message
+
+
+class ConversationManager:
+    def __init__(self, settings: ConversationSettings, *,
+                 submit: Callable[[list[Statement]], None],
+                 route: Callable[[Sequence[AclMessage]], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._settings = settings
+        self._submit = submit
+        self._route = route
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
+        self._closed: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
+        self._deadlines: list[tuple[str, str]] = []  # (ISO deadline, conversation id), a heap
+        self.violations = 0
+        self.late = 0
+        self.timeouts = 0
+        self.expired = 0
+
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def restore(self, conversations: list[OpenConversation]) -> int:
+        """Take back the open conversations a previous run left (from the store)."""
+        now = self._clock()
+        with self._lock:
+            for conv in conversations:
+                protocol = protocol_for(conv.state.get("protocol"))
+                if protocol is None:
+                    continue
+                state = ConversationState.from_dict(conv.state, protocol)
+                self._open[conv.id] = _Tracked(state, conv.revision, now)
+                self._watch_deadline(conv.id, state)
+        return len(self._open)
+
+    # -- the routing path ----------------------------------------------------------------------
+    def observe(self, msg: AclMessage) -> Verdict:
+        if msg.sender == PLATFORM_AGENT and msg.performative in _PLATFORM_REPORTS:
+            return PASS
+        if all(r == PLATFORM_AGENT for r in msg.receiver):
+            return PASS  # said to the platform (an answer to its report, say): not a step
+        cid = msg.conversation_id
+        with self._lock:
+            tracked = None
+            if cid is not None:
+                tracked = self._open.get(cid) or self._closed.get(cid)
+            if tracked is None:
+                protocol = protocol_for(msg.protocol)
+                if protocol is None:
+                    return PASS
+                if cid is None:  # FIPA protocols need one; give it before anything records it
+                    cid = msg.conversation_id = new_id()
+                    msg._wire = None  # the cached wire form had no conversation id
+                tracked = _Tracked(ConversationState.start(protocol), 0, self._clock())
+                before = tracked.state
+                fresh = True
+            elif protocol_for(msg.protocol) is not tracked.state.protocol:
+                return PASS  # a side message in the conversation, not a step of its protocol
+            else:
+                before = tracked.state
+                fresh = False
+            assert cid is not None
+            from_initiator = fresh or msg.sender in before.initiator_addresses
+            try:
+                after = before.advance(msg, from_initiator)
+            except ProtocolViolation as exc:
+                return self._violation(cid, msg, exc, tracked if not fresh else None)
+            tracked.state, tracked.revision = after, tracked.revision + 1
+            tracked.touched = self._clock()
+            verdict = Verdict()
+            if (not from_initiator and after.party(msg.sender).state == LATE
+                    and before.party(msg.sender).state != LATE):
+                self._late(cid, msg, after, verdict)
+            self._place(cid, tracked)
+            verdict.statements.append(self._save(cid, tracked))
+            return verdict
+
+    def _violation(self, cid: str, msg: AclMessage, exc: ProtocolViolation,
+                   tracked: _Tracked | None) -> Verdict:
+        self.violations += 1
+        log.info("protocol violation", conversation_id=cid, sender=msg.sender,
+                 performative=msg.performative.value, reason=exc.message)
+        answer = reply(msg, sender=PLATFORM_AGENT, performative=Performative.NOT_UNDERSTOOD,
+                       content={"error": "protocol-violation", "reason": exc.message,
+                                "protocol": exc.protocol, "expected": list(exc.expected),
+                                "message_id": msg.message_id})
+        statements = [rows.add_event(cid, at=utc_now_iso(), kind="violation", party=msg.sender,
+                                     message_id=msg.message_id, detail=exc.message)]
+        if tracked is not None:
+            tracked.touched = self._clock()
+        return Verdict(statements, hold=True, answers=[answer])
+
+    def _late(self, cid: str, msg: AclMessage, state: ConversationState,
+              verdict: Verdict) -> None:
+        self.late += 1
+        deadline = state.party(msg.sender).deadline
+        detail = (f"{msg.sender}'s '{msg.performative.value}' at {msg.timestamp} came after the "
+                  f"reply-by deadline {deadline}")
+        verdict.hold = True
+        verdict.answers.append(reply(
+            msg, sender=PLATFORM_AGENT, performative=Performative.REJECT_PROPOSAL,
+            content={"error": "late", "reason": detail, "deadline": deadline}))
+        verdict.statements.append(rows.add_event(
+            cid, at=utc_now_iso(), kind="late", party=msg.sender, message_id=msg.message_id,
+            detail=detail))
+
+    def _place(self, cid: str, tracked: _Tracked) -> None:
+        """File ``tracked`` as open or closed after a change (lock held)."""
+        if tracked.state.done:
+            self._open.pop(cid, None)
+            self._closed[cid] = tracked
+            self._closed.move_to_end(cid)
+            if len(self._closed) > self._settings.recently_closed:
+                self._closed.popitem(last=False)
+        else:
+            self._closed.pop(cid, None)
+            self._open[cid] = tracked
+            self._open.move_to_end(cid)
+            self._watch_deadline(cid, tracked.state)
+
+    def _watch_deadline(self, cid: str, state: ConversationState) -> None:
+        deadlines = [p.deadline for p in state.parties.values()
+                     if p.deadline is not None and p.state in state.protocol.awaiting]
+        if deadlines:
+            heapq.heappush(self._deadlines, (_utc(min(deadlines)), cid))
+
+    def _save(self, cid: str, tracked: _Tracked, status: str | None = None) -> Statement:
+        state = tracked.state
+        return rows.save_state(
+            cid, protocol=state.protocol.name, initiator=state.initiator or "",
+            at=utc_now_iso(), status=status or ("done" if state.done else "open"),
+            state=state.to_dict(), revision=tracked.revision)
+
+    # -- time ----------------------------------------------------------------------------------
+    def sweep(self, now: datetime | None = None) -> int:
+        """Time out overdue parties and expire idle conversations; returns how many changed."""
+        now = now or datetime.now(UTC)
+        statements: list[Statement] = []
+        answers: list[AclMessage] = []
+        with self._lock:
+            changed = self._time_out(now, statements, answers)
+            changed += self._expire_idle(statements)
+        if statements:
+            self._submit(statements)
+        if answers:
+            self._route(answers)
+        return changed
+
+    def _time_out(self, now: datetime, statements: list[Statement],
+                  answers: list[AclMessage]) -> int:
+        changed = 0
+        stamp = _utc(now.isoformat())
+        while self._deadlines and self._deadlines[0][0] < stamp:
+            _, cid = heapq.heappop(self._deadlines)
+            tracked = self._open.get(cid)
+            if tracked is None:
+                continue
+            late = overdue(tracked.state, now)
+            if not late:
+                continue
+            tracked.state = expire(tracked.state, now)
+            tracked.revision += 1
+            changed += 1
+            for party in late:
+                self.timeouts += 1
+                deadline = tracked.state.party(party).deadline
+                detail = f"{party} did not answer by its reply-by deadline {deadline}"
+                statements.append(rows.add_event(cid, at=utc_now_iso(), kind="timeout",
+                                                 party=party, message_id=None, detail=detail))
+                answers.append(self._timeout_report(cid, tracked.state, party, detail, deadline))
+            statements.append(self._save(cid, tracked))
+            self._place(cid, tracked)
+        return changed
+
+    def _timeout_report(self, cid: str, state: ConversationState, party: str, detail: str,
+                        deadline: str | None) -> AclMessage:
+        return AclMessage(
+            performative=Performative.FAILURE, sender=PLATFORM_AGENT,
+            receiver=(state.initiator or PLATFORM_AGENT,), conversation_id=cid,
+            protocol=state.protocol.name,
+            content={"error": "timeout", "party": party, "deadline": deadline,
+                     "reason": detail, "state": TIMED_OUT})
+
+    def _expire_idle(self, statements: list[Statement]) -> int:
+        settings, count = self._settings, 0
+        cutoff = self._clock() - settings.idle_timeout_s
+        while self._open:
+            cid, tracked = next(iter(self._open.items()))
+            if tracked.touched > cutoff and len(self._open) <= settings.max_open:
+                break
+            self._open.pop(cid)
+            tracked.revision += 1
+            self.expired += 1
+            count += 1
+            statements.append(self._save(cid, tracked, "expired"))
+            statements.append(rows.add_event(
+                cid, at=utc_now_iso(), kind="expired", party=None, message_id=None,
+                detail=f"no message for {settings.idle_timeout_s:g}s; the conversation expired"))
+        return count
+
+    def prune_statements(self, now: datetime | None = None) -> list[Statement]:
+        now = now or datetime.now(UTC)
+        before = now - timedelta(seconds=self._settings.retention_s)
+        return rows.prune(before.isoformat(timespec="microseconds").replace("+00:00", "Z"))
+
+    def snapshot(self, cid: str) -> dict[str, Any] | None:
+        """The live state of a conversation still in memory, as stored."""
+        with self._lock:
+            tracked = self._open.get(cid) or self._closed.get(cid)
+            return tracked.state.to_dict() if tracked is not None else None
+
+
+def _utc(text: str) -> str:
+    """An ISO instant in one comparable form (UTC, microseconds, 'Z')."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class ConversationSweeper:
+    """A thread that runs the manager's sweep often and its pruning now and then."""
+
+    def __init__(self, manager: ConversationManager, submit: Callable[[list[Statement]], None],
+                 *, interval_s: float = 0.05, prune_every_s: float = 60.0) -> None:
+        self._manager = manager
+        self._submit = submit
+        self._interval = interval_s
+        self._prune_every = prune_every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="caxton-conversations",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        next_prune = time.monotonic()
+        while not self._stop.wait(self._interval):
+            try:
+                self._manager.sweep()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self._prune_every
+                    self._submit(self._manager.prune_statements())
+            except Exception:
+                log.exception("conversation sweep failed")
