@@ -7,6 +7,7 @@ each part takes, so no part reads the environment itself.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -17,6 +18,7 @@ from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
 from caxton.errors import CaxtonError, ConfigError
 
 ENV_PREFIX = "CAXTON_"
+_PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
 
 
 def default_data_dir() -> Path:
@@ -53,6 +55,10 @@ class ServerConfig:
     conversation_idle_timeout_s: float = 3600.0
     conversation_retention_s: float = 7 * 86400.0
     max_wait_s: float = 300.0
+    # FIPA: our agents are name@<platform_name> to other platforms, which reach us at acc_url
+    # (the FIPA HTTP MTP endpoint; empty: http://<host>:<port>/acc where REST listens).
+    platform_name: str = "caxton"
+    acc_url: str = ""
     default_fuel: int = DEFAULT_LIMITS.fuel
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
@@ -73,6 +79,11 @@ class ServerConfig:
         if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
             raise ConfigError("conversation_idle_timeout_s and conversation_retention_s must be"
                               " positive")
+        if not _PLATFORM.fullmatch(self.platform_name):
+            raise ConfigError(f"platform_name must be 1 to 128 letters, digits or '_.:/+~-', "
+                              f"not {self.platform_name!r}")
+        if self.acc_url and not self.acc_url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"acc_url must be an http:// or https:// URL, not {self.acc_url!r}")
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):

@@ -13,6 +13,8 @@
     ├── MailboxFullError            the agent's mailbox is at its bound
     ├── ConversationNotFoundError   no conversation by that id
     ├── DeadLetterNotFoundError     no dead letter by that message id
+    ├── NotRegisteredError          no directory (DF) registration for that agent
+    ├── AlreadyRegisteredError      the agent is registered with the directory already
     ├── PayloadTooLargeError        a message or module exceeds its size limit
     ├── ReplyTimeoutError           no reply arrived before the deadline
     ├── CodecError                  bytes from another platform cannot be decoded
@@ -107,6 +109,14 @@ class ConversationNotFoundError(CaxtonError):
 
 class DeadLetterNotFoundError(CaxtonError):
     code = "dead_letter_not_found"
+
+
+class NotRegisteredError(CaxtonError):
+    code = "not_registered"
+
+
+class AlreadyRegisteredError(CaxtonError):
+    code = "already_registered"
 
 
 class PayloadTooLargeError(CaxtonError):

@@ -19,7 +19,9 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
+from caxton.api.mtp import Mtp
 from caxton.api.rest.app import build_app
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
@@ -32,11 +34,12 @@ from caxton.runtime.conversations import (
 )
 from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
+from caxton.runtime.platform_agents import install as install_platform_agents
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
 from caxton.store.store import Store
-from caxton.telemetry.instrument import instrument, mount, serve_metrics
+from caxton.telemetry.instrument import instrument, instrument_mtp, mount, serve_metrics
 from caxton.telemetry.logging import configure_logging
 from caxton.telemetry.metrics import Metrics
 from caxton.telemetry.tracing import Tracing
@@ -59,6 +62,7 @@ class Runtime:
     metrics: Metrics
     conversations: ConversationManager
     sweeper: ConversationSweeper
+    mtp: Mtp
 
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
@@ -97,17 +101,26 @@ class Runtime:
         if tracing.enabled:
             host.tracing = service.tracing = tracing
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
+        mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
+                         max_bytes=config.max_request_bytes, tracing=service.tracing)
+        instrument_mtp(metrics, mtp)
+        service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
+            store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,
+            server_file=config.data_dir / SERVER_FILE))
         engine.start()
         scheduler.start()
         host.restore()
         sweeper.start()
+        service.rates_ticker.start()
         service.ready = True
         return cls(config, store, engine, scheduler, router, host, service, metrics,
-                   conversations, sweeper)
+                   conversations, sweeper, mtp=mtp)
 
     def close(self) -> None:
         self.service.ready = False
+        self.service.rates_ticker.stop()
         self.host.shutdown(self.config.shutdown_timeout_s)
+        self.mtp.close(self.config.shutdown_timeout_s)
         self.sweeper.stop()
         self.scheduler.stop()
         self.engine.stop()
@@ -216,7 +229,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         await asyncio.to_thread(close_once)
 
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
-                    max_module_bytes=config.max_module_bytes, lifespan=lifespan)
+                    max_module_bytes=config.max_module_bytes, lifespan=lifespan,
+                    mtp=runtime.mtp.serving(host, port))
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,

@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from caxton.api.directory import DirectoryService
+from caxton.api.events import EventBus
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
@@ -31,6 +33,7 @@ from caxton.runtime.cell import AgentCell
 from caxton.runtime.host import AgentHost
 from caxton.store.repositories import DeliveryRepository
 from caxton.store.store import Store
+from caxton.telemetry.rates import Ticker, message_rates
 from caxton.telemetry.tracing import Tracing
 
 
@@ -40,6 +43,7 @@ class DeployRequest:
     module: bytes
     version: str = "0.1.0"
     limits: dict[str, int | None] | None = None
+    services: Any = None  # JSON list of service descriptions: the agent's DF registration
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +103,23 @@ class CaxtonService:
         self._recent_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._watches: set[MessageWatch] = set()
         self._watches_ended = False
+        self.directory: DirectoryService | None = None  # set by the composition root
+        self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
+        host.events.add_listener(self.events.publish)
+        self.rates = message_rates(router, host.all)  # messages per second, last minute
+        self.rates_ticker = Ticker(self.rates)  # started and stopped by the composition root
 
     # -- agents --------------------------------------------------------------------------------
     async def deploy(self, request: DeployRequest) -> dict[str, Any]:
         limits = self._default_limits.with_overrides(dict(request.limits or {}))
         if not request.version or len(request.version) > 64:
             raise InvalidMessageError("version", "must be 1 to 64 characters")
+        services = DirectoryService.parse_services(request.services)
         cell = await asyncio.to_thread(
             self._host.deploy, request.name, request.module, request.version, limits
         )
+        if self.directory is not None:
+            await self.directory.declare(request.name, services)
         return agent_view(cell)
 
     async def list_agents(self) -> list[dict[str, Any]]:
@@ -122,6 +134,8 @@ class CaxtonService:
     async def remove_agent(self, name: str) -> None:
         self._host.get(name)
         await asyncio.to_thread(self._host.remove, name)
+        if self.directory is not None:
+            await self.directory.removed(name)
 
     async def stop_agent(self, name: str) -> dict[str, Any]:
         return agent_view(await asyncio.to_thread(self._host.stop, name))
@@ -222,6 +236,7 @@ class CaxtonService:
         self._watches_ended = True
         for watch in list(self._watches):
             watch.end()
+        self.events.end()
 
     def _remember(self, message_id: str) -> None:
         self._recent_ids[message_id] = None
@@ -307,6 +322,7 @@ class CaxtonService:
                 "agents": {"total": len(cells),
                            "running": sum(1 for c in cells if c.state.value == "running")},
             },
+            "messages": self.rates.rates(),
         }
 
 

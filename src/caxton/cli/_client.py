@@ -27,8 +27,8 @@ class Transport(Protocol):
 
     target: str
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
-               ) -> dict[str, Any]: ...
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
+               services: list[dict[str, Any]] | None = None) -> dict[str, Any]: ...
 
     def list_agents(self) -> list[dict[str, Any]]: ...
 
@@ -52,6 +52,11 @@ class Transport(Protocol):
         """Routed messages as ``{"message": ..., "dropped": n}``, until the block is left."""
         ...
 
+    def events(self, agent: str | None, kind: str | None
+               ) -> AbstractContextManager[Iterator[dict[str, Any]]]:
+        """Agent events as ``{"event": ..., "dropped": n}``, until the block is left."""
+        ...
+
     def list_conversations(self, limit: int, participant: str | None
                            ) -> list[dict[str, Any]]: ...
 
@@ -72,6 +77,16 @@ class Transport(Protocol):
     def status(self) -> dict[str, Any]:
         """``{"health": ..., "ready": ...}`` as REST's /health and /ready answer."""
         ...
+
+    # The directory (FIPA DF): descriptions as docs/directory.md shows them.
+    def df_register(self, description: dict[str, Any]) -> dict[str, Any]: ...
+
+    def df_modify(self, description: dict[str, Any]) -> dict[str, Any]: ...
+
+    def df_deregister(self, agent: str) -> None: ...
+
+    def df_search(self, template: dict[str, Any], max_results: int | None
+                  ) -> list[dict[str, Any]]: ...
 
 
 def connect(server: str | None, transport: TransportKind = TransportKind.rest,

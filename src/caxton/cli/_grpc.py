@@ -47,9 +47,10 @@ class GrpcTransport:
         with self._errors():
             return call(*args, **kwargs)
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
-               ) -> dict[str, Any]:
-        return dict(self._do(self.client.deploy, name, module, version=version, **limits))
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
+               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return dict(self._do(self.client.deploy, name, module, version=version,
+                             services=services, **limits))
 
     def list_agents(self) -> list[dict[str, Any]]:
         return [dict(a) for a in self._do(self.client.agents)]
@@ -81,6 +82,12 @@ class GrpcTransport:
                                       performative=performative) as stream:
             yield ({"message": m, "dropped": stream.dropped} for m in stream)
 
+    @contextmanager
+    def events(self, agent: str | None, kind: str | None) -> Iterator[Iterator[dict[str, Any]]]:
+        with self._errors(), self._do(self.client.stream_events, agent=agent,
+                                      kind=kind) as stream:
+            yield ({"event": e, "dropped": stream.dropped} for e in stream)
+
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
         rows = self._do(self.client.conversations, limit=limit, participant=participant)
         return [dict(r) for r in rows]
@@ -102,3 +109,16 @@ class GrpcTransport:
 
     def status(self) -> dict[str, Any]:
         return dict(self._do(self.client.status))
+
+    def df_register(self, description: dict[str, Any]) -> dict[str, Any]:
+        return self._do(self.client.df_register, description)
+
+    def df_modify(self, description: dict[str, Any]) -> dict[str, Any]:
+        return self._do(self.client.df_modify, description)
+
+    def df_deregister(self, agent: str) -> None:
+        self._do(self.client.df_deregister, agent)
+
+    def df_search(self, template: dict[str, Any], max_results: int | None
+                  ) -> list[dict[str, Any]]:
+        return self._do(self.client.df_search, template, max_results=max_results)

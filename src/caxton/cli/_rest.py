@@ -82,10 +82,10 @@ class RestTransport:
         self.api = ApiClient(server, timeout)
         self.target = self.api.base
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int]
-               ) -> dict[str, Any]:
+    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
+               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         body = {"name": name, "version": version, "limits": limits,
-                "module_base64": base64.b64encode(module).decode()}
+                "module_base64": base64.b64encode(module).decode(), "services": services}
         return dict(self.api.request("POST", "/api/v1/agents", json=body, expect=(201,)))
 
     def list_agents(self) -> list[dict[str, Any]]:
@@ -120,6 +120,13 @@ class RestTransport:
             yield (orjson.loads(line[6:]) for line in response.iter_lines()
                    if line.startswith("data: "))
 
+    @contextmanager
+    def events(self, agent: str | None, kind: str | None) -> Iterator[Iterator[dict[str, Any]]]:
+        params = {k: v for k, v in (("agent", agent), ("kind", kind)) if v}
+        with self.api.stream("/api/v1/events", params=params) as response:
+            yield (orjson.loads(line[6:]) for line in response.iter_lines()
+                   if line.startswith("data: "))
+
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
         params: dict[str, str | int] = {"limit": limit}
         if participant:
@@ -151,3 +158,19 @@ class RestTransport:
     def status(self) -> dict[str, Any]:
         return {"health": self.api.request("GET", "/health"),
                 "ready": self.api.request("GET", "/ready", expect=(200, 503))}
+
+    def df_register(self, description: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.api.request("POST", "/api/v1/directory", json=description,
+                                     expect=(201,)))
+
+    def df_modify(self, description: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.api.request("PUT", f"/api/v1/directory/{description.get('agent')}",
+                                     json=description))
+
+    def df_deregister(self, agent: str) -> None:
+        self.api.request("DELETE", f"/api/v1/directory/{agent}", expect=(204,))
+
+    def df_search(self, template: dict[str, Any], max_results: int | None
+                  ) -> list[dict[str, Any]]:
+        return list(self.api.request("POST", "/api/v1/directory/search", json={
+            "template": template, "max_results": max_results})["agents"])

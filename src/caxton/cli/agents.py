@@ -21,6 +21,7 @@ from caxton.cli._output import (
     emit_json,
     emit_table,
 )
+from caxton.cli.directory import ServiceOpt, ServicesFileOpt, read_services
 
 app = typer.Typer(help="Deploy and manage agents.", no_args_is_help=True)
 
@@ -50,6 +51,8 @@ def deploy(
     memory_bytes: Annotated[int | None, typer.Option(help="Linear memory cap")] = None,
     timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
     max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
+    service: ServiceOpt = None,
+    services: ServicesFileOpt = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -63,7 +66,8 @@ def deploy(
     limits = {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
               "max_message_bytes": max_message_bytes}
     agent = connect(server, transport, grpc_server).deploy(
-        name, data, version, {k: v for k, v in limits.items() if v is not None})
+        name, data, version, {k: v for k, v in limits.items() if v is not None},
+        read_services(service, services))
     if output is Output.json:
         emit_json(agent)
     else:

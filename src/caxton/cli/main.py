@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from caxton.cli import agents, conversations, dead_letters, messages, scaffold, server
+from caxton.cli import (
+    agents,
+    conversations,
+    dead_letters,
+    directory,
+    events,
+    messages,
+    scaffold,
+    server,
+)
 from caxton.cli._client import CliError
 from caxton.errors import CaxtonError
 
@@ -27,6 +36,8 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(messages.app, name="messages")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(dead_letters.app, name="dead-letters")
+app.add_typer(directory.app, name="directory")
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,7 +52,10 @@ def start(
 @app.command()
 def status(server: ServerOpt = None, transport: TransportOpt = TransportKind.rest,
            grpc_server: GrpcServerOpt = None, output: OutputOpt = Output.table) -> None:
-    """Health, readiness and agent counts of a running server."""
+    """Health, readiness, uptime, agent counts and message rates of a running server.
+
+    Rates are messages routed and handler runs per second over the last minute.
+    """
     client = connect(server, transport, grpc_server)
     answer = client.status()
     health, ready = answer["health"], answer["ready"]
@@ -60,6 +63,28 @@ def status(server: ServerOpt = None, transport: TransportOpt = TransportKind.res
         emit_json({"health": health, "ready": ready})
         return
     agents = ready["checks"]["agents"]
-    emit_fields([("server", client.target), ("status", ready["status"]),
-                 ("uptime", f"{health['uptime_s']:.0f}s"),
-                 ("agents", f"{agents['running']} running of {agents['total']}")])
+    emit_fields([("server", client.target), ("health", health.get("status", "?")),
+                 ("status", ready["status"]), ("uptime", _duration(health["uptime_s"])),
+                 ("agents", f"{agents['running']} running of {agents['total']}"),
+                 ("messages", _rates(ready.get("messages")))])
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if days or hours:
+        parts.append(f"{hours}h")
+    if days or hours or minutes:
+        parts.append(f"{minutes}m")
+    return " ".join([*parts, f"{secs}s"])
+
+
+def _rates(rates: dict[str, Any] | None) -> str:
+    if not rates:
+        return "(not reported by this server)"
+    return (f"{rates['routed_per_s']:g} routed/s, {rates['processed_per_s']:g} processed/s "
+            f"(last {min(rates['window_s'], 60):.0f}s; {rates['routed_total']} routed, "
+            f"{rates['processed_total']} processed since start)")

@@ -19,6 +19,7 @@ returns (``caxton.client.types``); failures raise the server's own error classes
 from caxton.client._common import DEFAULT_TARGET
 from caxton.client.aio import AsyncCaxtonClient, AsyncMessageStream
 from caxton.client.errors import ServerUnreachableError
+from caxton.client.events import AsyncEventStream, Event, EventStream
 from caxton.client.sync import CaxtonClient, MessageStream
 from caxton.client.types import (
     AgentView,
@@ -52,6 +53,7 @@ __all__ = [
     "AgentUnavailableError",
     "AgentView",
     "AsyncCaxtonClient",
+    "AsyncEventStream",
     "AsyncMessageStream",
     "CaxtonClient",
     "CaxtonError",
@@ -60,6 +62,8 @@ __all__ = [
     "ConversationSummary",
     "DeadLetter",
     "DeadLetterNotFoundError",
+    "Event",
+    "EventStream",
     "IllegalTransitionError",
     "InvalidAgentNameError",
     "InvalidMessageError",

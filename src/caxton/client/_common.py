@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from caxton.api.grpc import convert
@@ -13,10 +13,12 @@ from caxton.api.grpc._generated import (
     conversations_pb2_grpc,
     dead_letters_pb2,
     dead_letters_pb2_grpc,
+    directory_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
     server_pb2_grpc,
 )
+from caxton.api.grpc.convert_directory import services_to_proto
 from caxton.client.types import (
     AgentView,
     Conversation,
@@ -46,12 +48,15 @@ class Stubs:
         self.conversations = conversations_pb2_grpc.ConversationServiceStub(channel)
         self.dead_letters = dead_letters_pb2_grpc.DeadLetterServiceStub(channel)
         self.server = server_pb2_grpc.ServerServiceStub(channel)
+        self.directory = directory_pb2_grpc.DirectoryServiceStub(channel)
 
 
-def deploy_request(name: str, module: bytes, version: str, limits: Mapping[str, int | None]
+def deploy_request(name: str, module: bytes, version: str, limits: Mapping[str, int | None],
+                   services: Sequence[Mapping[str, Any]] | None = None
                    ) -> agents_pb2.DeployAgentRequest:
     return agents_pb2.DeployAgentRequest(name=name, module=module, version=version,
-                                         limits=convert.limits_to_proto(limits))
+                                         limits=convert.limits_to_proto(limits),
+                                         services=services_to_proto(services))
 
 
 def send_request(message: Mapping[str, Any]) -> messages_pb2.SendMessageRequest:

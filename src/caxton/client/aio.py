@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -16,7 +16,9 @@ from caxton.api.grpc._generated import (
     server_pb2,
 )
 from caxton.client import _common as c
+from caxton.client import _directory as d
 from caxton.client.errors import from_rpc_error, translate
+from caxton.client.events import AsyncEventStream, open_async_stream
 from caxton.client.types import (
     AgentView,
     Conversation,
@@ -98,11 +100,12 @@ class AsyncCaxtonClient:
     async def deploy(self, name: str, module: bytes, *, version: str = "0.1.0",
                      fuel: int | None = None, memory_bytes: int | None = None,
                      timeout_ms: int | None = None, max_message_bytes: int | None = None,
-                     max_host_calls: int | None = None) -> AgentView:
+                     max_host_calls: int | None = None,
+                     services: Sequence[Mapping[str, Any]] | None = None) -> AgentView:
         """Validate ``module`` (.wasm bytes or .wat text) and deploy it as ``name``."""
         limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
         return await self._call(self._stubs.agents.DeployAgent,
-                                c.deploy_request(name, module, version, limits), c.agent)
+                                c.deploy_request(name, module, version, limits, services), c.agent)
 
     async def agents(self) -> list[AgentView]:
         return await self._call(self._stubs.agents.ListAgents, agents_pb2.ListAgentsRequest(),
@@ -157,6 +160,11 @@ class AsyncCaxtonClient:
             raise from_rpc_error(exc, self.target) from None
         return AsyncMessageStream(call, self.target)
 
+    async def stream_events(self, *, agent: str | None = None, kind: str | None = None
+                            ) -> AsyncEventStream:
+        """Watch agent lifecycle and deployment events; returns once the server is watching."""
+        return await open_async_stream(self._channel, self.target, agent, kind)
+
     # -- conversations -------------------------------------------------------------------------
     async def conversations(self, *, limit: int = 100, participant: str | None = None
                             ) -> list[ConversationSummary]:
@@ -191,6 +199,27 @@ class AsyncCaxtonClient:
         request = dead_letters_pb2.PurgeDeadLettersRequest(message_id=message_id)
         return await self._call(self._stubs.dead_letters.PurgeDeadLetters, request,
                                 lambda pb: int(pb.purged))
+
+    # -- directory (FIPA DF) --------------------------------------------------------------------
+    async def df_register(self, description: Mapping[str, Any]) -> dict[str, Any]:
+        """Register an agent's description (see docs/directory.md); AlreadyRegisteredError."""
+        return await self._call(self._stubs.directory.Register, d.register_request(description),
+                                d.description)
+
+    async def df_modify(self, description: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace a registered agent's description; NotRegisteredError."""
+        return await self._call(self._stubs.directory.Modify, d.modify_request(description),
+                                d.description)
+
+    async def df_deregister(self, agent: str) -> None:
+        await self._call(self._stubs.directory.Deregister, d.deregister_request(agent),
+                         lambda _: None)
+
+    async def df_search(self, template: Mapping[str, Any] | None = None, *,
+                        max_results: int | None = None) -> list[dict[str, Any]]:
+        """The registrations ``template`` matches (FIPA DF search), by agent name."""
+        return await self._call(self._stubs.directory.Search,
+                                d.search_request(template, max_results), d.descriptions)
 
     # -- server --------------------------------------------------------------------------------
     async def status(self) -> ServerStatus:

@@ -10,7 +10,8 @@ This is the form JADE-style platforms put in an MTP payload::
 What the FIPA form cannot hold directly travels as ``X-caxton-*`` user-defined parameters, so
 ``parse(render(m)) == m`` for every message the model holds: ``message-id``, ``timestamp``,
 ``traceparent``/``tracestate``, a ``reply-by`` finer than FIPA's milliseconds, and
-``X-caxton-content json`` when JSON content needs marking (see ``_content``). A user parameter
+``X-caxton-content json`` when JSON content needs marking (see ``_content``). ``X-caxton-hops``
+carries the loop counter (``AclMessage.hops``) when it is not zero. A user parameter
 that happens to be spelled like one of those gets one trailing ``-`` on the wire (and loses it on
 the way back), so nothing a user sends can be mistaken for them.
 
@@ -49,8 +50,9 @@ _KEYWORDS = {f":{name.replace('_', '-')}": name for name in _STRINGS} | {
 }
 _ID, _TIME, _PARENT, _STATE = ("X-caxton-message-id", "X-caxton-timestamp",
                                "X-caxton-traceparent", "X-caxton-tracestate")
-_REPLY_BY, _MARK = "X-caxton-reply-by", "X-caxton-content"
-_RESERVED = {name.lower(): name for name in (_ID, _TIME, _PARENT, _STATE, _REPLY_BY, _MARK)}
+_REPLY_BY, _MARK, _HOPS = "X-caxton-reply-by", "X-caxton-content", "X-caxton-hops"
+_RESERVED = {name.lower(): name
+             for name in (_ID, _TIME, _PARENT, _STATE, _REPLY_BY, _MARK, _HOPS)}
 
 
 # -- render -----------------------------------------------------------------------------------
@@ -80,6 +82,8 @@ def render(msg: AclMessage) -> str:
             params.append((_STATE, msg.trace_context["tracestate"]))
     if marked:
         params.append((_MARK, "json"))
+    if msg.hops:  # so a loop between two Caxton platforms still meets the hop limit
+        params.append((_HOPS, str(msg.hops)))
     params += [(_escape_param(k), v) for k, v in msg.user_params.items()]
     out += [f" :{key} {w(value)}" for key, value in params]
     return "\n".join(out) + ")"
@@ -195,10 +199,15 @@ def _build(obj: dict[str, Any], extra: dict[str, str], now: datetime | None,
         if _STATE in extra:
             obj["trace_context"]["tracestate"] = extra[_STATE]
     try:
-        return parse_message(obj)
+        msg = parse_message(obj)
     except InvalidMessageError as exc:
         field = exc.field.replace("_", "-") if exc.field in _FIELDS else exc.field
         raise fail(f"{field}: {exc.reason}") from None
+    hops = extra.get(_HOPS, "0")
+    if not hops.isdigit() or len(hops) > 9:
+        raise fail(f"{_HOPS} must be a count of messages, not {hops!r}")
+    msg.hops = int(hops)
+    return msg
 
 
 _FIELDS = frozenset({*_STRINGS, "reply_to", "reply_by", "message_id", "trace_context"})

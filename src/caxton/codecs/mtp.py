@@ -11,11 +11,17 @@ import codecs
 from collections.abc import Collection
 from datetime import UTC, datetime
 
+import orjson
+
 from caxton.codecs import envelope_xml, fipa_string, multipart
 from caxton.codecs.aid import AgentIdentifier
 from caxton.codecs.envelope_xml import Envelope
-from caxton.domain.acl import AclMessage
-from caxton.errors import MalformedAclError, MalformedEnvelopeError
+from caxton.domain.acl import AclMessage, parse_message
+from caxton.errors import InvalidMessageError, MalformedAclError, MalformedEnvelopeError
+
+# Caxton's native JSON form as an MTP payload: not a FIPA standard, so any representation name
+# that says "json" is taken to mean it (what a peer that speaks our JSON would write).
+JSON_NAME = "caxton.acl.rep.json"
 
 
 def encode(
@@ -24,11 +30,13 @@ def encode(
     to: tuple[AgentIdentifier, ...] | None = None,
     date: datetime | None = None,
     boundary: str | None = None,
+    user_defined: tuple[tuple[str, str], ...] = (),
 ) -> tuple[str, bytes]:
     """(Content-Type, body) of an MTP POST carrying ``msg``.
 
     ``to`` defaults to the message's receivers with the addresses it knows for them; pass the
-    receivers on one remote platform when a message is split across several.
+    receivers on one remote platform when a message is split across several. ``user_defined``
+    adds ``<user-defined href=...>`` slots to the envelope.
     """
     payload = fipa_string.render(msg).encode()
 
@@ -42,6 +50,7 @@ def encode(
         payload_length=len(payload),
         payload_encoding="UTF-8",
         date=date if date is not None else datetime.now(UTC),
+        user_defined=user_defined,
     )
     return multipart.build(envelope_xml.build(envelope), payload, boundary=boundary)
 
@@ -51,17 +60,22 @@ def decode(
 ) -> tuple[Envelope, AclMessage]:
     """The envelope and message of an MTP POST; ``now`` anchors relative reply-by times.
 
+    The payload is read as ``fipa.acl.rep.string.std`` unless the envelope's
+    ``acl-representation`` names JSON: then it is Caxton's JSON form (``JSON_NAME``).
+
     Raises MalformedEnvelopeError for the framing and the envelope, MalformedAclError for the
     payload; both name what is wrong.
     """
     parts = multipart.parse(content_type, body)
     envelope = envelope_xml.parse(parts.envelope)
     representation = envelope.acl_representation or fipa_string.NAME
+    payload = _trimmed(parts.payload.data, envelope.payload_length)
+    if "json" in representation.lower():
+        return envelope, _json(payload)
     if representation.lower() != fipa_string.NAME:
         raise MalformedEnvelopeError(
             f"acl-representation {representation!r} is not supported; Caxton reads "
-            f"{fipa_string.NAME}")
-    payload = _trimmed(parts.payload.data, envelope.payload_length)
+            f"{fipa_string.NAME} (and its own JSON, {JSON_NAME})")
     charset = envelope.payload_encoding or parts.payload.charset
     if charset is None:
         try:
@@ -72,6 +86,18 @@ def decode(
             # No charset declared and not UTF-8: Java platforms send their default charset.
             return envelope, fipa_string.parse(payload, charset="latin-1", now=now)
     return envelope, fipa_string.parse(payload, charset=_charset(charset), now=now)
+
+
+def _json(payload: bytes) -> AclMessage:
+    """A payload in Caxton's JSON form (UTF-8, as JSON is)."""
+    try:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedAclError(f"{JSON_NAME}: the payload is not valid JSON: {exc}") from None
+    try:
+        return parse_message(obj)
+    except InvalidMessageError as exc:
+        raise MalformedAclError(f"{JSON_NAME}: {exc.message}") from None
 
 
 def _trimmed(payload: bytes, length: int | None) -> bytes:

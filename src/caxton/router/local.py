@@ -56,7 +56,12 @@ class RemoteRoute(Protocol):
 class Resolver(Protocol):
     def resolve(self, receiver: str) -> tuple[str, ...] | None:
         """The agents ``receiver`` stands for (possibly none), or None if it is not this
-        resolver's kind of address."""
+        resolver's kind of address.
+
+        Optional extras the router uses when present: ``claims(receiver) -> bool`` answers
+        "is it mine?" without resolving (resolving may take a round-robin turn), and
+        ``unresolved(receiver) -> str | None`` says why nobody answers to it (the bounce's
+        reason when the resolution is empty)."""
         ...
 
 
@@ -165,7 +170,7 @@ class Router:
             return True
         if msg is not None and any(t.carries(msg, name) for t in self._transports):
             return True
-        return any(r.resolve(name) is not None for r in self._resolvers)
+        return any(_claims(r, name) for r in self._resolvers)
 
     def resolve(self, msg: AclMessage) -> None:
         """Replace receivers that are capabilities or foreign names by the agents they name."""
@@ -176,7 +181,7 @@ class Router:
         changed = False
         for name in msg.receiver:
             found = None if name in local else _first(resolvers, name)
-            if found is None:
+            if not found:  # not a resolver's, or nobody answers to it: the bounce names it
                 out.append(name)
             else:
                 out.extend(found)
@@ -264,7 +269,7 @@ class Router:
         elif name == PLATFORM_AGENT:
             pass  # the AMS takes platform reports; it has nothing to answer yet
         else:
-            self.bounce(msg, name, f"no agent named '{name}'")
+            self.bounce(msg, name, _unresolved(self._resolvers, name))
 
     def bounce(self, msg: AclMessage, receiver: str, reason: str) -> None:
         """Tell the sender that ``receiver`` did not get ``msg``."""
@@ -276,6 +281,20 @@ class Router:
             msg, sender=PLATFORM_AGENT, performative=Performative.FAILURE,
             content={"error": "undeliverable", "receiver": receiver, "reason": reason},
         ))
+
+
+def _claims(resolver: Resolver, name: str) -> bool:
+    claims = getattr(resolver, "claims", None)
+    return bool(claims(name)) if claims is not None else resolver.resolve(name) is not None
+
+
+def _unresolved(resolvers: tuple[Resolver, ...], name: str) -> str:
+    for resolver in resolvers:
+        explain = getattr(resolver, "unresolved", None)
+        reason = explain(name) if explain is not None else None
+        if reason:
+            return str(reason)
+    return f"no agent named '{name}'"
 
 
 def _first(resolvers: tuple[Resolver, ...], name: str) -> tuple[str, ...] | None:

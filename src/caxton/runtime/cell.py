@@ -43,6 +43,11 @@ class CellHooks(Protocol):
         """A span around one handler run; yields the trace context for what it sends."""
         ...
 
+    def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
+                      reason: str | None) -> None:
+        """Called under the cell's lock after every state change: it must only hand off."""
+        ...
+
 
 class AgentCell:
     durable = True  # the router records a pending delivery for every message to an agent
@@ -89,6 +94,7 @@ class AgentCell:
         if reason is not None:
             self.stats.last_error = reason
         log.info("agent state", agent=self.name, old=old.value, new=state.value, reason=reason)
+        self._hooks.state_changed(self, old, state, reason)
         if state in _WORKING and self._mailbox and not self._scheduled:
             self._scheduled = True
             self._hooks.schedule(self)

@@ -18,6 +18,7 @@ import wasmtime
 
 from caxton.domain.acl import AclMessage
 from caxton.domain.agent import AgentRecord
+from caxton.domain.events import EventKind, entered
 from caxton.domain.ids import validate_agent_name
 from caxton.domain.lifecycle import AgentState, Transition
 from caxton.domain.limits import ResourceLimits
@@ -30,6 +31,7 @@ from caxton.errors import (
 from caxton.router.local import Router
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
+from caxton.runtime.events import EventEmitter, cell_event
 from caxton.runtime.scheduler import Scheduler
 from caxton.runtime.state import MISSING, PendingState
 from caxton.runtime.timer import Timer
@@ -73,6 +75,7 @@ class AgentHost:
         self._state_used: dict[str, int] = {}  # bytes of state per agent, loaded on first use
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
+        self.events = EventEmitter()  # lifecycle and deployment events, to listeners
         self.delivery = Delivery(store, router, self._timer, self._pending_state,
                                  settings.retry, self._renew)
 
@@ -125,7 +128,9 @@ class AgentHost:
                 self._router.register(name, cell)
                 log.info("agent deployed", agent=name, version=version,
                          module=compiled.module_hash[:12])
+                self.events.emit(cell_event(EventKind.DEPLOYED, cell))
                 return cell
+            previous = current.record
             old = current.replace_instance(record, instance)
             if old is not None:
                 old.close()
@@ -133,6 +138,7 @@ class AgentHost:
                 current.transition(Transition.START, None)
             log.info("agent replaced", agent=name, version=version,
                      module=compiled.module_hash[:12])
+            self.events.emit(cell_event(EventKind.UPGRADED, current, previous=previous))
             return current
 
     def remove(self, name: str) -> None:
@@ -151,6 +157,7 @@ class AgentHost:
             if cell.instance is not None:
                 cell.instance.close()
             log.info("agent removed", agent=name)
+            self.events.emit(cell_event(EventKind.REMOVED, cell))
 
     def stop(self, name: str) -> AgentCell:
         with self._mutate:
@@ -263,6 +270,12 @@ class AgentHost:
     def traced(self, cell: AgentCell, msg: AclMessage
                ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
         return self.tracing.handle(cell.name, msg)
+
+    def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
+                      reason: str | None) -> None:
+        kind = entered(new)
+        if kind is not None and self.events.listening:
+            self.events.emit(cell_event(kind, cell, reason=reason))
 
     def replay(self, message_id: str) -> int:
         return self.delivery.replay(message_id, self._cells)

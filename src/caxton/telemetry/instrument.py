@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from caxton.api.mtp import Mtp
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
 from caxton.errors import ConfigError
 from caxton.router.local import Router
@@ -29,6 +30,7 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
     router.add_tap(metrics.routed)
     host.delivery.on_processed = metrics.processed
     store.writer.on_batch = metrics.committed
+    host.events.add_listener(lambda event: metrics.agent_event(event.kind.value))
 
     def collect() -> Iterator[Metric]:
         cells = host.all()
@@ -71,6 +73,31 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
             family = counter(name, doc)
             family.add_metric([], value)
             yield family
+
+    metrics.watch(collect)
+
+
+def instrument_mtp(metrics: Metrics, mtp: Mtp) -> None:
+    """The FIPA HTTP MTP's counters and queue, read at scrape time."""
+
+    def collect() -> Iterator[Metric]:
+        out, inbound = mtp.transport, mtp.endpoint
+        for name, doc, value in (
+            ("caxton_mtp_messages_sent", "Messages delivered to other platforms over the FIPA"
+             " HTTP MTP.", out.sent),
+            ("caxton_mtp_messages_failed", "Outbound MTP messages given up on (the sender got a"
+             " failure).", out.failed),
+            ("caxton_mtp_retries", "Outbound MTP attempts that were retried.", out.retried),
+            ("caxton_mtp_messages_received", "Messages accepted on POST /acc.", inbound.received),
+            ("caxton_mtp_requests_rejected", "POST /acc bodies refused as malformed.",
+             inbound.rejected),
+        ):
+            family = counter(name, doc)
+            family.add_metric([], value)
+            yield family
+        queued = gauge("caxton_mtp_queue_messages", "Outbound MTP messages waiting to be sent.")
+        queued.add_metric([], out.queued)
+        yield queued
 
     metrics.watch(collect)
 

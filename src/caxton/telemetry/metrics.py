@@ -60,8 +60,10 @@ class Metrics:
         self._deployments = Counter("caxton_deployments_total",
                                     "Deployments, by outcome (deployed, replaced, rejected).",
                                     ["outcome"], registry=r)
-        self._agent_events = Counter("caxton_agent_events_total",
-                                     "Agent lifecycle events, by event.", ["event"], registry=r)
+        self._agent_events = Counter(
+            "caxton_agent_events_total",
+            "Agent lifecycle and deployment events, by kind (deployed, started, failed, ...).",
+            ["kind"], registry=r)
         self._commit = Histogram("caxton_store_commit_duration_seconds",
                                  "Time to write and commit one group-commit batch.",
                                  buckets=_FAST_BUCKETS, registry=r)
@@ -103,8 +105,8 @@ class Metrics:
     def deployment(self, outcome: str) -> None:
         self._deployments.labels(outcome).inc()
 
-    def agent_event(self, event: str) -> None:
-        self._agent_events.labels(event).inc()
+    def agent_event(self, kind: str) -> None:
+        self._agent_events.labels(kind).inc()
 
     def watch(self, collect: Callable[[], Iterable[Metric]]) -> None:
         """Add figures computed at scrape time (agents, queues, store backlog)."""

@@ -235,14 +235,18 @@ def dead_letter_from_proto(pb: dead_letters_pb2.DeadLetter) -> dict[str, Any]:
 def status_to_proto(health: Mapping[str, Any], ready: Mapping[str, Any]
                     ) -> server_pb2.ServerStatus:
     checks = ready["checks"]
+    rates = ready.get("messages")
     return server_pb2.ServerStatus(
         status=ready["status"], uptime_s=health["uptime_s"], store=checks["store"],
-        agents_total=checks["agents"]["total"], agents_running=checks["agents"]["running"])
+        agents_total=checks["agents"]["total"], agents_running=checks["agents"]["running"],
+        messages=server_pb2.MessageRates(**{k: rates[k] for k in _RATES}) if rates else None)
 
 
 def status_from_proto(pb: server_pb2.ServerStatus) -> tuple[dict[str, Any], dict[str, Any]]:
     """The bodies of REST's ``GET /health`` and ``GET /ready``."""
     health = {"status": "ok", "uptime_s": pb.uptime_s}
-    ready = {"status": pb.status, "checks": {
+    ready: dict[str, Any] = {"status": pb.status, "checks": {
         "store": pb.store, "agents": {"total": pb.agents_total, "running": pb.agents_running}}}
+    if pb.HasField("messages"):
+        ready["messages"] = {k: getattr(pb.messages, k) for k in _RATES}
     return health, ready

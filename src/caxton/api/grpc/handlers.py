@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 import grpc
 import structlog
 
-from caxton.api.grpc import convert
+from caxton.api.grpc import convert, convert_directory
 from caxton.api.grpc._generated import (
     agents_pb2,
     conversations_pb2,
@@ -87,7 +87,9 @@ class AgentHandlers:
                           ) -> agents_pb2.AgentView:
         view = await self._service.deploy(DeployRequest(
             name=request.name, module=request.module, version=request.version or "0.1.0",
-            limits=convert.limits_from_proto(request.limits)))
+            limits=convert.limits_from_proto(request.limits),
+            services=[convert_directory.service_from_proto(s, request=True)
+                      for s in request.services]))
         return convert.agent_to_proto(view)
 
     @rpc

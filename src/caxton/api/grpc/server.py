@@ -18,11 +18,17 @@ from caxton.api.grpc._generated import (
     conversations_pb2_grpc,
     dead_letters_pb2,
     dead_letters_pb2_grpc,
+    directory_pb2,
+    directory_pb2_grpc,
+    events_pb2,
+    events_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
     server_pb2,
     server_pb2_grpc,
 )
+from caxton.api.grpc.directory import DirectoryHandlers
+from caxton.api.grpc.event_handlers import EventHandlers
 from caxton.api.grpc.handlers import (
     AgentHandlers,
     ConversationHandlers,
@@ -39,6 +45,8 @@ SERVICE_NAMES = (
     conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"].full_name,
     dead_letters_pb2.DESCRIPTOR.services_by_name["DeadLetterService"].full_name,
     server_pb2.DESCRIPTOR.services_by_name["ServerService"].full_name,
+    directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
+    events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
 )
 
 
@@ -67,6 +75,9 @@ class GrpcServer:
             DeadLetterHandlers(service), self._server)
         server_pb2_grpc.add_ServerServiceServicer_to_server(
             ServerHandlers(service), self._server)
+        directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
+            DirectoryHandlers(service), self._server)
+        events_pb2_grpc.add_EventServiceServicer_to_server(EventHandlers(service), self._server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

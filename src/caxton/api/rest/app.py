@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from caxton import errors
+from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.rest.common import (
     JSON,
     RequestError,
@@ -26,6 +27,8 @@ from caxton.api.rest.common import (
     read_json,
 )
 from caxton.api.rest.dead_letters import dead_letter_routes
+from caxton.api.rest.directory import directory_routes, json_param
+from caxton.api.rest.events import event_stream_routes
 from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService, DeployRequest
 
@@ -41,6 +44,8 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.PayloadTooLargeError: 413,
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
+    errors.NotRegisteredError: 404,
+    errors.AlreadyRegisteredError: 409,
     errors.ProtocolViolation: 409,
     errors.CodecError: 400,
     errors.StoreBusyError: 503,
@@ -54,6 +59,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
     max_request_bytes: int,
     max_module_bytes: int,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    mtp: AccEndpoint | None = None,
 ) -> Starlette:
     # base64 makes a module a third larger in a JSON body
     deploy_limit = max_module_bytes * 4 // 3 + 64 * 1024
@@ -89,8 +95,9 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         summary: Deploy an agent (or a new version of one)
         description: >
           Either JSON {"name", "module_base64", "version", "limits": {"fuel", "memory_bytes",
-          "timeout_ms", "max_message_bytes"}} or the raw module (binary or WAT) as the body
-          with ?name=&version=&fuel=&memory_bytes=&timeout_ms= query parameters.
+          "timeout_ms", "max_message_bytes"}, "services": [...]} or the raw module (binary or
+          WAT) as the body with ?name=&version=&fuel=&memory_bytes=&timeout_ms= query parameters
+          (and services= as a JSON list).
         responses:
           201: {description: Deployed and running.}
           400: {description: Bad name or parameters.}
@@ -110,10 +117,12 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             if not isinstance(limits, dict):
                 raise RequestError(400, "invalid_request", "limits must be an object")
             name, version = body.get("name"), body.get("version") or "0.1.0"
+            services = body.get("services")
         else:
             module = await read_body(request, max_module_bytes)
             params = request.query_params
             name, version = params.get("name"), params.get("version") or "0.1.0"
+            services = json_param(request, "services")
             limits = {}
             for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes"):
                 if key in params:
@@ -123,7 +132,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         if not isinstance(version, str):
             raise RequestError(400, "invalid_request", "version must be a string")
         view = await service.deploy(DeployRequest(name=name, module=module, version=version,
-                                                  limits=limits))
+                                                  limits=limits, services=services))
         return JSON(view, status_code=201)
 
     async def get_agent(request: Request) -> JSON:
@@ -225,7 +234,10 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         Route("/api/v1/conversations", list_conversations, methods=["GET"]),
         Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
         *dead_letter_routes(service),
+        *directory_routes(service),
         *message_stream_routes(service),
+        *(mtp.routes() if mtp is not None else ()),  # FIPA HTTP MTP: POST /acc
+        *event_stream_routes(service),
     ]
     schemas = SchemaGenerator({
         "openapi": "3.0.3",
@@ -265,6 +277,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             Exception: on_unexpected,
         },
     )
+    app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
     return app
 
 

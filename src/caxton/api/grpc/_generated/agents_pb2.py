@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from . import directory_pb2 as caxton_dot_v1_dot_directory__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61xton/v1/agents.proto\x12\tcaxton.v1\"\xe6\x01\n\x0eLimitOverrides\x12\x11\n\x04\x66uel\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x19\n\x0cmemory_bytes\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x1e\n\x11max_message_bytes\x18\x04 \x01(\x03H\x03\x88\x01\x01\x12\x1b\n\x0emax_host_calls\x18\x05 \x01(\x03H\x04\x88\x01\x01\x42\x07\n\x05_fuelB\x0f\n\r_memory_bytesB\r\n\x0b_timeout_msB\x14\n\x12_max_message_bytesB\x11\n\x0f_max_host_calls\"n\n\x12\x44\x65ployAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\x0c\x12\x0f\n\x07version\x18\x03 \x01(\t\x12)\n\x06limits\x18\x04 \x01(\x0b\x32\x19.caxton.v1.LimitOverrides\"{\n\x0eResourceLimits\x12\x0c\n\x04\x66uel\x18\x01 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x02 \x01(\x03\x12\x12\n\ntimeout_ms\x18\x03 \x01(\x03\x12\x19\n\x11max_message_bytes\x18\x04 \x01(\x03\x12\x16\n\x0emax_host_calls\x18\x05 \x01(\x03\"\xf2\x01\n\nAgentStats\x12\x0f\n\x07handled\x18\x01 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x03\x12\x0c\n\x04sent\x18\x03 \x01(\x03\x12\x11\n\tfuel_used\x18\x04 \x01(\x03\x12\x17\n\nlast_error\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x43\n\x10\x66\x61ilures_by_kind\x18\x06 \x03(\x0b\x32).caxton.v1.AgentStats.FailuresByKindEntry\x1a\x35\n\x13\x46\x61iluresByKindEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x42\r\n\x0b_last_error\"\xe1\x01\n\tAgentView\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x13\n\x0bmodule_hash\x18\x04 \x01(\t\x12)\n\x06limits\x18\x05 \x01(\x0b\x32\x19.caxton.v1.ResourceLimits\x12\x13\n\x0b\x64\x65ployed_at\x18\x06 \x01(\t\x12\x15\n\rmailbox_depth\x18\x07 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12$\n\x05stats\x18\t \x01(\x0b\x32\x15.caxton.v1.AgentStats\"\x13\n\x11ListAgentsRequest\":\n\x12ListAgentsResponse\x12$\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x14.caxton.v1.AgentView\"\x1f\n\x0fGetAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\"\n\x12RemoveAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x15\n\x13RemoveAgentResponse\" \n\x10StopAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x11StartAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"2\n\x13GetAgentLogsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x07LogLine\x12\x11\n\ttimestamp\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\"8\n\x14GetAgentLogsResponse\x12 \n\x04logs\x18\x01 \x03(\x0b\x32\x12.caxton.v1.LogLine2\xfc\x03\n\x0c\x41gentService\x12\x42\n\x0b\x44\x65ployAgent\x12\x1d.caxton.v1.DeployAgentRequest\x1a\x14.caxton.v1.AgentView\x12I\n\nListAgents\x12\x1c.caxton.v1.ListAgentsRequest\x1a\x1d.caxton.v1.ListAgentsResponse\x12<\n\x08GetAgent\x12\x1a.caxton.v1.GetAgentRequest\x1a\x14.caxton.v1.AgentView\x12L\n\x0bRemoveAgent\x12\x1d.caxton.v1.RemoveAgentRequest\x1a\x1e.caxton.v1.RemoveAgentResponse\x12>\n\tStopAgent\x12\x1b.caxton.v1.StopAgentRequest\x1a\x14.caxton.v1.AgentView\x12@\n\nStartAgent\x12\x1c.caxton.v1.StartAgentRequest\x1a\x14.caxton.v1.AgentView\x12O\n\x0cGetAgentLogs\x12\x1e.caxton.v1.GetAgentLogsRequest\x1a\x1f.caxton.v1.GetAgentLogsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61xton/v1/agents.proto\x12\tcaxton.v1\x1a\x19\x63\x61xton/v1/directory.proto\"\xe6\x01\n\x0eLimitOverrides\x12\x11\n\x04\x66uel\x18\x01 \x01(\x03H\x00\x88\x01\x01\x12\x19\n\x0cmemory_bytes\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x17\n\ntimeout_ms\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x1e\n\x11max_message_bytes\x18\x04 \x01(\x03H\x03\x88\x01\x01\x12\x1b\n\x0emax_host_calls\x18\x05 \x01(\x03H\x04\x88\x01\x01\x42\x07\n\x05_fuelB\x0f\n\r_memory_bytesB\r\n\x0b_timeout_msB\x14\n\x12_max_message_bytesB\x11\n\x0f_max_host_calls\"\x9f\x01\n\x12\x44\x65ployAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06module\x18\x02 \x01(\x0c\x12\x0f\n\x07version\x18\x03 \x01(\t\x12)\n\x06limits\x18\x04 \x01(\x0b\x32\x19.caxton.v1.LimitOverrides\x12/\n\x08services\x18\x05 \x03(\x0b\x32\x1d.caxton.v1.ServiceDescription\"{\n\x0eResourceLimits\x12\x0c\n\x04\x66uel\x18\x01 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x02 \x01(\x03\x12\x12\n\ntimeout_ms\x18\x03 \x01(\x03\x12\x19\n\x11max_message_bytes\x18\x04 \x01(\x03\x12\x16\n\x0emax_host_calls\x18\x05 \x01(\x03\"\xf2\x01\n\nAgentStats\x12\x0f\n\x07handled\x18\x01 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x02 \x01(\x03\x12\x0c\n\x04sent\x18\x03 \x01(\x03\x12\x11\n\tfuel_used\x18\x04 \x01(\x03\x12\x17\n\nlast_error\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x43\n\x10\x66\x61ilures_by_kind\x18\x06 \x03(\x0b\x32).caxton.v1.AgentStats.FailuresByKindEntry\x1a\x35\n\x13\x46\x61iluresByKindEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x42\r\n\x0b_last_error\"\xe1\x01\n\tAgentView\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\x12\x13\n\x0bmodule_hash\x18\x04 \x01(\t\x12)\n\x06limits\x18\x05 \x01(\x0b\x32\x19.caxton.v1.ResourceLimits\x12\x13\n\x0b\x64\x65ployed_at\x18\x06 \x01(\t\x12\x15\n\rmailbox_depth\x18\x07 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x08 \x01(\x03\x12$\n\x05stats\x18\t \x01(\x0b\x32\x15.caxton.v1.AgentStats\"\x13\n\x11ListAgentsRequest\":\n\x12ListAgentsResponse\x12$\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x14.caxton.v1.AgentView\"\x1f\n\x0fGetAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\"\n\x12RemoveAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x15\n\x13RemoveAgentResponse\" \n\x10StopAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x11StartAgentRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"2\n\x13GetAgentLogsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"<\n\x07LogLine\x12\x11\n\ttimestamp\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\"8\n\x14GetAgentLogsResponse\x12 \n\x04logs\x18\x01 \x03(\x0b\x32\x12.caxton.v1.LogLine2\xfc\x03\n\x0c\x41gentService\x12\x42\n\x0b\x44\x65ployAgent\x12\x1d.caxton.v1.DeployAgentRequest\x1a\x14.caxton.v1.AgentView\x12I\n\nListAgents\x12\x1c.caxton.v1.ListAgentsRequest\x1a\x1d.caxton.v1.ListAgentsResponse\x12<\n\x08GetAgent\x12\x1a.caxton.v1.GetAgentRequest\x1a\x14.caxton.v1.AgentView\x12L\n\x0bRemoveAgent\x12\x1d.caxton.v1.RemoveAgentRequest\x1a\x1e.caxton.v1.RemoveAgentResponse\x12>\n\tStopAgent\x12\x1b.caxton.v1.StopAgentRequest\x1a\x14.caxton.v1.AgentView\x12@\n\nStartAgent\x12\x1c.caxton.v1.StartAgentRequest\x1a\x14.caxton.v1.AgentView\x12O\n\x0cGetAgentLogs\x12\x1e.caxton.v1.GetAgentLogsRequest\x1a\x1f.caxton.v1.GetAgentLogsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,38 +34,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._loaded_options = None
   _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._serialized_options = b'8\001'
-  _globals['_LIMITOVERRIDES']._serialized_start=38
-  _globals['_LIMITOVERRIDES']._serialized_end=268
-  _globals['_DEPLOYAGENTREQUEST']._serialized_start=270
-  _globals['_DEPLOYAGENTREQUEST']._serialized_end=380
-  _globals['_RESOURCELIMITS']._serialized_start=382
-  _globals['_RESOURCELIMITS']._serialized_end=505
-  _globals['_AGENTSTATS']._serialized_start=508
-  _globals['_AGENTSTATS']._serialized_end=750
-  _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._serialized_start=682
-  _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._serialized_end=735
-  _globals['_AGENTVIEW']._serialized_start=753
-  _globals['_AGENTVIEW']._serialized_end=978
-  _globals['_LISTAGENTSREQUEST']._serialized_start=980
-  _globals['_LISTAGENTSREQUEST']._serialized_end=999
-  _globals['_LISTAGENTSRESPONSE']._serialized_start=1001
-  _globals['_LISTAGENTSRESPONSE']._serialized_end=1059
-  _globals['_GETAGENTREQUEST']._serialized_start=1061
-  _globals['_GETAGENTREQUEST']._serialized_end=1092
-  _globals['_REMOVEAGENTREQUEST']._serialized_start=1094
-  _globals['_REMOVEAGENTREQUEST']._serialized_end=1128
-  _globals['_REMOVEAGENTRESPONSE']._serialized_start=1130
-  _globals['_REMOVEAGENTRESPONSE']._serialized_end=1151
-  _globals['_STOPAGENTREQUEST']._serialized_start=1153
-  _globals['_STOPAGENTREQUEST']._serialized_end=1185
-  _globals['_STARTAGENTREQUEST']._serialized_start=1187
-  _globals['_STARTAGENTREQUEST']._serialized_end=1220
-  _globals['_GETAGENTLOGSREQUEST']._serialized_start=1222
-  _globals['_GETAGENTLOGSREQUEST']._serialized_end=1272
-  _globals['_LOGLINE']._serialized_start=1274
-  _globals['_LOGLINE']._serialized_end=1334
-  _globals['_GETAGENTLOGSRESPONSE']._serialized_start=1336
-  _globals['_GETAGENTLOGSRESPONSE']._serialized_end=1392
-  _globals['_AGENTSERVICE']._serialized_start=1395
-  _globals['_AGENTSERVICE']._serialized_end=1903
+  _globals['_LIMITOVERRIDES']._serialized_start=65
+  _globals['_LIMITOVERRIDES']._serialized_end=295
+  _globals['_DEPLOYAGENTREQUEST']._serialized_start=298
+  _globals['_DEPLOYAGENTREQUEST']._serialized_end=457
+  _globals['_RESOURCELIMITS']._serialized_start=459
+  _globals['_RESOURCELIMITS']._serialized_end=582
+  _globals['_AGENTSTATS']._serialized_start=585
+  _globals['_AGENTSTATS']._serialized_end=827
+  _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._serialized_start=759
+  _globals['_AGENTSTATS_FAILURESBYKINDENTRY']._serialized_end=812
+  _globals['_AGENTVIEW']._serialized_start=830
+  _globals['_AGENTVIEW']._serialized_end=1055
+  _globals['_LISTAGENTSREQUEST']._serialized_start=1057
+  _globals['_LISTAGENTSREQUEST']._serialized_end=1076
+  _globals['_LISTAGENTSRESPONSE']._serialized_start=1078
+  _globals['_LISTAGENTSRESPONSE']._serialized_end=1136
+  _globals['_GETAGENTREQUEST']._serialized_start=1138
+  _globals['_GETAGENTREQUEST']._serialized_end=1169
+  _globals['_REMOVEAGENTREQUEST']._serialized_start=1171
+  _globals['_REMOVEAGENTREQUEST']._serialized_end=1205
+  _globals['_REMOVEAGENTRESPONSE']._serialized_start=1207
+  _globals['_REMOVEAGENTRESPONSE']._serialized_end=1228
+  _globals['_STOPAGENTREQUEST']._serialized_start=1230
+  _globals['_STOPAGENTREQUEST']._serialized_end=1262
+  _globals['_STARTAGENTREQUEST']._serialized_start=1264
+  _globals['_STARTAGENTREQUEST']._serialized_end=1297
+  _globals['_GETAGENTLOGSREQUEST']._serialized_start=1299
+  _globals['_GETAGENTLOGSREQUEST']._serialized_end=1349
+  _globals['_LOGLINE']._serialized_start=1351
+  _globals['_LOGLINE']._serialized_end=1411
+  _globals['_GETAGENTLOGSRESPONSE']._serialized_start=1413
+  _globals['_GETAGENTLOGSRESPONSE']._serialized_end=1469
+  _globals['_AGENTSERVICE']._serialized_start=1472
+  _globals['_AGENTSERVICE']._serialized_end=1980
 # @@protoc_insertion_point(module_scope)

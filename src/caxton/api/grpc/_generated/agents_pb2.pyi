@@ -1,3 +1,4 @@
+from . import directory_pb2 as _directory_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -21,16 +22,18 @@ class LimitOverrides(_message.Message):
     def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ...) -> None: ...
 
 class DeployAgentRequest(_message.Message):
-    __slots__ = ("name", "module", "version", "limits")
+    __slots__ = ("name", "module", "version", "limits", "services")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
     name: str
     module: bytes
     version: str
     limits: LimitOverrides
-    def __init__(self, name: _Optional[str] = ..., module: _Optional[bytes] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[LimitOverrides, _Mapping]] = ...) -> None: ...
+    services: _containers.RepeatedCompositeFieldContainer[_directory_pb2.ServiceDescription]
+    def __init__(self, name: _Optional[str] = ..., module: _Optional[bytes] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[LimitOverrides, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_directory_pb2.ServiceDescription, _Mapping]]] = ...) -> None: ...
 
 class ResourceLimits(_message.Message):
     __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61xton/v1/server.proto\x12\tcaxton.v1\"\x12\n\x10GetStatusRequest\"m\n\x0cServerStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08uptime_s\x18\x02 \x01(\x01\x12\r\n\x05store\x18\x03 \x01(\t\x12\x14\n\x0c\x61gents_total\x18\x04 \x01(\x03\x12\x16\n\x0e\x61gents_running\x18\x05 \x01(\x03\x32R\n\rServerService\x12\x41\n\tGetStatus\x12\x1b.caxton.v1.GetStatusRequest\x1a\x17.caxton.v1.ServerStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61xton/v1/server.proto\x12\tcaxton.v1\"\x12\n\x10GetStatusRequest\"\x98\x01\n\x0cServerStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08uptime_s\x18\x02 \x01(\x01\x12\r\n\x05store\x18\x03 \x01(\t\x12\x14\n\x0c\x61gents_total\x18\x04 \x01(\x03\x12\x16\n\x0e\x61gents_running\x18\x05 \x01(\x03\x12)\n\x08messages\x18\x06 \x01(\x0b\x32\x17.caxton.v1.MessageRates\"~\n\x0cMessageRates\x12\x14\n\x0crouted_per_s\x18\x01 \x01(\x01\x12\x17\n\x0fprocessed_per_s\x18\x02 \x01(\x01\x12\x14\n\x0crouted_total\x18\x03 \x01(\x03\x12\x17\n\x0fprocessed_total\x18\x04 \x01(\x03\x12\x10\n\x08window_s\x18\x05 \x01(\x01\x32R\n\rServerService\x12\x41\n\tGetStatus\x12\x1b.caxton.v1.GetStatusRequest\x1a\x17.caxton.v1.ServerStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETSTATUSREQUEST']._serialized_start=37
   _globals['_GETSTATUSREQUEST']._serialized_end=55
-  _globals['_SERVERSTATUS']._serialized_start=57
-  _globals['_SERVERSTATUS']._serialized_end=166
-  _globals['_SERVERSERVICE']._serialized_start=168
-  _globals['_SERVERSERVICE']._serialized_end=250
+  _globals['_SERVERSTATUS']._serialized_start=58
+  _globals['_SERVERSTATUS']._serialized_end=210
+  _globals['_MESSAGERATES']._serialized_start=212
+  _globals['_MESSAGERATES']._serialized_end=338
+  _globals['_SERVERSERVICE']._serialized_start=340
+  _globals['_SERVERSERVICE']._serialized_end=422
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,158 @@
+"""The outbound FIPA HTTP MTP: a router ``Transport`` that POSTs messages to other platforms.
+
+``carries`` says yes for a receiver the message has an ``http://`` or ``https://`` address for.
+``forward`` runs on the routing thread, so it only queues: worker threads render the envelope and
+the SC00070 payload (``foreign.outbound``) and POST them with one shared keep-alive connection
+pool. Each destination URL always goes to the same worker, so messages to one platform keep
+their order and one dead platform holds up only the destinations that share its worker.
+
+Connection errors, timeouts and 5xx/429 answers are retried with exponential back-off, trying
+the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
+and the local sender gets a FIPA ``failure`` from ``ams`` (``bounce``). A full queue fails the
+message at once the same way: a slow peer must not hold memory or the router.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+import zlib
+from collections.abc import Callable
+
+import httpx
+import structlog
+
+from caxton.api.mtp import foreign
+from caxton.codecs import mtp
+from caxton.domain.acl import AclMessage
+
+log = structlog.get_logger("caxton.mtp")
+Bounce = Callable[[AclMessage, str, str], None]
+_Job = tuple[AclMessage, str, tuple[str, ...]]
+_SCHEMES = ("http://", "https://")
+
+
+class HttpTransport:
+    def __init__(self, *, platform: str, bounce: Bounce, acc_url: str = "", workers: int = 4,
+                 capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
+                 timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
+        self.platform = platform
+        self.acc_url = acc_url  # our own /acc, as the senders' address; set once we listen
+        self._bounce = bounce
+        self._attempts = max(1, attempts)
+        self._backoff_s = backoff_s
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"Cache-Control": "no-cache", "Mime-Version": "1.0",
+                     "User-Agent": "caxton-mtp"})
+        per_worker = max(1, capacity // max(1, workers))
+        self._queues: list[queue.Queue[_Job | None]] = [
+            queue.Queue(per_worker) for _ in range(max(1, workers))]
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self.sent = 0
+        self.failed = 0
+        self.retried = 0
+
+    # -- the router's side (routing thread: never blocks) --------------------------------------
+    def carries(self, msg: AclMessage, receiver: str) -> bool:
+        return any(url.lower().startswith(_SCHEMES) for url in msg.addresses.get(receiver, ()))
+
+    def forward(self, msg: AclMessage, receiver: str) -> None:
+        urls = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
+        if not urls:
+            self._give_up(msg, receiver, "no http:// or https:// address")
+            return
+        if self._stopping.is_set():
+            self._give_up(msg, receiver, "the server is shutting down")
+            return
+        lane = self._queues[zlib.crc32(urls[0].encode()) % len(self._queues)]
+        try:
+            lane.put_nowait((msg, receiver, urls))
+        except queue.Full:
+            self._give_up(msg, receiver, "the outbound queue is full")
+
+    @property
+    def queued(self) -> int:
+        return sum(q.qsize() for q in self._queues)
+
+    # -- workers --------------------------------------------------------------------------------
+    def start(self) -> None:
+        for index, lane in enumerate(self._queues):
+            thread = threading.Thread(target=self._work, args=(lane,), daemon=True,
+                                      name=f"caxton-mtp-{index}")
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Send what is queued within ``timeout_s`` (no more retries), then stop."""
+        self._stopping.set()
+        for lane in self._queues:
+            # A full lane's worker drains it, one attempt each, and stops when it is empty.
+            with contextlib.suppress(queue.Full):
+                lane.put_nowait(None)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._threads):
+            log.warning("outbound MTP messages still queued at shutdown", queued=self.queued)
+        self._client.close()
+
+    def _work(self, lane: queue.Queue[_Job | None]) -> None:
+        while True:
+            try:
+                job = lane.get(timeout=0.5)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                continue
+            if job is None:
+                return
+            try:
+                self.deliver(*job)
+            except Exception:  # a worker must outlive any one message
+                log.exception("outbound MTP delivery crashed", receiver=job[1])
+                self.failed += 1
+
+    def deliver(self, msg: AclMessage, receiver: str, urls: tuple[str, ...]) -> bool:
+        """POST ``msg`` for ``receiver`` (on a worker thread); False when it failed for good."""
+        try:
+            out, to = foreign.outbound(msg, receiver, platform=self.platform,
+                                       acc_url=self.acc_url)
+            trace = foreign.traceparent(out)
+            slots = (("X-traceparent", trace),) if trace else ()
+            content_type, body = mtp.encode(out, to=(to,), user_defined=slots)
+        except ValueError as exc:  # text XML or the payload cannot carry
+            return self._give_up(msg, receiver, f"cannot encode the message: {exc}")
+        headers = {"Content-Type": content_type}
+        if trace:
+            headers["traceparent"] = trace
+        reason = "no attempt made"
+        for attempt in range(self._attempts):
+            if attempt:
+                self.retried += 1
+                if self._stopping.wait(self._backoff_s * 2 ** (attempt - 1)):
+                    break  # shutting down: no more waiting
+            url = urls[attempt % len(urls)]
+            try:
+                response = self._client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                reason = f"{url}: {type(exc).__name__}: {exc or 'no answer'}"
+                continue
+            if 200 <= response.status_code < 300:
+                self.sent += 1
+                return True
+            reason = f"{url} answered HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code != 429:
+                break  # the peer refused this message; sending it again will not help
+        return self._give_up(msg, receiver, reason)
+
+    def _give_up(self, msg: AclMessage, receiver: str, reason: str) -> bool:
+        self.failed += 1
+        log.warning("outbound MTP delivery failed", receiver=receiver, sender=msg.sender,
+                    message_id=msg.message_id, reason=reason)
+        self._bounce(msg, receiver, f"FIPA HTTP MTP: {reason}")
+        return False

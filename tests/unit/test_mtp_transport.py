@@ -1,0 +1,277 @@
+"""Unit tests for the FIPA HTTP MTP's moving parts: the outbound transport (against an httpx
+mock), the /acc endpoint (with a real router and an in-memory log) and absolute-form targets."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from caxton.api.mtp import AbsoluteFormTarget, AccEndpoint, HttpTransport
+from caxton.codecs import mtp
+from caxton.domain.acl import AclMessage, Performative, parse_message
+from caxton.router.local import Router
+
+ACC = "http://caxton.example:8080/acc"
+PEER = "http://jade.example:7778/acc"
+TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+class Bounces:
+    def __init__(self) -> None:
+        self.got: list[tuple[AclMessage, str, str]] = []
+        self.event = threading.Event()
+
+    def __call__(self, msg: AclMessage, receiver: str, reason: str) -> None:
+        self.got.append((msg, receiver, reason))
+        self.event.set()
+
+
+def _transport(handler: Callable[[httpx.Request], httpx.Response], **kw: Any
+               ) -> tuple[HttpTransport, Bounces]:
+    bounces = Bounces()
+    transport = HttpTransport(platform="caxton", bounce=bounces, acc_url=ACC, backoff_s=0.001,
+                              client=httpx.Client(transport=httpx.MockTransport(handler)), **kw)
+    return transport, bounces
+
+
+def _message(**extra: Any) -> AclMessage:
+    return parse_message({"performative": "request", "sender": "alice",
+                          "receiver": ["bob@jade", "carol"], "conversation_id": "c-1",
+                          "addresses": {"bob@jade": ["ftp://nope", PEER]},
+                          "content": {"n": 1}, **extra})
+
+
+def test_carries_receivers_with_http_addresses_only() -> None:
+    transport, _ = _transport(lambda _: httpx.Response(200))
+    msg = _message(addresses={"bob@jade": ["HTTPS://x/acc"], "carol": ["iiop://x"]})
+    assert transport.carries(msg, "bob@jade")
+    assert not transport.carries(msg, "carol")
+    assert not transport.carries(msg, "alice")
+
+
+def test_deliver_posts_the_envelope_and_the_string_payload() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    transport, bounces = _transport(handler)
+    msg = _message(trace_context={"traceparent": TRACE})
+    assert transport.deliver(msg, "bob@jade", (PEER,))
+    (request,) = seen
+    assert str(request.url) == PEER
+    assert request.headers["traceparent"] == TRACE
+    envelope, payload = mtp.decode(request.headers["content-type"], request.content)
+    assert [a.name for a in envelope.intended_receiver] == ["bob@jade"]
+    assert envelope.from_ is not None and envelope.from_.name == "alice@caxton"
+    assert envelope.from_.addresses == (ACC,)
+    assert envelope.user_defined == (("X-traceparent", TRACE),)
+    assert payload.receiver == ("bob@jade", "carol@caxton")
+    assert payload.content == {"n": 1} and payload.conversation_id == "c-1"
+    assert payload.trace_context == {"traceparent": TRACE}
+    assert b"(request\n :sender (agent-identifier :name alice@caxton" in request.content
+    assert (transport.sent, transport.failed, bounces.got) == (1, 0, [])
+
+
+def test_connection_errors_are_retried_across_addresses() -> None:
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        if len(urls) < 3:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(503 if len(urls) == 3 else 200)
+
+    transport, bounces = _transport(handler, attempts=5)
+    assert transport.deliver(_message(), "bob@jade", (PEER, "http://backup/acc"))
+    assert urls == [PEER, "http://backup/acc", PEER, "http://backup/acc"]
+    assert (transport.sent, transport.retried, bounces.got) == (1, 3, [])
+
+
+def test_the_sender_gets_a_failure_when_every_attempt_fails() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    transport, bounces = _transport(refuse, attempts=3)
+    msg = _message()
+    assert not transport.deliver(msg, "bob@jade", (PEER,))
+    ((bounced, receiver, reason),) = bounces.got
+    assert (bounced, receiver) == (msg, "bob@jade")
+    assert reason == f"FIPA HTTP MTP: {PEER}: ConnectError: connection refused"
+    assert (transport.failed, transport.retried) == (1, 2)
+
+
+def test_a_refusal_by_the_peer_is_not_retried() -> None:
+    calls: list[int] = []
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(400)
+
+    transport, bounces = _transport(handler)
+    assert not transport.deliver(_message(), "bob@jade", (PEER,))
+    assert len(calls) == 1
+    assert bounces.got[0][2] == f"FIPA HTTP MTP: {PEER} answered HTTP 400"
+
+
+def test_forward_queues_and_the_workers_send() -> None:
+    done = threading.Event()
+    order: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        _, msg = mtp.decode(request.headers["content-type"], request.content)
+        order.append(str(msg.content))
+        if len(order) == 20:
+            done.set()
+        return httpx.Response(200)
+
+    transport, _ = _transport(handler, workers=3)
+    transport.start()
+    try:
+        for n in range(20):
+            transport.forward(_message(content=str(n)), "bob@jade")
+        assert done.wait(10)
+        assert order == [str(n) for n in range(20)]  # one destination: one worker, in order
+    finally:
+        transport.close(5)
+    assert transport.sent == 20 and transport.queued == 0
+
+
+def test_a_full_queue_fails_the_message_at_once() -> None:
+    release = threading.Event()
+
+    def slow(_: httpx.Request) -> httpx.Response:
+        release.wait(10)
+        return httpx.Response(200)
+
+    transport, bounces = _transport(slow, workers=1, capacity=1)
+    transport.start()
+    try:
+        transport.forward(_message(), "bob@jade")  # taken by the worker, which then blocks
+        for _ in range(50):
+            if transport.queued == 0:
+                break
+            threading.Event().wait(0.02)
+        transport.forward(_message(), "bob@jade")  # fills the queue
+        transport.forward(_message(), "bob@jade")  # refused
+        assert bounces.event.wait(5)
+        assert "queue is full" in bounces.got[0][2]
+    finally:
+        release.set()
+        transport.close(5)
+    assert transport.sent == 2 and transport.failed == 1
+
+
+# -- the /acc endpoint -------------------------------------------------------------------------
+class _Log:
+    def message_statements(self, msg: AclMessage, durable: tuple[str, ...]) -> list[Any]:
+        return []
+
+    def submit(self, statements: list[Any], on_commit: Any = None) -> None:
+        if on_commit is not None:
+            on_commit(None)
+
+
+class _Sink:
+    durable = False
+
+    def __init__(self) -> None:
+        self.got: list[AclMessage] = []
+
+    def refusal(self) -> str | None:
+        return None
+
+    def deliver(self, msg: AclMessage) -> str | None:
+        self.got.append(msg)
+        return None
+
+
+class Client:
+    """POSTs to an ASGI app in process (each call runs its own event loop)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._app = app
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        async def call() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self._app),
+                                         base_url="http://caxton.example") as client:
+                return await client.post(url, content=content, headers=headers)
+
+        return asyncio.run(call())
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[Client, _Sink, AccEndpoint]]:
+    router = Router(_Log())
+    sink = _Sink()
+    router.register("echo", sink)
+    acc = AccEndpoint(router, max_bytes=4096)
+    app = Starlette(routes=acc.routes())
+    app.add_middleware(AbsoluteFormTarget)
+    yield Client(app), sink, acc
+
+
+def _post(client: Client, msg: AclMessage, url: str = "/acc") -> httpx.Response:
+    content_type, body = mtp.encode(msg)
+    return client.post(url, content=body, headers={"content-type": content_type})
+
+
+def test_acc_delivers_and_answers_200(endpoint: tuple[Client, _Sink, AccEndpoint]) -> None:
+    client, sink, acc = endpoint
+    msg = AclMessage(Performative.INFORM, "buyer@jade", ("echo",), content="hi",
+                     addresses={"buyer@jade": (PEER,)})
+    response = _post(client, msg)
+    assert response.status_code == 200
+    assert response.json() == {"message_id": msg.message_id, "receiver": ["echo"]}
+    (got,) = sink.got
+    assert (got.sender, got.content, got.addresses) == ("buyer@jade", "hi",
+                                                        {"buyer@jade": (PEER,)})
+    assert acc.received == 1
+
+
+@pytest.mark.parametrize(("content_type", "body", "code", "says"), [
+    ("application/json", b"{}", "malformed_envelope", "must be multipart/mixed"),
+    ("multipart/mixed; boundary=x", b"--y\r\n", "malformed_envelope", "no '--x' delimiter"),
+    ("multipart/mixed", b"x" * 5000, "payload_too_large", "exceeds the limit of 4096"),
+])
+def test_acc_refuses_what_it_cannot_read(endpoint: tuple[Client, _Sink, AccEndpoint],
+                                         content_type: str, body: bytes, code: str,
+                                         says: str) -> None:
+    client, sink, acc = endpoint
+    response = client.post("/acc", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400
+    assert response.json()["code"] == code and says in response.json()["message"]
+    assert sink.got == [] and acc.rejected == 1
+
+
+@pytest.mark.parametrize("target", [
+    "http://caxton.example:8080/acc", "HTTPS://caxton.example/acc"])
+def test_absolute_form_targets_reach_their_route(target: str) -> None:
+    seen: list[tuple[str, bytes]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((scope["path"], scope["raw_path"]))
+
+    middleware = AbsoluteFormTarget(app)
+    scope = {"type": "http", "path": target, "raw_path": target.encode()}
+    asyncio.run(middleware(scope, None, None))
+    assert seen == [("/acc", b"/acc")]
+    asyncio.run(middleware({"type": "http", "path": "http://h", "raw_path": b"http://h"},
+                           None, None))
+    assert seen[-1] == ("/", b"/")
+
+
+def test_forward_after_close_fails_the_message() -> None:
+    transport, bounces = _transport(lambda _: httpx.Response(200))
+    transport.start()
+    transport.close(1)
+    transport.forward(_message(), "bob@jade")
+    assert bounces.got[0][2] == "FIPA HTTP MTP: the server is shutting down"
