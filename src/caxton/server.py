@@ -39,7 +39,13 @@ from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
 from caxton.store.store import Store
-from caxton.telemetry.instrument import instrument, instrument_mtp, mount, serve_metrics
+from caxton.telemetry.instrument import (
+    instrument,
+    instrument_conversations,
+    instrument_mtp,
+    mount,
+    serve_metrics,
+)
 from caxton.telemetry.logging import configure_logging
 from caxton.telemetry.metrics import Metrics
 from caxton.telemetry.tracing import Tracing
@@ -96,6 +102,7 @@ class Runtime:
         )
         metrics = Metrics()
         instrument(metrics, host=host, router=router, store=store)
+        instrument_conversations(metrics, conversations)
         service.max_write_backlog = config.max_write_backlog
         tracing = Tracing(config.otlp_endpoint or None)
         if tracing.enabled:

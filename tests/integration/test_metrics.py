@@ -61,6 +61,33 @@ def test_counters_and_histograms_move_with_traffic(server: ServerProcess) -> Non
     assert _value(after, "caxton_agent_memory_bytes", agent="counter") == 65536
 
 
+def test_conversation_and_deployment_metrics(server: ServerProcess) -> None:
+    before = _scrape(server)
+    server.deploy(FIXTURES / "counter.wat", "conv-counter")
+    server.deploy(FIXTURES / "counter.wat", "conv-counter", "--version", "0.2.0")
+    server.deploy(FIXTURES / "sink.wat", "conv-sink")
+    rejected = server.cli("agents", "deploy", str(FIXTURES / "not_wasm.bin"), "--name", "bad",
+                          check=False)
+    assert rejected.returncode != 0
+    request = {"performative": "request", "protocol": "fipa-request"}
+    server.http.post("/api/v1/messages", params={"wait": "true"},
+                     json={**request, "receiver": "conv-counter"})  # answered: done
+    server.http.post("/api/v1/messages", json={**request, "receiver": "conv-sink"})  # stays open
+    server.http.post("/api/v1/messages", params={"wait": "true"},  # out of protocol
+                     json={**request, "performative": "inform", "receiver": "conv-sink"})
+    after = _scrape(server)
+
+    def moved(name: str, **labels: str) -> float:
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert moved("caxton_deployments_total", outcome="deployed") == 2
+    assert moved("caxton_deployments_total", outcome="replaced") == 1
+    assert moved("caxton_deployments_total", outcome="rejected") == 1
+    assert moved("caxton_conversations_ended_total", protocol="fipa-request", status="done") == 1
+    assert moved("caxton_conversations_open", protocol="fipa-request") == 1
+    assert moved("caxton_conversation_violations_total") == 1
+
+
 def test_promtool_accepts_the_exposition(server: ServerProcess, tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool is installed by scripts/install-test-tools.sh"

@@ -54,14 +54,18 @@ class RemoteRoute(Protocol):
 
 
 class Resolver(Protocol):
+    def claims(self, receiver: str) -> bool:
+        """Whether ``receiver`` is this resolver's kind of address (without resolving it:
+        resolving may take a round-robin turn)."""
+        ...
+
     def resolve(self, receiver: str) -> tuple[str, ...] | None:
         """The agents ``receiver`` stands for (possibly none), or None if it is not this
-        resolver's kind of address.
+        resolver's kind of address."""
+        ...
 
-        Optional extras the router uses when present: ``claims(receiver) -> bool`` answers
-        "is it mine?" without resolving (resolving may take a round-robin turn), and
-        ``unresolved(receiver) -> str | None`` says why nobody answers to it (the bounce's
-        reason when the resolution is empty)."""
+    def unresolved(self, receiver: str) -> str | None:
+        """Why nobody answers to ``receiver`` (the bounce's reason), if it is ours."""
         ...
 
 
@@ -170,7 +174,7 @@ class Router:
             return True
         if msg is not None and any(t.carries(msg, name) for t in self._transports):
             return True
-        return any(_claims(r, name) for r in self._resolvers)
+        return any(r.claims(name) for r in self._resolvers)
 
     def resolve(self, msg: AclMessage) -> None:
         """Replace receivers that are capabilities or foreign names by the agents they name."""
@@ -283,17 +287,11 @@ class Router:
         ))
 
 
-def _claims(resolver: Resolver, name: str) -> bool:
-    claims = getattr(resolver, "claims", None)
-    return bool(claims(name)) if claims is not None else resolver.resolve(name) is not None
-
-
 def _unresolved(resolvers: tuple[Resolver, ...], name: str) -> str:
     for resolver in resolvers:
-        explain = getattr(resolver, "unresolved", None)
-        reason = explain(name) if explain is not None else None
+        reason = resolver.unresolved(name)
         if reason:
-            return str(reason)
+            return reason
     return f"no agent named '{name}'"
 
 

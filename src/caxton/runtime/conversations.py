@@ -77,6 +77,7 @@ class ConversationManager:
         self._open: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
         self._closed: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
         self._deadlines: list[tuple[str, str]] = []  # (ISO deadline, conversation id), a heap
+        self.ended: collections.Counter[tuple[str, str]] = collections.Counter()
         self.violations = 0
         self.late = 0
         self.timeouts = 0
@@ -85,6 +86,11 @@ class ConversationManager:
     @property
     def open_count(self) -> int:
         return len(self._open)
+
+    def open_by_protocol(self) -> dict[str, int]:
+        with self._lock:
+            found = collections.Counter(t.state.protocol.name for t in self._open.values())
+        return dict(found)
 
     def restore(self, conversations: list[OpenConversation]) -> int:
         """Take back the open conversations a previous run left (from the store)."""
@@ -173,7 +179,8 @@ class ConversationManager:
     def _place(self, cid: str, tracked: _Tracked) -> None:
         """File ``tracked`` as open or closed after a change (lock held)."""
         if tracked.state.done:
-            self._open.pop(cid, None)
+            if self._open.pop(cid, None) is not None or cid not in self._closed:
+                self.ended[(tracked.state.protocol.name, "done")] += 1
             self._closed[cid] = tracked
             self._closed.move_to_end(cid)
             if len(self._closed) > self._settings.recently_closed:
@@ -257,6 +264,7 @@ class ConversationManager:
             self._open.pop(cid)
             tracked.revision += 1
             self.expired += 1
+            self.ended[(tracked.state.protocol.name, "expired")] += 1
             count += 1
             statements.append(self._save(cid, tracked, "expired"))
             statements.append(rows.add_event(

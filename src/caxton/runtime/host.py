@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -76,6 +77,7 @@ class AgentHost:
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
         self.events = EventEmitter()  # lifecycle and deployment events, to listeners
+        self.on_rejected: Callable[[], None] | None = None  # a module failed validation
         self.delivery = Delivery(store, router, self._timer, self._pending_state,
                                  settings.retry, self._renew)
 
@@ -109,7 +111,12 @@ class AgentHost:
 
     def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits) -> AgentCell:
         validate_agent_name(name)
-        binary, compiled = self.prepare(data, limits)
+        try:
+            binary, compiled = self.prepare(data, limits)
+        except ModuleRejectedError:
+            if self.on_rejected is not None:
+                self.on_rejected()
+            raise
         with self._mutate:
             instance = self._instantiate(compiled, name, limits)  # smoke run included
             current = self._cells.get(name)

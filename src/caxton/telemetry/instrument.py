@@ -17,6 +17,7 @@ from caxton.api.mtp import Mtp
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
 from caxton.errors import ConfigError
 from caxton.router.local import Router
+from caxton.runtime.conversations import ConversationManager
 from caxton.runtime.host import AgentHost
 from caxton.store.store import Store
 from caxton.telemetry.metrics import Metrics, counter, gauge
@@ -30,7 +31,8 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
     router.add_tap(metrics.routed)
     host.delivery.on_processed = metrics.processed
     store.writer.on_batch = metrics.committed
-    host.events.add_listener(lambda event: metrics.agent_event(event.kind.value))
+    host.events.add_listener(lambda event: _count_event(metrics, event.kind.value))
+    host.on_rejected = lambda: metrics.deployment("rejected")
 
     def collect() -> Iterator[Metric]:
         cells = host.all()
@@ -69,6 +71,45 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
              delivery.dead_lettered),
             ("caxton_messages_redelivered", "Messages delivered again after a restart.",
              delivery.redelivered),
+        ):
+            family = counter(name, doc)
+            family.add_metric([], value)
+            yield family
+
+    metrics.watch(collect)
+
+
+def _count_event(metrics: Metrics, kind: str) -> None:
+    metrics.agent_event(kind)
+    outcome = _DEPLOYMENT_OUTCOMES.get(kind)
+    if outcome is not None:
+        metrics.deployment(outcome)
+
+
+_DEPLOYMENT_OUTCOMES = {"deployed": "deployed", "upgraded": "replaced"}
+
+
+def instrument_conversations(metrics: Metrics, manager: ConversationManager) -> None:
+    """Conversations by protocol and outcome, and what the manager had to step in for."""
+
+    def collect() -> Iterator[Metric]:
+        open_now = gauge("caxton_conversations_open", "Conversations following a protocol that"
+                         " have not ended, by protocol.", ["protocol"])
+        for protocol, count in sorted(manager.open_by_protocol().items()):
+            open_now.add_metric([protocol], count)
+        yield open_now
+        ended = counter("caxton_conversations_ended", "Conversations that ended, by protocol"
+                        " and status (done, expired).", ["protocol", "status"])
+        for (protocol, status), count in sorted(manager.ended.items()):
+            ended.add_metric([protocol, status], count)
+        yield ended
+        for name, doc, value in (
+            ("caxton_conversation_violations", "Messages held back for breaking their"
+             " protocol (answered not-understood).", manager.violations),
+            ("caxton_conversation_late_answers", "Answers held back for coming after their"
+             " reply-by deadline.", manager.late),
+            ("caxton_conversation_timeouts", "Parties timed out at a reply-by deadline.",
+             manager.timeouts),
         ):
             family = counter(name, doc)
             family.add_metric([], value)

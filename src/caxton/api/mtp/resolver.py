@@ -28,6 +28,12 @@ class PlatformResolver:
         self._platforms = (platform,)
         self._exists = exists
 
+    def claims(self, receiver: str) -> bool:
+        return self.resolve(receiver) is not None
+
+    def unresolved(self, receiver: str) -> str | None:
+        return None  # the router's "no agent named ..." says it
+
     def resolve(self, receiver: str) -> tuple[str, ...] | None:
         if "@" not in receiver:
             return None  # a plain name is local already, or unknown: not ours to say
