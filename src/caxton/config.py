@@ -59,6 +59,9 @@ class ServerConfig:
     # (the FIPA HTTP MTP endpoint; empty: http://<host>:<port>/acc where REST listens).
     platform_name: str = "caxton"
     acc_url: str = ""
+    # Hosts the outbound MTP may POST to: comma-separated patterns of host or host:port, with
+    # * wildcards (e.g. "*.example.org, 10.0.0.7:7778"); empty: any host.
+    mtp_allowed_hosts: str = ""
     default_fuel: int = DEFAULT_LIMITS.fuel
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
@@ -102,6 +105,10 @@ class ServerConfig:
             timeout_ms=self.default_timeout_ms,
             max_message_bytes=self.default_max_message_bytes,
         )
+
+    @property
+    def mtp_allowed(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.mtp_allowed_hosts.split(",") if p.strip())
 
     @property
     def grpc_listen_host(self) -> str:

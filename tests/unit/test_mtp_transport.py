@@ -275,3 +275,32 @@ def test_forward_after_close_fails_the_message() -> None:
     transport.close(1)
     transport.forward(_message(), "bob@jade")
     assert bounces.got[0][2] == "FIPA HTTP MTP: the server is shutting down"
+
+
+def test_allowed_hosts_match_host_or_host_and_port() -> None:
+    transport, _ = _transport(lambda r: httpx.Response(200),
+                              allowed_hosts=("*.example.org", "10.0.0.7:7778"))
+    assert transport.allows("http://a.example.org/acc")
+    assert transport.allows("https://B.Example.org:9000/acc")
+    assert transport.allows("http://10.0.0.7:7778/acc")
+    assert not transport.allows("http://10.0.0.7:7779/acc")
+    assert not transport.allows("http://169.254.169.254/latest/meta-data")
+    assert not transport.allows("http://[::1")
+    anything, _ = _transport(lambda r: httpx.Response(200))
+    assert anything.allows("http://169.254.169.254/")
+
+
+def test_a_receiver_outside_the_allowed_hosts_gets_nothing_and_the_sender_is_told() -> None:
+    posted: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        posted.append(request)
+        return httpx.Response(200)
+
+    transport, bounces = _transport(record, allowed_hosts=("platform.example.org",))
+    msg = _message()
+    transport.forward(msg, "bob@jade")
+    ((bounced, receiver, reason),) = bounces.got
+    assert (bounced, receiver) == (msg, "bob@jade")
+    assert "mtp_allowed_hosts" in reason
+    assert posted == []

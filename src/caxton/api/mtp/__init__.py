@@ -35,10 +35,11 @@ class Mtp:
 
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
-               tracing: Tracing | None = None) -> Mtp:
+               tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = ()) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
-        transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url)
+        transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
+                                  allowed_hosts=allowed_hosts)
         router.add_transport(transport)
         transport.start()
         return cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,

@@ -10,11 +10,15 @@ Connection errors, timeouts and 5xx/429 answers are retried with exponential bac
 the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
 and the local sender gets a FIPA ``failure`` from ``ams`` (``bounce``). A full queue fails the
 message at once the same way: a slow peer must not hold memory or the router.
+
+``allowed_hosts`` (the ``mtp_allowed_hosts`` setting) limits where the server will POST: without
+it any client or agent could make the server call any URL it can reach.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import queue
 import threading
 import time
@@ -37,8 +41,10 @@ _SCHEMES = ("http://", "https://")
 class HttpTransport:
     def __init__(self, *, platform: str, bounce: Bounce, acc_url: str = "", workers: int = 4,
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
-                 timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
+                 timeout_s: float = 10.0, client: httpx.Client | None = None,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
         self.platform = platform
+        self._allowed = tuple(pattern.lower() for pattern in allowed_hosts)
         self.acc_url = acc_url  # our own /acc, as the senders' address; set once we listen
         self._bounce = bounce
         self._attempts = max(1, attempts)
@@ -61,11 +67,30 @@ class HttpTransport:
     def carries(self, msg: AclMessage, receiver: str) -> bool:
         return any(url.lower().startswith(_SCHEMES) for url in msg.addresses.get(receiver, ()))
 
+    def allows(self, url: str) -> bool:
+        """Whether ``url``'s host (or host:port) matches an ``allowed_hosts`` pattern."""
+        if not self._allowed:
+            return True
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            return False
+        host = parsed.host.lower()
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        return any(fnmatch.fnmatchcase(host, p) or fnmatch.fnmatchcase(f"{host}:{port}", p)
+                   for p in self._allowed)
+
     def forward(self, msg: AclMessage, receiver: str) -> None:
         urls = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
         if not urls:
             self._give_up(msg, receiver, "no http:// or https:// address")
             return
+        if self._allowed:
+            urls = tuple(u for u in urls if self.allows(u))
+            if not urls:
+                self._give_up(msg, receiver, "its addresses are not among the hosts the server"
+                              " may send to (mtp_allowed_hosts)")
+                return
         if self._stopping.is_set():
             self._give_up(msg, receiver, "the server is shutting down")
             return
