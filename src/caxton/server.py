@@ -27,11 +27,8 @@ from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
 from caxton.router.local import Router
-from caxton.runtime.conversations import (
-    ConversationManager,
-    ConversationSettings,
-    ConversationSweeper,
-)
+from caxton.runtime.conversation_sweeper import ConversationSweeper
+from caxton.runtime.conversations import ConversationManager, ConversationSettings
 from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
 from caxton.runtime.platform_agents import install as install_platform_agents

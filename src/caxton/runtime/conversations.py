@@ -290,36 +290,3 @@ def _utc(text: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-class ConversationSweeper:
-    """A thread that runs the manager's sweep often and its pruning now and then."""
-
-    def __init__(self, manager: ConversationManager, submit: Callable[[list[Statement]], None],
-                 *, interval_s: float = 0.05, prune_every_s: float = 60.0) -> None:
-        self._manager = manager
-        self._submit = submit
-        self._interval = interval_s
-        self._prune_every = prune_every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="caxton-conversations",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-
-    def _run(self) -> None:
-        next_prune = time.monotonic()
-        while not self._stop.wait(self._interval):
-            try:
-                self._manager.sweep()
-                if time.monotonic() >= next_prune:
-                    next_prune = time.monotonic() + self._prune_every
-                    self._submit(self._manager.prune_statements())
-            except Exception:
-                log.exception("conversation sweep failed")
