@@ -30,11 +30,12 @@ from caxton.errors import (
     PayloadTooLargeError,
 )
 from caxton.router.local import Router
+from caxton.runtime.agent_state import AgentStateView
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.events import EventEmitter, cell_event
 from caxton.runtime.scheduler import Scheduler
-from caxton.runtime.state import MISSING, PendingState
+from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
 from caxton.sandbox import loader
 from caxton.sandbox.engine import Compiled, SandboxEngine
@@ -72,13 +73,12 @@ class AgentHost:
         self._settings = settings
         self._cells: dict[str, AgentCell] = {}
         self._mutate = threading.Lock()  # one deploy/remove at a time
-        self._pending_state = PendingState()
-        self._state_used: dict[str, int] = {}  # bytes of state per agent, loaded on first use
+        self._state = AgentStateView(store.state, PendingState(), settings.max_state_bytes)
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
         self.events = EventEmitter()  # lifecycle and deployment events, to listeners
         self.on_rejected: Callable[[], None] | None = None  # a module failed validation
-        self.delivery = Delivery(store, router, self._timer, self._pending_state,
+        self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
 
     # -- queries -------------------------------------------------------------------------------
@@ -157,8 +157,7 @@ class AgentHost:
             del self._cells[name]
             cell.quiesce()
             self._store.agents.delete(name)
-            self._pending_state.forget(name)
-            self._state_used.pop(name, None)
+            self._state.forget(name)
             for msg in cell.take_mailbox():
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
             if cell.instance is not None:
@@ -264,8 +263,7 @@ class AgentHost:
 
     def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
         if outcome.state_writes:
-            self._state_used[cell.name] = (self._state_usage(cell.name)
-                                           + _growth(self, cell.name, outcome.state_writes))
+            self._state.wrote(cell.name, outcome.state_writes)
         self.delivery.handled(cell, msg, outcome)
 
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
@@ -289,25 +287,13 @@ class AgentHost:
 
     # HostServices
     def state_read(self, agent: str, key: str) -> bytes | None:
-        pending = self._pending_state.lookup(agent, key)
-        if pending is not MISSING:
-            return pending  # type: ignore[return-value]
-        return self._store.state.read(agent, key)
+        return self._state.read(agent, key)
 
     def state_room(self, agent: str) -> int:
-        return self._settings.max_state_bytes - self._state_usage(agent)
-
-    def _state_usage(self, agent: str) -> int:
-        used = self._state_used.get(agent)
-        if used is None:
-            used = self._state_used[agent] = self._store.state.usage(agent)
-        return used
+        return self._state.room(agent)
 
     def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
-        keys = set(self._store.state.keys(agent, prefix, limit))
-        for key, written in self._pending_state.overlay(agent, prefix).items():
-            (keys.add if written else keys.discard)(key)
-        return sorted(keys)
+        return self._state.keys(agent, prefix, limit)
 
     def agent_log(self, agent: str, level: int, text: str) -> None:
         cell = self._cells.get(agent)
@@ -321,17 +307,6 @@ class AgentHost:
             cell = self._cells.get(name)
             if cell is not None and cell.mailbox_depth >= self._settings.mailbox_capacity:
                 raise MailboxFullError(f"mailbox of agent '{name}' is full")
-
-
-def _growth(host: AgentHost, agent: str, writes: dict[str, bytes | None]) -> int:
-    """How many bytes ``writes`` add to the agent's stored state (before they are applied)."""
-    total = 0
-    for key, value in writes.items():
-        old = host.state_read(agent, key)
-        size = len(key.encode())
-        total += (size + len(value) if value is not None else 0) - (
-            size + len(old) if old is not None else 0)
-    return total
 
 
 def _log_level(level: int) -> int:
