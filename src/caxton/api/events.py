@@ -12,19 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 
+from caxton.api.watch import DEFAULT_CAPACITY, Watch
 from caxton.domain.events import AgentEvent, EventKind, parse_kinds
 
-DEFAULT_CAPACITY = 1000
 
-
-class EventWatch:
-    """The events published since the watch began that match its filters, oldest first.
-
-    Iterate it with ``async for`` on the event loop that created it; iteration ends when
-    :meth:`end` is called (server shutdown). Call :meth:`close` when done.
-    """
+class EventWatch(Watch[AgentEvent]):
+    """Events of ``agent`` and of ``kinds`` (both optional) published since the watch began."""
 
     def __init__(
         self,
@@ -35,64 +29,16 @@ class EventWatch:
         kinds: frozenset[EventKind] | None = None,
         capacity: int = DEFAULT_CAPACITY,
     ) -> None:
+        super().__init__(loop, capacity=capacity)
         self.agent = agent
         self.kinds = kinds
-        self.capacity = capacity
-        self._loop = loop
-        self._bus = bus
-        # One slot more than the backlog bound: room for the end marker even when full.
-        self._queue: asyncio.Queue[AgentEvent | None] = asyncio.Queue(capacity + 1)
-        self._lock = threading.Lock()  # publishers run on several threads at once
-        self._backlog = 0  # handed to the loop and not yet taken by the consumer
-        self._ended = False
-        self.dropped = 0
-
-    def matches(self, event: AgentEvent) -> bool:
-        if self.kinds is not None and event.kind not in self.kinds:
-            return False
-        return self.agent is None or event.agent == self.agent
-
-    def offer(self, event: AgentEvent) -> None:
-        """Filter, then hand off without blocking (drop and count when full)."""
-        if not self.matches(event):
-            return
-        with self._lock:
-            if self._backlog >= self.capacity:
-                self.dropped += 1
-                return
-            self._backlog += 1
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
-        except RuntimeError:  # the loop is closed: the server is going away
-            with self._lock:
-                self._backlog -= 1
-
-    def end(self) -> None:
-        """Finish iteration after the events already handed off (call on the loop)."""
-        if not self._ended:
-            self._ended = True
-            # Through the loop's queue of callbacks: behind the events still on their way.
-            self._loop.call_soon(self._queue.put_nowait, None)
-
-    def close(self) -> None:
-        """Stop watching. Safe to call more than once."""
-        bus, self._bus = self._bus, None
         if bus is not None:
-            bus.forget(self)
+            self.on_close(lambda: bus.forget(self))
 
-    async def next(self) -> AgentEvent | None:
-        """The next event, or None once the watch has ended."""
-        event = await self._queue.get()
-        if event is None:
-            self._queue.put_nowait(None)  # later calls end too
-            return None
-        with self._lock:
-            self._backlog -= 1
-        return event
-
-    async def __aiter__(self) -> AsyncIterator[AgentEvent]:
-        while (event := await self.next()) is not None:
-            yield event
+    def matches(self, item: AgentEvent) -> bool:
+        if self.kinds is not None and item.kind not in self.kinds:
+            return False
+        return self.agent is None or item.agent == self.agent
 
 
 class EventBus:

@@ -7,39 +7,18 @@ the server when the client reads too slowly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import orjson
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
-from caxton.api.events import EventWatch
+from caxton.api.rest.stream import WatchResponse
 from caxton.api.service import CaxtonService
+from caxton.domain.events import AgentEvent
 
 
-class _EventResponse(StreamingResponse):
-    """An event stream that closes its watch however the response ends (even unstarted)."""
-
-    def __init__(self, watch: EventWatch) -> None:
-        super().__init__(_events(watch), media_type="text/event-stream",
-                         headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
-        self._watch = watch
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._watch.close()
-
-
-async def _events(watch: EventWatch) -> AsyncIterator[bytes]:
-    # A comment first: the client sees the headers, and knows the watch is in place.
-    yield b": watching\n\n"
-    async for event in watch:
-        body = orjson.dumps({"event": event.to_dict(), "dropped": watch.dropped})
-        yield b"data: " + body + b"\n\n"
+def _event(event: AgentEvent, dropped: int) -> bytes:
+    return orjson.dumps({"event": event.to_dict(), "dropped": dropped})
 
 
 def event_stream_routes(service: CaxtonService) -> list[Route]:
@@ -59,7 +38,7 @@ def event_stream_routes(service: CaxtonService) -> list[Route]:
           400: {description: Unknown event kind.}
         """
         params = request.query_params
-        return _EventResponse(service.events.watch(agent=params.get("agent"),
-                                                   kind=params.get("kind")))
+        return WatchResponse(service.events.watch(agent=params.get("agent"),
+                                                  kind=params.get("kind")), _event)
 
     return [Route("/api/v1/events", stream_events, methods=["GET"])]

@@ -7,7 +7,8 @@ rather than slow routing when the client reads too slowly.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Generic, TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -16,14 +17,18 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from caxton.api.service import CaxtonService
-from caxton.api.watch import MessageWatch
+from caxton.api.watch import Watch
+from caxton.domain.acl import AclMessage
+
+T = TypeVar("T")
 
 
-class _WatchResponse(StreamingResponse):
-    """An event stream that removes its watch however the response ends (even unstarted)."""
+class WatchResponse(StreamingResponse, Generic[T]):
+    """A watch as server-sent events, ``render`` giving each event's data; the watch is closed
+    however the response ends (even unstarted)."""
 
-    def __init__(self, watch: MessageWatch) -> None:
-        super().__init__(_events(watch), media_type="text/event-stream",
+    def __init__(self, watch: Watch[T], render: Callable[[T, int], bytes]) -> None:
+        super().__init__(_events(watch, render), media_type="text/event-stream",
                          headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
         self._watch = watch
 
@@ -34,12 +39,15 @@ class _WatchResponse(StreamingResponse):
             self._watch.close()
 
 
-async def _events(watch: MessageWatch) -> AsyncIterator[bytes]:
+async def _events(watch: Watch[T], render: Callable[[T, int], bytes]) -> AsyncIterator[bytes]:
     # A comment first: the client sees the headers, and knows the watch is in place.
     yield b": watching\n\n"
-    async for msg in watch:
-        body = orjson.dumps({"message": msg.to_dict(), "dropped": watch.dropped})
-        yield b"data: " + body + b"\n\n"
+    async for item in watch:
+        yield b"data: " + render(item, watch.dropped) + b"\n\n"
+
+
+def _message(msg: AclMessage, dropped: int) -> bytes:
+    return orjson.dumps({"message": msg.to_dict(), "dropped": dropped})
 
 
 def message_stream_routes(service: CaxtonService) -> list[Route]:
@@ -56,7 +64,8 @@ def message_stream_routes(service: CaxtonService) -> list[Route]:
           400: {description: Unknown performative.}
         """
         params = request.query_params
-        return _WatchResponse(service.watch_messages(agent=params.get("agent"),
-                                                     performative=params.get("performative")))
+        return WatchResponse(service.watch_messages(agent=params.get("agent"),
+                                                    performative=params.get("performative")),
+                             _message)
 
     return [Route("/api/v1/messages/stream", stream_messages, methods=["GET"])]
