@@ -60,7 +60,16 @@ def test_components_deploy_with_the_same_command(mesh: ServerProcess, tmp_path: 
     assert shown["limits"]["fuel"] == 50_000_000
     listed = mesh.cli("agents", "list").stdout
     assert "py-bidder" in listed and "js-faults" in listed
+    artifact = mesh.data_dir / "compiled" / f"{shown_hash(mesh, 'py-echo-2')}.cwasm"
+    assert artifact.is_file()
     mesh.cli("agents", "remove", "py-echo-2")
+    assert artifact.is_file()  # py-echo runs the same component: its compiled code stays
+
+
+def shown_hash(server: ServerProcess, name: str) -> str:
+    found: str = json.loads(server.cli("agents", "show", name, "-o", "json").stdout)[
+        "module_hash"]
+    return found
 
 
 def test_a_module_that_breaks_the_world_is_refused(mesh: ServerProcess, tmp_path: Path) -> None:

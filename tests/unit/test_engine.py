@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import wasmtime
@@ -157,3 +158,16 @@ def test_ticker_starts_once_and_stops() -> None:
 
 def test_stop_without_start_is_harmless() -> None:
     SandboxEngine().stop()
+
+
+def test_forget_drops_a_module_in_memory_and_on_disk(tmp_path: Path) -> None:
+    engine = SandboxEngine(cache_dir=tmp_path)
+    kept = engine.compile(binary())
+    dropped = engine.compile(binary(SOURCE.replace("(module", "(module $other", 1)))
+    (tmp_path / f"{kept.module_hash}.cwasm").write_bytes(b"k")
+    (tmp_path / f"{dropped.module_hash}.cwasm").write_bytes(b"d")
+    engine.forget(dropped.module_hash)
+    engine.forget("0" * 64)  # never compiled: nothing to do
+    assert engine.cached(kept.module_hash) is kept
+    assert engine.cached(dropped.module_hash) is None
+    assert [p.name for p in tmp_path.iterdir()] == [f"{kept.module_hash}.cwasm"]

@@ -146,7 +146,14 @@ class AgentHost:
             log.info("agent replaced", agent=name, version=version,
                      module=compiled.module_hash[:12])
             self.events.emit(cell_event(EventKind.UPGRADED, current, previous=previous))
+            if previous.module_hash != record.module_hash:
+                self._forget_module(previous.module_hash)
             return current
+
+    def _forget_module(self, module_hash: str) -> None:
+        """Let the engine drop compiled code that no agent runs any more."""
+        if all(c.record.module_hash != module_hash for c in self._cells.values()):
+            self._engine.forget(module_hash)
 
     def remove(self, name: str) -> None:
         with self._mutate:
@@ -164,6 +171,7 @@ class AgentHost:
                 cell.instance.close()
             log.info("agent removed", agent=name)
             self.events.emit(cell_event(EventKind.REMOVED, cell))
+            self._forget_module(cell.record.module_hash)
 
     def stop(self, name: str) -> AgentCell:
         with self._mutate:

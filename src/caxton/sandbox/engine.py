@@ -12,6 +12,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
@@ -89,6 +90,15 @@ class SandboxEngine:
 
     def cached(self, module_hash: str) -> Compiled | None:
         return self._modules.get(module_hash)
+
+    def forget(self, module_hash: str) -> None:
+        """Drop a module's compiled code, in memory and on disk: no agent runs it any more (a
+        long-running server deploys many versions)."""
+        with self._modules_lock:
+            self._modules.pop(module_hash, None)
+        if self._cache_dir is not None:
+            with contextlib.suppress(OSError):
+                (self._cache_dir / f"{module_hash}.cwasm").unlink(missing_ok=True)
 
     def _component(self, digest: str, data: bytes) -> wasmtime.component.Component:
         path = self._cache_dir / f"{digest}.cwasm" if self._cache_dir is not None else None
