@@ -195,3 +195,13 @@ def test_idle_conversations_expire_and_are_pruned(tmp_path: Path, examples: Path
             time.sleep(0.2)
     finally:
         proc.stop()
+
+
+def test_a_fipa_request_to_the_ams_is_answered_and_done(server: ServerProcess) -> None:
+    result = post(server, {"performative": "request", "receiver": "ams",
+                           "protocol": "fipa-request", "ontology": "fipa-agent-management",
+                           "conversation_id": "ams-1",
+                           "content": {"action": "get-description"}}, wait=True)
+    assert (result["reply"]["sender"], result["reply"]["performative"]) == ("ams", "inform")
+    conv = until(server, "ams-1", lambda c: c["status"] == "done")
+    assert conv["events"] == [] and conv["parties"]["ams"]["state"] == "done"

@@ -229,3 +229,21 @@ def test_answers_to_the_platform_are_not_steps() -> None:
     wrong = reply(call, sender="echo", performative=P.INFORM)
     (told,) = h.manager.observe(wrong).answers
     assert h.manager.observe(reply(told, sender="echo", performative=P.INFORM)) is PASS
+
+
+def test_a_request_to_the_platform_is_a_conversation_with_it() -> None:
+    h = Harness()
+    request = msg(P.REQUEST, "_client-1", "ams", protocol="fipa-request", conversation_id="c1")
+    assert states(h.manager.observe(request).statements)
+    done = h.manager.observe(reply(request, sender="ams", performative=P.INFORM))
+    assert not done.hold and states(done.statements)[0][5] == "done"
+
+
+def test_a_participants_note_to_an_outsider_naming_the_protocol_passes() -> None:
+    h = Harness()
+    call = msg(P.CFP, "buyer", "b1", protocol="fipa-contract-net", conversation_id="c1")
+    h.manager.observe(call)
+    note = msg(P.INFORM, "b1", "ledger", protocol="fipa-contract-net", conversation_id="c1")
+    assert h.manager.observe(note) is PASS
+    # but a wrong step towards the initiator is still a violation
+    assert h.manager.observe(reply(call, sender="b1", performative=P.INFORM)).hold

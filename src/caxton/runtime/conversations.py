@@ -14,9 +14,10 @@ of its own to wait with), expires conversations idle for longer than ``idle_time
 prunes conversations, with their messages, once ``retention_s`` has passed since their last one.
 
 Only messages that name the conversation's protocol are steps in it (a reply made with the ABI's
-``reply`` inherits it); others that share its id, such as a participant's note to a third agent,
-pass unchecked. Messages the platform itself sends about a conversation (bounces, these reports)
-are recorded but not fed to the state machine: the platform is not a party.
+``reply`` inherits it); others that share its id pass unchecked, as do a participant's messages
+to agents outside the conversation (a note to a ledger, an answer to the platform). Messages the
+platform itself sends about a conversation (bounces, these reports) are recorded but not fed to
+the state machine: the platform is not a party.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import heapq
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,6 +63,10 @@ class _Tracked:
     state: ConversationState
     revision: int
     touched: float  # monotonic time of the last message
+    # Where the initiator wants replies about each party (the reply_to, else the sender, of its
+    # last message to it): timeout reports go there. Not persisted; after a restart, the
+    # initiator.
+    reply_to: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class ConversationManager:
@@ -109,8 +114,6 @@ class ConversationManager:
     def observe(self, msg: AclMessage) -> Verdict:
         if msg.sender == PLATFORM_AGENT and msg.performative in _PLATFORM_REPORTS:
             return PASS
-        if all(r == PLATFORM_AGENT for r in msg.receiver):
-            return PASS  # said to the platform (an answer to its report, say): not a step
         cid = msg.conversation_id
         with self._lock:
             tracked = None
@@ -133,12 +136,17 @@ class ConversationManager:
                 fresh = False
             assert cid is not None
             from_initiator = fresh or msg.sender in before.initiator_addresses
+            if not from_initiator and _aside(before, msg):
+                return PASS
             try:
                 after = before.advance(msg, from_initiator)
             except ProtocolViolation as exc:
                 return self._violation(cid, msg, exc, tracked if not fresh else None)
             tracked.state, tracked.revision = after, tracked.revision + 1
             tracked.touched = self._clock()
+            if from_initiator:
+                for name in msg.receiver:
+                    tracked.reply_to[name] = msg.reply_address
             verdict = Verdict()
             if (not from_initiator and after.party(msg.sender).state == LATE
                     and before.party(msg.sender).state != LATE):
@@ -240,16 +248,17 @@ class ConversationManager:
                 detail = f"{party} did not answer by its reply-by deadline {deadline}"
                 statements.append(rows.add_event(cid, at=utc_now_iso(), kind="timeout",
                                                  party=party, message_id=None, detail=detail))
-                answers.append(self._timeout_report(cid, tracked.state, party, detail, deadline))
+                answers.append(self._timeout_report(cid, tracked.state, party, detail, deadline,
+                                                    tracked.reply_to.get(party)))
             statements.append(self._save(cid, tracked))
             self._place(cid, tracked)
         return changed
 
     def _timeout_report(self, cid: str, state: ConversationState, party: str, detail: str,
-                        deadline: str | None) -> AclMessage:
+                        deadline: str | None, reply_to: tuple[str, ...] | None) -> AclMessage:
         return AclMessage(
             performative=Performative.FAILURE, sender=PLATFORM_AGENT,
-            receiver=(state.initiator or PLATFORM_AGENT,), conversation_id=cid,
+            receiver=reply_to or (state.initiator or PLATFORM_AGENT,), conversation_id=cid,
             protocol=state.protocol.name,
             content={"error": "timeout", "party": party, "deadline": deadline,
                      "reason": detail, "state": TIMED_OUT})
@@ -282,6 +291,17 @@ class ConversationManager:
         with self._lock:
             tracked = self._open.get(cid) or self._closed.get(cid)
             return tracked.state.to_dict() if tracked is not None else None
+
+
+def _aside(state: ConversationState, msg: AclMessage) -> bool:
+    """Whether a participant's message goes only to agents outside the conversation (a note to
+    a ledger, an answer to the platform's not-understood): no step of a protocol without
+    targets, so it is not checked, and an agent that answers everything cannot loop with the
+    platform."""
+    if state.protocol.targets is not None:
+        return False  # a broker contacting targets is a step
+    inside = state.initiator_addresses | set(state.parties)
+    return not any(r in inside for r in msg.receiver)
 
 
 def _utc(text: str) -> str:
