@@ -112,7 +112,10 @@ class ConversationManager:
 
     # -- the routing path ----------------------------------------------------------------------
     def observe(self, msg: AclMessage) -> Verdict:
-        if msg.sender == PLATFORM_AGENT and msg.performative in _PLATFORM_REPORTS:
+        # Most messages name no protocol: they pass without taking the lock.
+        protocol = protocol_for(msg.protocol)
+        if protocol is None or (msg.sender == PLATFORM_AGENT
+                                and msg.performative in _PLATFORM_REPORTS):
             return PASS
         cid = msg.conversation_id
         with self._lock:
@@ -120,16 +123,13 @@ class ConversationManager:
             if cid is not None:
                 tracked = self._open.get(cid) or self._closed.get(cid)
             if tracked is None:
-                protocol = protocol_for(msg.protocol)
-                if protocol is None:
-                    return PASS
                 if cid is None:  # FIPA protocols need one; give it before anything records it
                     cid = msg.conversation_id = new_id()
                     msg._wire = None  # the cached wire form had no conversation id
                 tracked = _Tracked(ConversationState.start(protocol), 0, self._clock())
                 before = tracked.state
                 fresh = True
-            elif protocol_for(msg.protocol) is not tracked.state.protocol:
+            elif protocol is not tracked.state.protocol:
                 return PASS  # a side message in the conversation, not a step of its protocol
             else:
                 before = tracked.state
