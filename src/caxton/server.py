@@ -74,11 +74,11 @@ class Runtime:
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)
-        conversations = ConversationManager(
-            ConversationSettings(idle_timeout_s=config.conversation_idle_timeout_s,
-                                 retention_s=config.conversation_retention_s),
-            submit=store.submit, route=router.route_batch)
-        conversations.restore(store.conversation_log.open())
+        tracking = ConversationSettings(idle_timeout_s=config.conversation_idle_timeout_s,
+                                        retention_s=config.conversation_retention_s)
+        conversations = ConversationManager(tracking, submit=store.submit,
+                                            route=router.route_batch)
+        conversations.restore(store.conversation_log.open(tracking.recently_closed))
         router.observer = conversations
         sweeper = ConversationSweeper(conversations, store.submit, prune_every_s=min(
             60.0, config.conversation_retention_s / 2))

@@ -71,7 +71,9 @@ def test_request_conversation_advances_and_is_saved_with_each_message() -> None:
     assert states(h.manager.observe(agree).statements)[0][5] == "open"
     done = h.manager.observe(reply(request, sender="b", performative=P.INFORM))
     saved = states(done.statements)[0]
-    assert saved[5] == "done" and saved[7] == 3  # revision counts the messages
+    assert saved[5] == "done"
+    revisions = [states(v.statements)[0][7] for v in (first, done)]
+    assert revisions == sorted(set(revisions))  # each save supersedes the one before
     assert h.manager.open_count == 0
 
 
@@ -195,7 +197,7 @@ def test_restore_continues_where_the_store_left_off() -> None:
     assert again.manager.restore([OpenConversation("c1", orjson.loads(saved[6]), saved[3],
                                                    saved[7])]) == 1
     verdict = again.manager.observe(reply(request, sender="b", performative=P.AGREE))
-    assert not verdict.hold and states(verdict.statements)[0][7] == 2
+    assert not verdict.hold and states(verdict.statements)[0][7] > saved[7]
 
 
 def test_prune_statements_cut_at_the_retention() -> None:
@@ -247,3 +249,43 @@ def test_a_participants_note_to_an_outsider_naming_the_protocol_passes() -> None
     assert h.manager.observe(note) is PASS
     # but a wrong step towards the initiator is still a violation
     assert h.manager.observe(reply(call, sender="b1", performative=P.INFORM)).hold
+
+
+def test_messages_after_expiry_are_refused_as_expired() -> None:
+    h = Harness(idle_timeout_s=10)
+    request = msg(P.REQUEST, "a", "b", protocol="fipa-request", conversation_id="c1")
+    h.manager.observe(request)
+    h.clock.now += 11
+    h.manager.sweep()
+    late = h.manager.observe(reply(request, sender="b", performative=P.INFORM))
+    assert late.hold and "expired" in late.answers[0].content["reason"]
+    again = h.manager.observe(msg(P.REQUEST, "a", "b", protocol="fipa-request",
+                                  conversation_id="c1"))
+    assert again.hold
+
+
+def test_ended_conversations_come_back_after_a_restart() -> None:
+    h = Harness()
+    request = msg(P.REQUEST, "a", "b", protocol="fipa-request", conversation_id="c1")
+    h.manager.observe(request)
+    saved = states(h.manager.observe(reply(request, sender="b",
+                                           performative=P.INFORM)).statements)[0]
+    import orjson  # noqa: PLC0415
+
+    again = Harness()
+    again.manager.restore([OpenConversation("c1", orjson.loads(saved[6]), saved[3], saved[7],
+                                            "done")])
+    assert again.manager.open_count == 0
+    verdict = again.manager.observe(reply(request, sender="b", performative=P.INFORM))
+    assert verdict.hold and "over" in verdict.answers[0].content["reason"]
+
+
+def test_revisions_only_grow_even_for_a_conversation_tracked_anew() -> None:
+    h = Harness(recently_closed=0)
+    first = states(h.manager.observe(msg(P.REQUEST, "a", "b", protocol="fipa-request",
+                                         conversation_id="c1")).statements)[0][7]
+    h.manager.observe(msg(P.REQUEST, "a", "c", protocol="fipa-request", conversation_id="c2"))
+    again = Harness()  # a restart that forgot c1
+    second = states(again.manager.observe(msg(P.REQUEST, "a", "b", protocol="fipa-request",
+                                              conversation_id="c9")).statements)[0][7]
+    assert second > first

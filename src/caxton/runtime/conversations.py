@@ -63,6 +63,7 @@ class _Tracked:
     state: ConversationState
     revision: int
     touched: float  # monotonic time of the last message
+    expired: bool = False  # given up for idleness: kept only to refuse what still comes
     # Where the initiator wants replies about each party (the reply_to, else the sender, of its
     # last message to it): timeout reports go there. Not persisted; after a restart, the
     # initiator.
@@ -83,6 +84,7 @@ class ConversationManager:
         self._closed: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
         self._deadlines: list[tuple[str, str]] = []  # (ISO deadline, conversation id), a heap
         self.ended: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._revision = 0  # of state writes: increasing across conversations and restarts
         self.violations = 0
         self.late = 0
         self.timeouts = 0
@@ -98,7 +100,8 @@ class ConversationManager:
         return dict(found)
 
     def restore(self, conversations: list[OpenConversation]) -> int:
-        """Take back the open conversations a previous run left (from the store)."""
+        """Take back the conversations a previous run left (from the store): the open ones,
+        and recently ended ones so that late messages in them are still refused."""
         now = self._clock()
         with self._lock:
             for conv in conversations:
@@ -106,8 +109,13 @@ class ConversationManager:
                 if protocol is None:
                     continue
                 state = ConversationState.from_dict(conv.state, protocol)
-                self._open[conv.id] = _Tracked(state, conv.revision, now)
-                self._watch_deadline(conv.id, state)
+                tracked = _Tracked(state, conv.revision, now, expired=conv.status == "expired")
+                self._revision = max(self._revision, conv.revision)
+                if conv.status == "open":
+                    self._open[conv.id] = tracked
+                    self._watch_deadline(conv.id, state)
+                else:
+                    self._closed[conv.id] = tracked
         return len(self._open)
 
     # -- the routing path ----------------------------------------------------------------------
@@ -135,6 +143,12 @@ class ConversationManager:
                 before = tracked.state
                 fresh = False
             assert cid is not None
+            if tracked.expired:
+                return self._violation(cid, msg, ProtocolViolation(
+                    f"{protocol.name}: the conversation expired after "
+                    f"{self._settings.idle_timeout_s:g}s without a message; not "
+                    f"'{msg.performative.value}'", protocol=protocol.name,
+                    performative=msg.performative.value), tracked)
             from_initiator = fresh or msg.sender in before.initiator_addresses
             if not from_initiator and _aside(before, msg):
                 return PASS
@@ -142,7 +156,7 @@ class ConversationManager:
                 after = before.advance(msg, from_initiator)
             except ProtocolViolation as exc:
                 return self._violation(cid, msg, exc, tracked if not fresh else None)
-            tracked.state, tracked.revision = after, tracked.revision + 1
+            tracked.state, tracked.revision = after, self._next_revision()
             tracked.touched = self._clock()
             if from_initiator:
                 for name in msg.receiver:
@@ -183,6 +197,12 @@ class ConversationManager:
         verdict.statements.append(rows.add_event(
             cid, at=utc_now_iso(), kind="late", party=msg.sender, message_id=msg.message_id,
             detail=detail))
+
+    def _next_revision(self) -> int:
+        """A revision above every earlier one, also those of a previous run (a clock-based
+        floor), so a conversation tracked anew after it left memory still saves (lock held)."""
+        self._revision = max(self._revision + 1, time.time_ns())
+        return self._revision
 
     def _place(self, cid: str, tracked: _Tracked) -> None:
         """File ``tracked`` as open or closed after a change (lock held)."""
@@ -240,7 +260,7 @@ class ConversationManager:
             if not late:
                 continue
             tracked.state = expire(tracked.state, now)
-            tracked.revision += 1
+            tracked.revision = self._next_revision()
             changed += 1
             for party in late:
                 self.timeouts += 1
@@ -271,7 +291,9 @@ class ConversationManager:
             if tracked.touched > cutoff and len(self._open) <= settings.max_open:
                 break
             self._open.pop(cid)
-            tracked.revision += 1
+            tracked.revision = self._next_revision()
+            tracked.expired = True
+            self._closed[cid] = tracked
             self.expired += 1
             self.ended[(tracked.state.protocol.name, "expired")] += 1
             count += 1

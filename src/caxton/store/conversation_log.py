@@ -36,6 +36,7 @@ class OpenConversation:
     state: dict[str, Any]
     last_at: str
     revision: int
+    status: str = "open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,20 @@ class ConversationLog:
     def __init__(self, readers: Readers) -> None:
         self._readers = readers
 
-    def open(self) -> list[OpenConversation]:
-        rows = self._readers.get().execute(
-            "SELECT id, state, last_at, revision FROM conversations"
+    def open(self, recently_closed: int = 0) -> list[OpenConversation]:
+        """Every open tracked conversation, then up to ``recently_closed`` ended ones, the
+        most recent last."""
+        conn = self._readers.get()
+        rows = conn.execute(
+            "SELECT id, state, last_at, revision, status FROM conversations"
             " WHERE status = 'open' AND state IS NOT NULL").fetchall()
-        return [OpenConversation(cid, orjson.loads(state), last_at, revision)
-                for cid, state, last_at, revision in rows]
+        if recently_closed:
+            rows += reversed(conn.execute(
+                "SELECT id, state, last_at, revision, status FROM conversations"
+                " WHERE status IN ('done', 'expired') AND state IS NOT NULL"
+                " ORDER BY last_at DESC LIMIT ?", (recently_closed,)).fetchall())
+        return [OpenConversation(cid, orjson.loads(state), last_at, revision, status)
+                for cid, state, last_at, revision, status in rows]
 
     def state(self, cid: str) -> tuple[str | None, dict[str, Any] | None]:
         row = self._readers.get().execute(
