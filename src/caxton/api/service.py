@@ -144,6 +144,11 @@ class CaxtonService:
         return agent_view(await asyncio.to_thread(self._host.start, name))
 
     # -- messages ------------------------------------------------------------------------------
+    @property
+    def router(self) -> Router:
+        """The router, for operations built on this layer (the protocol drivers, api/drivers)."""
+        return self._router
+
     async def send(self, obj: Any, *, wait: bool = False, timeout: float = 30.0) -> SendResult:
         """Accept a message from a client; with ``wait``, return the first reply to it.
 

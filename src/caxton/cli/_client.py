@@ -57,6 +57,20 @@ class Transport(Protocol):
         """Agent events as ``{"event": ..., "dropped": n}``, until the block is left."""
         ...
 
+    # The protocol drivers (docs/messaging.md, "Protocol drivers").
+    def contract_net(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a Contract Net; the outcome as POST /api/v1/protocols/contract-net answers."""
+        ...
+
+    def subscribe(self, request: dict[str, Any]
+                  ) -> AbstractContextManager[Iterator[dict[str, Any]]]:
+        """A subscription's events (the first: subscribed), until it ends or is cancelled."""
+        ...
+
+    def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
+        """Cancel an open subscription: its cancelled event."""
+        ...
+
     def list_conversations(self, limit: int, participant: str | None
                            ) -> list[dict[str, Any]]: ...
 

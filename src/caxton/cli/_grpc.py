@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from caxton.api.grpc.status import status_code
 from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
 from caxton.client import CaxtonClient, ServerUnreachableError
+from caxton.client.protocols import ProtocolClient
 from caxton.errors import CaxtonError, ReplyTimeoutError
 
 DEFAULT_GRPC_SERVER = "127.0.0.1:50051"
@@ -87,6 +88,20 @@ class GrpcTransport:
         with self._errors(), self._do(self.client.stream_events, agent=agent,
                                       kind=kind) as stream:
             yield ({"event": e, "dropped": stream.dropped} for e in stream)
+
+    def contract_net(self, request: dict[str, Any]) -> dict[str, Any]:
+        with ProtocolClient(self.target, timeout=self.client.timeout) as drivers:
+            return self._do(drivers.contract_net, request)
+
+    @contextmanager
+    def subscribe(self, request: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
+        with (ProtocolClient(self.target, timeout=self.client.timeout) as drivers,
+              self._errors(), drivers.subscribe(request) as stream):
+            yield iter(stream)
+
+    def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
+        with ProtocolClient(self.target, timeout=self.client.timeout) as drivers:
+            return self._do(drivers.cancel_subscription, conversation_id)
 
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
         rows = self._do(self.client.conversations, limit=limit, participant=participant)

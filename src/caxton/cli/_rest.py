@@ -41,9 +41,10 @@ class ApiClient:
         return response.json()
 
     @contextmanager
-    def stream(self, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
-        """A streamed GET (no read timeout: events may be far apart)."""
-        with self._errors(), self._http.stream("GET", path, timeout=httpx.Timeout(
+    def stream(self, path: str, method: str = "GET", **kwargs: Any
+               ) -> Iterator[httpx.Response]:
+        """A streamed request, GET unless told (no read timeout: events may be far apart)."""
+        with self._errors(), self._http.stream(method, path, timeout=httpx.Timeout(
                 self._http.timeout.connect, read=None), **kwargs) as response:
             if response.status_code != 200:
                 response.read()
@@ -126,6 +127,19 @@ class RestTransport:
         with self.api.stream("/api/v1/events", params=params) as response:
             yield (orjson.loads(line[6:]) for line in response.iter_lines()
                    if line.startswith("data: "))
+
+    def contract_net(self, request: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.api.request("POST", "/api/v1/protocols/contract-net", json=request))
+
+    @contextmanager
+    def subscribe(self, request: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
+        with self.api.stream("/api/v1/protocols/subscribe", "POST", json=request) as response:
+            yield (orjson.loads(line[6:]) for line in response.iter_lines()
+                   if line.startswith("data: "))
+
+    def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
+        return dict(self.api.request(
+            "POST", f"/api/v1/protocols/subscribe/{conversation_id}/cancel"))
 
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:
         params: dict[str, str | int] = {"limit": limit}

@@ -1,4 +1,4 @@
-"""caxton messages send|tail"""
+"""caxton messages send|tail|cfp|subscribe"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from caxton.cli import _drivers as drivers
 from caxton.cli._client import CliError, TransportKind, connect
 from caxton.cli._output import GrpcServerOpt, Output, OutputOpt, ServerOpt, TransportOpt, emit_json
 
@@ -105,3 +106,109 @@ def tail(
             printed += 1
             if count is not None and printed >= count:
                 break
+
+
+ParamOpt = Annotated[list[str] | None, typer.Option(
+    "--param", help="A user-defined parameter X-NAME=VALUE for every message (repeatable)")]
+
+
+@app.command()
+def cfp(
+    to: Annotated[str, typer.Option("--to", help="Participants, comma-separated (or a "
+                                    "service:TYPE/all address)")],
+    content: Annotated[str, typer.Option(help="The call for proposals as JSON")] = "null",
+    deadline: Annotated[str, typer.Option(help="Time to propose: 5s, 500ms, 2m")] = "5s",
+    pick: Annotated[str, typer.Option(help="min:FIELD, max:FIELD or first")] = "min:price",
+    result_timeout: Annotated[str, typer.Option(help="Time for the winner's result")] = "10s",
+    conversation_id: Annotated[str | None, typer.Option(help="Conversation id")] = None,
+    ontology: Annotated[str | None, typer.Option(help="Ontology")] = None,
+    language: Annotated[str | None, typer.Option(help="Content language")] = None,
+    param: ParamOpt = None,
+    server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Run a Contract Net: call for proposals, accept the best, reject the rest.
+
+    The server sends one cfp (protocol fipa-contract-net, reply-by now + --deadline), collects
+    the proposals and refusals until everyone answered or the deadline passed, accepts the best
+    proposal by --pick and rejects the others with the reason, then waits for the winner's
+    inform or failure. Exits 1 when nobody proposed or the winner failed, 4 when the winner did
+    not report in time.
+    """
+    request: dict[str, Any] = {
+        "receiver": [r.strip() for r in to.split(",") if r.strip()],
+        "content": _content(content),
+        "deadline_s": drivers.duration(deadline, "--deadline"),
+        "pick": pick,
+        "result_timeout_s": drivers.duration(result_timeout, "--result-timeout"),
+    }
+    optional = {"conversation_id": conversation_id, "ontology": ontology, "language": language}
+    request.update({k: v for k, v in optional.items() if v is not None})
+    request.update(drivers.params(param))
+    wait = request["deadline_s"] + request["result_timeout_s"]
+    client = connect(server, transport, grpc_server, timeout=wait + 30)
+    outcome = client.contract_net(request)
+    if output is Output.json:
+        emit_json(outcome)
+    else:
+        drivers.show_outcome(outcome)
+    problem = drivers.outcome_error(outcome)
+    if problem is not None:
+        raise problem
+
+
+@app.command()
+def subscribe(
+    to: Annotated[str, typer.Option("--to", help="The agent to subscribe to")],
+    content: Annotated[str, typer.Option(help="The subscription as JSON")] = "null",
+    count: Annotated[int | None, typer.Option(min=1, help="Cancel after N informs")] = None,
+    cancel_timeout: Annotated[str, typer.Option(help="Time for the answer to the cancel")
+                              ] = "10s",
+    conversation_id: Annotated[str | None, typer.Option(help="Conversation id")] = None,
+    ontology: Annotated[str | None, typer.Option(help="Ontology")] = None,
+    language: Annotated[str | None, typer.Option(help="Content language")] = None,
+    param: ParamOpt = None,
+    server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Subscribe to an agent and print its informs until Ctrl-C (or --count), then cancel.
+
+    Sends subscribe (protocol fipa-subscribe) and prints the agent's agree and every inform in
+    that conversation as they come. On Ctrl-C, after --count informs, or when the subscription
+    ends, it sends cancel and prints the agent's answer. With -o json each event is one line of
+    JSON. Exits 1 when the agent refused, failed, or did not confirm the cancel.
+    """
+    request: dict[str, Any] = {"receiver": to.strip(), "content": _content(content),
+                               "cancel_timeout_s": drivers.duration(cancel_timeout,
+                                                                    "--cancel-timeout")}
+    optional = {"count": count, "conversation_id": conversation_id, "ontology": ontology,
+                "language": language}
+    request.update({k: v for k, v in optional.items() if v is not None})
+    request.update(drivers.params(param))
+    client = connect(server, transport, grpc_server, timeout=request["cancel_timeout_s"] + 30)
+
+    def show(event: dict[str, Any]) -> None:
+        if output is Output.json:
+            sys.stdout.write(orjson.dumps(event).decode() + "\n")
+        else:
+            typer.echo(drivers.event_line(event))
+        sys.stdout.flush()
+
+    last: dict[str, Any] | None = None
+    with client.subscribe(request) as events:
+        try:
+            for event in events:
+                show(event)
+                last = event
+        except KeyboardInterrupt:
+            if last is None:
+                raise
+            last = client.cancel_subscription(last["conversation_id"])
+            show(last)
+    problem = drivers.subscription_error(last)
+    if problem is not None:
+        raise problem

@@ -24,6 +24,8 @@ from caxton.api.grpc._generated import (
     events_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
+    protocols_pb2,
+    protocols_pb2_grpc,
     server_pb2,
     server_pb2_grpc,
 )
@@ -36,6 +38,7 @@ from caxton.api.grpc.handlers import (
     MessageHandlers,
     ServerHandlers,
 )
+from caxton.api.grpc.protocols import ProtocolHandlers
 from caxton.api.service import CaxtonService
 from caxton.errors import ConfigError
 
@@ -47,6 +50,7 @@ SERVICE_NAMES = (
     server_pb2.DESCRIPTOR.services_by_name["ServerService"].full_name,
     directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
     events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+    protocols_pb2.DESCRIPTOR.services_by_name["ProtocolService"].full_name,
 )
 
 
@@ -78,6 +82,8 @@ class GrpcServer:
         directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
             DirectoryHandlers(service), self._server)
         events_pb2_grpc.add_EventServiceServicer_to_server(EventHandlers(service), self._server)
+        protocols_pb2_grpc.add_ProtocolServiceServicer_to_server(
+            ProtocolHandlers(service), self._server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

@@ -29,6 +29,7 @@ from caxton.api.rest.common import (
 from caxton.api.rest.dead_letters import dead_letter_routes
 from caxton.api.rest.directory import directory_routes, json_param
 from caxton.api.rest.events import event_stream_routes
+from caxton.api.rest.protocols import protocol_routes
 from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService, DeployRequest
 
@@ -238,6 +239,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         *message_stream_routes(service),
         *(mtp.routes() if mtp is not None else ()),  # FIPA HTTP MTP: POST /acc
         *event_stream_routes(service),
+        *protocol_routes(service, max_request_bytes),  # protocol drivers
     ]
     schemas = SchemaGenerator({
         "openapi": "3.0.3",
