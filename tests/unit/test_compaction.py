@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from caxton.domain.acl import AclMessage, Performative
+from caxton.store import conversation_log as c
 from caxton.store import repositories as r
 from caxton.store.compaction import compact
 from caxton.store.database import connect, migrate
@@ -50,6 +51,13 @@ def _random_statements(rng: random.Random, n: int) -> list[Statement]:
                              timestamp=f"2026-01-01T00:00:{i % 60:02d}.{i:06d}Z")
             statements.extend(r.message_statements(msg, (receiver,)))
             owed.append((msg.message_id, receiver))
+            if msg.protocol is not None and rng.random() < 0.7:
+                # The conversation manager's save; revisions out of order on purpose (two
+                # routing threads may submit them so): the newest must win either way.
+                statements.append(c.save_state(
+                    msg.conversation_id or "", protocol="fipa-request", initiator="x",
+                    at=msg.timestamp, status=rng.choice(["open", "done"]), state={"i": i},
+                    revision=rng.randrange(1, 1000)))
         elif roll < 0.8:
             statements.append(r.DeliveryRepository.done(*owed.pop(rng.randrange(len(owed)))))
             statements.extend(r.StateRepository.statements("a", {f"k{i % 3}": str(i).encode()}))
@@ -69,6 +77,17 @@ def test_compacted_batch_leaves_the_same_database(tmp_path: Path, seed: int) -> 
     _apply(plain, _runs(statements))
     _apply(compacted, compact(statements))
     assert _dump(plain) == _dump(compacted)
+
+
+def test_state_saves_merge_to_the_newest_revision() -> None:
+    saves = [c.save_state("c1", protocol="fipa-request", initiator="x", at="t", status=s,
+                          state={"n": n}, revision=n) for n, s in ((1, "open"), (3, "done"),
+                                                                   (2, "open"))]
+    saves.append(c.save_state("c2", protocol="fipa-request", initiator="x", at="t",
+                              status="open", state={}, revision=1))
+    ((sql, rows),) = compact(saves)
+    assert sql is c.SAVE_STATE
+    assert [(row[0], row[5], row[-1]) for row in rows] == [("c1", "done", 3), ("c2", "open", 1)]
 
 
 def test_settled_delivery_never_touches_the_table() -> None:

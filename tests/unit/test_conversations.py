@@ -47,7 +47,9 @@ def msg(perf: Performative, sender: str, *receivers: str, **fields: Any) -> AclM
 
 
 def states(statements: list[Statement]) -> list[tuple[Any, ...]]:
-    return [tuple(params) for sql, params in statements if sql is SAVE_STATE]
+    """The state saves, with the state as the JSON text SQLite would store."""
+    return [(*params[:6], str(params[6]), *params[7:])
+            for sql, params in statements if sql is SAVE_STATE]
 
 
 def events(statements: list[Statement]) -> list[tuple[Any, ...]]:

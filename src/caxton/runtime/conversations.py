@@ -166,7 +166,7 @@ class ConversationManager:
                     and before.party(msg.sender).state != LATE):
                 self._late(cid, msg, after, verdict)
             self._place(cid, tracked)
-            verdict.statements.append(self._save(cid, tracked))
+            verdict.statements.append(self._save(cid, tracked, at=msg.timestamp))
             return verdict
 
     def _violation(self, cid: str, msg: AclMessage, exc: ProtocolViolation,
@@ -225,12 +225,13 @@ class ConversationManager:
         if deadlines:
             heapq.heappush(self._deadlines, (_utc(min(deadlines)), cid))
 
-    def _save(self, cid: str, tracked: _Tracked, status: str | None = None) -> Statement:
+    def _save(self, cid: str, tracked: _Tracked, status: str | None = None,
+              at: str | None = None) -> Statement:
         state = tracked.state
         return rows.save_state(
             cid, protocol=state.protocol.name, initiator=state.initiator or "",
-            at=utc_now_iso(), status=status or ("done" if state.done else "open"),
-            state=state.to_dict(), revision=tracked.revision)
+            at=at or utc_now_iso(), status=status or ("done" if state.done else "open"),
+            state=state, revision=tracked.revision)  # serialised by the writer
 
     # -- time ----------------------------------------------------------------------------------
     def sweep(self, now: datetime | None = None) -> int:

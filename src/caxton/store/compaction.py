@@ -6,7 +6,8 @@ participants, a pending delivery, and later that delivery's removal). Within one
 - a conversation touched by many messages is upserted once, with the count added up;
 - repeated participant rows are written once;
 - a pending delivery that is inserted and then marked done in the same batch (a fast agent)
-  never touches the table at all.
+  never touches the table at all;
+- a conversation's protocol state saved several times is saved once, the newest revision.
 Everything else keeps its order. Only statements that commute are moved: messages,
 conversations and participants are written by nothing else in the message path.
 """
@@ -17,6 +18,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from caxton.store import conversation_log as c
 from caxton.store import repositories as r
 from caxton.store.writer import Statement
 
@@ -34,6 +36,7 @@ def compact(statements: Iterable[Statement]) -> Batch:
     messages: list[Sequence[Any]] = []
     conversations: dict[str, list[Any]] = {}
     participants: dict[tuple[Any, ...], None] = {}
+    states: dict[Any, Sequence[Any]] = {}  # conversation id -> its newest state save
     added: dict[tuple[Any, Any], int] = {}  # pending delivery -> its index in ``rest``
     rest: list[Statement | None] = []
     for sql, params in statements:
@@ -50,6 +53,10 @@ def compact(statements: Iterable[Statement]) -> Batch:
                 known[1] = known[1] or protocol
         elif sql is r.ADD_PARTICIPANT:
             participants[tuple(params)] = None
+        elif sql is c.SAVE_STATE:
+            known_state = states.get(params[0])
+            if known_state is None or params[-1] > known_state[-1]:  # the last is the revision
+                states[params[0]] = params
         elif sql is r.ADD_DELIVERY:
             added[(params[0], params[1])] = len(rest)
             rest.append((sql, params))
@@ -68,6 +75,8 @@ def compact(statements: Iterable[Statement]) -> Batch:
         batch.append((MERGE_CONVERSATION, [tuple(c) for c in conversations.values()]))
     if participants:
         batch.append((r.ADD_PARTICIPANT, list(participants)))
+    if states:
+        batch.append((c.SAVE_STATE, list(states.values())))
     kept = (s for s in rest if s is not None)
     for sql, group in itertools.groupby(kept, key=lambda s: s[0]):
         batch.append((sql, [params for _, params in group]))

@@ -7,7 +7,7 @@ as the message that caused them. Reads use the calling thread's reader connectio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -52,10 +52,30 @@ class ConversationEvent:
                 "message_id": self.message_id, "detail": self.detail}
 
 
+class Jsonable(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class _Json:
+    """A value that becomes JSON text only when SQLite binds it (``__conform__``): on the
+    writer thread, and only for the saves that survive batch compaction."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Jsonable | dict[str, Any]) -> None:
+        self.value = value
+
+    def __conform__(self, protocol: object) -> str:
+        value = self.value
+        return orjson.dumps(value if isinstance(value, dict) else value.to_dict()).decode()
+
+    def __str__(self) -> str:
+        return self.__conform__(None)
+
+
 def save_state(cid: str, *, protocol: str, initiator: str, at: str, status: str,
-               state: dict[str, Any], revision: int) -> Statement:
-    return (SAVE_STATE, (cid, protocol, initiator, at, at, status,
-                         orjson.dumps(state).decode(), revision))
+               state: Jsonable | dict[str, Any], revision: int) -> Statement:
+    return (SAVE_STATE, (cid, protocol, initiator, at, at, status, _Json(state), revision))
 
 
 def add_event(cid: str, *, at: str, kind: str, party: str | None, message_id: str | None,
