@@ -33,10 +33,17 @@ from typing import Any
 
 import structlog
 
-from caxton.domain.acl import AclMessage, Performative, reply, utc_now_iso
+from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.ids import PLATFORM_AGENT, new_id
-from caxton.domain.protocols import ConversationState, expire, overdue, protocol_for
-from caxton.domain.protocols.base import LATE, TIMED_OUT
+from caxton.domain.protocols import (
+    ConversationState,
+    Protocol,
+    expire,
+    overdue,
+    protocol_for,
+    reports,
+)
+from caxton.domain.protocols.base import LATE
 from caxton.errors import ProtocolViolation
 from caxton.router.local import PASS, Verdict
 from caxton.store import conversation_log as rows
@@ -45,9 +52,7 @@ from caxton.store.writer import Statement
 
 log = structlog.get_logger("caxton.conversations")
 
-# What the platform says about conversations; never advances one.
-_PLATFORM_REPORTS = frozenset({Performative.FAILURE, Performative.NOT_UNDERSTOOD,
-                               Performative.REJECT_PROPOSAL})
+_UNSEEN: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,7 @@ class ConversationManager:
         self._deadlines: list[tuple[str, str]] = []  # (ISO deadline, conversation id), a heap
         self.ended: collections.Counter[tuple[str, str]] = collections.Counter()
         self._revision = 0  # of state writes: increasing across conversations and restarts
+        self._known: dict[str | None, Protocol | None] = {}  # protocol field -> protocol
         self.violations = 0
         self.late = 0
         self.timeouts = 0
@@ -121,9 +127,13 @@ class ConversationManager:
     # -- the routing path ----------------------------------------------------------------------
     def observe(self, msg: AclMessage) -> Verdict:
         # Most messages name no protocol: they pass without taking the lock.
-        protocol = protocol_for(msg.protocol)
+        protocol = self._known.get(msg.protocol, _UNSEEN)
+        if protocol is _UNSEEN:
+            protocol = protocol_for(msg.protocol)
+            if len(self._known) < 256:  # names come from clients: keep the cache bounded
+                self._known[msg.protocol] = protocol
         if protocol is None or (msg.sender == PLATFORM_AGENT
-                                and msg.performative in _PLATFORM_REPORTS):
+                                and msg.performative in reports.PLATFORM_REPORTS):
             return PASS
         cid = msg.conversation_id
         with self._lock:
@@ -144,11 +154,8 @@ class ConversationManager:
                 fresh = False
             assert cid is not None
             if tracked.expired:
-                return self._violation(cid, msg, ProtocolViolation(
-                    f"{protocol.name}: the conversation expired after "
-                    f"{self._settings.idle_timeout_s:g}s without a message; not "
-                    f"'{msg.performative.value}'", protocol=protocol.name,
-                    performative=msg.performative.value), tracked)
+                return self._violation(cid, msg, reports.expired(
+                    cid, protocol.name, self._settings.idle_timeout_s, msg), tracked)
             from_initiator = fresh or msg.sender in before.initiator_addresses
             if not from_initiator and _aside(before, msg):
                 return PASS
@@ -165,8 +172,9 @@ class ConversationManager:
             if (not from_initiator and after.party(msg.sender).state == LATE
                     and before.party(msg.sender).state != LATE):
                 self._late(cid, msg, after, verdict)
-            self._place(cid, tracked)
-            verdict.statements.append(self._save(cid, tracked, at=msg.timestamp))
+            done = self._place(cid, tracked)
+            verdict.statements.append(self._save(cid, tracked, "done" if done else "open",
+                                                 at=msg.timestamp))
             return verdict
 
     def _violation(self, cid: str, msg: AclMessage, exc: ProtocolViolation,
@@ -174,26 +182,18 @@ class ConversationManager:
         self.violations += 1
         log.info("protocol violation", conversation_id=cid, sender=msg.sender,
                  performative=msg.performative.value, reason=exc.message)
-        answer = reply(msg, sender=PLATFORM_AGENT, performative=Performative.NOT_UNDERSTOOD,
-                       content={"error": "protocol-violation", "reason": exc.message,
-                                "protocol": exc.protocol, "expected": list(exc.expected),
-                                "message_id": msg.message_id})
         statements = [rows.add_event(cid, at=utc_now_iso(), kind="violation", party=msg.sender,
                                      message_id=msg.message_id, detail=exc.message)]
         if tracked is not None:
             tracked.touched = self._clock()
-        return Verdict(statements, hold=True, answers=[answer])
+        return Verdict(statements, hold=True, answers=[reports.not_understood(msg, exc)])
 
     def _late(self, cid: str, msg: AclMessage, state: ConversationState,
               verdict: Verdict) -> None:
         self.late += 1
-        deadline = state.party(msg.sender).deadline
-        detail = (f"{msg.sender}'s '{msg.performative.value}' at {msg.timestamp} came after the "
-                  f"reply-by deadline {deadline}")
+        answer, detail = reports.late_answer(msg, state.party(msg.sender).deadline)
         verdict.hold = True
-        verdict.answers.append(reply(
-            msg, sender=PLATFORM_AGENT, performative=Performative.REJECT_PROPOSAL,
-            content={"error": "late", "reason": detail, "deadline": deadline}))
+        verdict.answers.append(answer)
         verdict.statements.append(rows.add_event(
             cid, at=utc_now_iso(), kind="late", party=msg.sender, message_id=msg.message_id,
             detail=detail))
@@ -204,9 +204,10 @@ class ConversationManager:
         self._revision = max(self._revision + 1, time.time_ns())
         return self._revision
 
-    def _place(self, cid: str, tracked: _Tracked) -> None:
-        """File ``tracked`` as open or closed after a change (lock held)."""
-        if tracked.state.done:
+    def _place(self, cid: str, tracked: _Tracked) -> bool:
+        """File ``tracked`` as open or closed after a change (lock held); True if it ended."""
+        done = tracked.state.done
+        if done:
             if self._open.pop(cid, None) is not None or cid not in self._closed:
                 self.ended[(tracked.state.protocol.name, "done")] += 1
             self._closed[cid] = tracked
@@ -218,6 +219,7 @@ class ConversationManager:
             self._open[cid] = tracked
             self._open.move_to_end(cid)
             self._watch_deadline(cid, tracked.state)
+        return done
 
     def _watch_deadline(self, cid: str, state: ConversationState) -> None:
         deadlines = [p.deadline for p in state.parties.values()
@@ -265,24 +267,16 @@ class ConversationManager:
             changed += 1
             for party in late:
                 self.timeouts += 1
-                deadline = tracked.state.party(party).deadline
-                detail = f"{party} did not answer by its reply-by deadline {deadline}"
+                state = tracked.state
+                to = tracked.reply_to.get(party) or (state.initiator or PLATFORM_AGENT,)
+                report, detail = reports.timed_out(cid, state.protocol.name, to, party,
+                                                   state.party(party).deadline)
                 statements.append(rows.add_event(cid, at=utc_now_iso(), kind="timeout",
                                                  party=party, message_id=None, detail=detail))
-                answers.append(self._timeout_report(cid, tracked.state, party, detail, deadline,
-                                                    tracked.reply_to.get(party)))
+                answers.append(report)
             statements.append(self._save(cid, tracked))
             self._place(cid, tracked)
         return changed
-
-    def _timeout_report(self, cid: str, state: ConversationState, party: str, detail: str,
-                        deadline: str | None, reply_to: tuple[str, ...] | None) -> AclMessage:
-        return AclMessage(
-            performative=Performative.FAILURE, sender=PLATFORM_AGENT,
-            receiver=reply_to or (state.initiator or PLATFORM_AGENT,), conversation_id=cid,
-            protocol=state.protocol.name,
-            content={"error": "timeout", "party": party, "deadline": deadline,
-                     "reason": detail, "state": TIMED_OUT})
 
     def _expire_idle(self, statements: list[Statement]) -> int:
         settings, count = self._settings, 0
