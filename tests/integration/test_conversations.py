@@ -205,3 +205,16 @@ def test_a_fipa_request_to_the_ams_is_answered_and_done(server: ServerProcess) -
     assert (result["reply"]["sender"], result["reply"]["performative"]) == ("ams", "inform")
     conv = until(server, "ams-1", lambda c: c["status"] == "done")
     assert conv["events"] == [] and conv["parties"]["ams"]["state"] == "done"
+
+
+@pytest.mark.parametrize("transport", ["rest", "grpc"])
+def test_cli_reply_by_sets_a_deadline_the_platform_enforces(server: ServerProcess,
+                                                           transport: str) -> None:
+    cid = f"rb-{transport}"
+    server.cli("messages", "send", "--to", "sink", "--protocol", "fipa-request",
+               "--reply-by", "500ms", "--conversation-id", cid, "--transport", transport)
+    conv = until(server, cid, lambda c: any(e["kind"] == "timeout" for e in c["events"]))
+    assert conv["parties"]["sink"]["state"] == "timed-out"
+    assert conv["messages"][0]["reply_by"] > conv["messages"][0]["timestamp"]
+    bad = server.cli("messages", "send", "--to", "sink", "--reply-by", "soon", check=False)
+    assert bad.returncode == 2 and "--reply-by" in bad.stderr

@@ -4,6 +4,7 @@ their options."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,6 +24,14 @@ def duration(text: str, option: str) -> float:
         raise CliError(f"{option}: {text!r} is not a duration such as 5s, 500ms or 2m",
                        EXIT_USAGE)
     return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def deadline(text: str, option: str) -> str:
+    """An RFC 3339 time: ``text`` itself when it is one, else now plus the duration it names."""
+    if "T" in text or "t" in text[:11]:
+        return text  # the server checks it
+    moment = datetime.now(UTC) + timedelta(seconds=duration(text, option))
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def params(pairs: list[str] | None) -> dict[str, str]:

@@ -42,6 +42,9 @@ def send(
     language: Annotated[str | None, typer.Option(help="Content language")] = None,
     sender: Annotated[str | None, typer.Option(help="Sender name (default: a client inbox)")
                       ] = None,
+    reply_by: Annotated[str | None, typer.Option(
+        help="Deadline for the answers: a duration from now (5s, 500ms, 2m) or an RFC 3339 "
+             "time; the platform times out whoever has not answered by then")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for and print the reply")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply")] = 30.0,
     server: ServerOpt = None,
@@ -56,7 +59,8 @@ def send(
         "content": _content(content),
     }
     optional = {"conversation_id": conversation_id, "protocol": protocol, "ontology": ontology,
-                "language": language, "sender": sender}
+                "language": language, "sender": sender,
+                "reply_by": drivers.deadline(reply_by, "--reply-by") if reply_by else None}
     body.update({k: v for k, v in optional.items() if v is not None})
     client = connect(server, transport, grpc_server, timeout=timeout + 30)
     result = client.send(body, wait=wait, timeout=timeout)
