@@ -107,7 +107,7 @@ class Runtime:
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, tracing=service.tracing,
-                         allowed_hosts=config.mtp_allowed)
+                         allowed_hosts=config.mtp_allowed, deliveries=store)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,

@@ -70,6 +70,10 @@ class Resolver(Protocol):
 
 
 class Transport(Protocol):
+    # A durable transport is owed each message like a durable Destination: the router records
+    # a pending delivery, which the transport settles once the message is sent or given up.
+    durable: bool
+
     def carries(self, msg: AclMessage, receiver: str) -> bool:
         """Whether ``msg`` says where ``receiver`` lives in a way this transport reaches."""
         ...
@@ -176,6 +180,9 @@ class Router:
             return True
         return any(r.claims(name) for r in self._resolvers)
 
+    def _owed_abroad(self, msg: AclMessage, name: str) -> bool:
+        return any(t.durable and t.carries(msg, name) for t in self._transports)
+
     def resolve(self, msg: AclMessage) -> None:
         """Replace receivers that are capabilities or foreign names by the agents they name."""
         local, resolvers = self._local, self._resolvers
@@ -237,7 +244,8 @@ class Router:
                 dest = local.get(name)
                 targets.append((name, dest, dest.refusal() if dest is not None else None))
             durable = tuple(name for name, dest, problem in targets
-                            if dest is not None and dest.durable and problem is None)
+                            if (dest.durable and problem is None if dest is not None
+                                else self._owed_abroad(msg, name)))
             statements.extend(self._log.message_statements(msg, durable))
             plans.append((msg, targets))
         self._log.submit(statements, on_commit)

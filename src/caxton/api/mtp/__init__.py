@@ -12,14 +12,19 @@ Caxton send each other messages.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
+from caxton.domain.acl import parse_message
 from caxton.router.local import Router
+from caxton.store.repositories import DeliveryRepository, PendingDelivery
+from caxton.store.writer import OnCommit, Statement
 from caxton.telemetry.tracing import Tracing
 
 log = structlog.get_logger("caxton.mtp")
@@ -27,31 +32,78 @@ __all__ = ["AbsoluteFormTarget", "AccEndpoint", "HttpTransport", "Mtp", "Platfor
            "guid"]
 
 
+class DeliveryLog(Protocol):
+    """The store's part the MTP needs: submitting writes and reading what is owed."""
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
+
+    def submit(self, statements: list[Statement], on_commit: OnCommit | None = None) -> None: ...
+
+
 @dataclass
 class Mtp:
     platform: str
     transport: HttpTransport
     endpoint: AccEndpoint
+    local: Callable[[str], object | None] = lambda _name: None
+
+    owed: Callable[[], list[PendingDelivery]] | None = None
 
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
-               tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = ()) -> Mtp:
-        """Add the resolver and the transport to ``router``; start the outbound workers."""
+               tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
+               deliveries: DeliveryLog | None = None) -> Mtp:
+        """Add the resolver and the transport to ``router``; start the outbound workers.
+
+        With ``deliveries`` outbound messages are durable: owed until sent or given up, and
+        what a previous run still owed is sent again once we listen (``serving``)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
+        settle = None
+        if deliveries is not None:
+            log_ = deliveries
+
+            def settle(message_id: str, receiver: str) -> None:
+                log_.submit([DeliveryRepository.done(message_id, receiver)])
+
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
-                                  allowed_hosts=allowed_hosts)
+                                  allowed_hosts=allowed_hosts, settle=settle)
         router.add_transport(transport)
         transport.start()
-        return cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                    tracing=tracing))
+        mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
+                                                   tracing=tracing))
+        if deliveries is not None:
+            mtp.owed = deliveries.deliveries.pending
+        mtp.local = router.lookup
+        return mtp
 
     def serving(self, host: str, port: int) -> AccEndpoint:
         """The ``/acc`` endpoint for the REST app bound to ``host:port``, which gives our
-        ``/acc`` URL unless the config set one."""
+        ``/acc`` URL unless the config set one; then what a previous run still owed to other
+        platforms goes out (it needed that URL as its senders' address)."""
         if not self.transport.acc_url:
             self.transport.acc_url = _acc_url(host, port)
         log.info("FIPA HTTP MTP ready", platform=self.platform, acc_url=self.acc_url)
+        self.recover()
         return self.endpoint
+
+    def recover(self) -> int:
+        """Forward again every outbound message a previous run still owed."""
+        if self.owed is None:
+            return 0
+        count = 0
+        for pending in self.owed():
+            if self.local(pending.receiver) is not None:
+                continue  # a local agent's: the host redelivers those
+            body = pending.body
+            sender = body.get("sender")
+            msg = parse_message(body, sender=sender if isinstance(sender, str) else "ams")
+            if self.transport.carries(msg, pending.receiver):
+                self.transport.forward(msg, pending.receiver)
+                count += 1
+        if count:
+            log.info("resending outbound MTP messages owed before the restart", count=count)
+        return count
 
     @property
     def acc_url(self) -> str:

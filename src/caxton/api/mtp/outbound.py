@@ -34,6 +34,7 @@ from caxton.domain.acl import AclMessage
 
 log = structlog.get_logger("caxton.mtp")
 Bounce = Callable[[AclMessage, str, str], None]
+Settle = Callable[[str, str], None]  # (message id, receiver): no longer owed
 _Job = tuple[AclMessage, str, tuple[str, ...]]
 _SCHEMES = ("http://", "https://")
 
@@ -42,8 +43,13 @@ class HttpTransport:
     def __init__(self, *, platform: str, bounce: Bounce, acc_url: str = "", workers: int = 4,
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
                  timeout_s: float = 10.0, client: httpx.Client | None = None,
-                 allowed_hosts: tuple[str, ...] = ()) -> None:
+                 allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None) -> None:
         self.platform = platform
+        # With ``settle`` the router records each message as owed until it is sent or given
+        # up, so a message still queued or retrying when the process dies is sent after the
+        # restart (``Mtp.recover``).
+        self._settle = settle
+        self.durable = settle is not None
         self._allowed = tuple(pattern.lower() for pattern in allowed_hosts)
         self.acc_url = acc_url  # our own /acc, as the senders' address; set once we listen
         self._bounce = bounce
@@ -92,7 +98,8 @@ class HttpTransport:
                               " may send to (mtp_allowed_hosts)")
                 return
         if self._stopping.is_set():
-            self._give_up(msg, receiver, "the server is shutting down")
+            if not self.durable:  # else it stays owed, for the next start
+                self._give_up(msg, receiver, "the server is shutting down")
             return
         lane = self._queues[zlib.crc32(urls[0].encode()) % len(self._queues)]
         try:
@@ -160,6 +167,10 @@ class HttpTransport:
             if attempt:
                 self.retried += 1
                 if self._stopping.wait(self._backoff_s * 2 ** (attempt - 1)):
+                    if self.durable:  # still owed: the next start sends it
+                        log.info("outbound MTP message left for the next start",
+                                 receiver=receiver, message_id=msg.message_id)
+                        return False
                     break  # shutting down: no more waiting
             url = urls[attempt % len(urls)]
             try:
@@ -169,6 +180,8 @@ class HttpTransport:
                 continue
             if 200 <= response.status_code < 300:
                 self.sent += 1
+                if self._settle is not None:
+                    self._settle(msg.message_id, receiver)
                 return True
             reason = f"{url} answered HTTP {response.status_code}"
             if response.status_code < 500 and response.status_code != 429:
@@ -180,4 +193,6 @@ class HttpTransport:
         log.warning("outbound MTP delivery failed", receiver=receiver, sender=msg.sender,
                     message_id=msg.message_id, reason=reason)
         self._bounce(msg, receiver, f"FIPA HTTP MTP: {reason}")
+        if self._settle is not None:
+            self._settle(msg.message_id, receiver)
         return False
