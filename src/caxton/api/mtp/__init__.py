@@ -46,8 +46,9 @@ class Mtp:
     platform: str
     transport: HttpTransport
     endpoint: AccEndpoint
+    # Whether a receiver is a local agent (those the host redelivers itself after a restart).
     local: Callable[[str], object | None] = lambda _name: None
-
+    # What a previous run still owed (the store's pending deliveries); None: not durable.
     owed: Callable[[], list[PendingDelivery]] | None = None
 
     @classmethod
