@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from caxton.api.grpc._generated import (
 )
 from caxton.client import _common as c
 from caxton.client import _directory as d
+from caxton.client._streams import AsyncServerStream
 from caxton.client.errors import from_rpc_error, translate
 from caxton.client.events import AsyncEventStream, open_async_stream
 from caxton.client.types import (
@@ -33,35 +34,11 @@ from caxton.client.types import (
 _T = TypeVar("_T")
 
 
-class AsyncMessageStream:
+class AsyncMessageStream(AsyncServerStream[Message]):
     """``MessageStream`` for asyncio: ``async for`` it; ``close()`` or ``async with`` ends it."""
 
-    def __init__(self, call: Any, target: str) -> None:
-        self._call = call
-        self._target = target
-        self._closed = False
-        self.dropped = 0
-
-    async def __aiter__(self) -> AsyncIterator[Message]:
-        try:
-            async for item in self._call:
-                self.dropped = item.dropped
-                yield convert.message_from_proto(item.message)
-        except grpc.RpcError as exc:
-            if self._closed and isinstance(exc, grpc.aio.AioRpcError) \
-                    and exc.code() is grpc.StatusCode.CANCELLED:
-                return
-            raise from_rpc_error(exc, self._target) from None
-
-    def close(self) -> None:
-        self._closed = True
-        self._call.cancel()
-
-    async def __aenter__(self) -> AsyncMessageStream:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self.close()
+    def _convert(self, item: Any) -> Message:
+        return convert.message_from_proto(item.message)
 
 
 class AsyncCaxtonClient:

@@ -7,13 +7,13 @@ documents its keys).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
 
 from caxton.api.grpc._generated import events_pb2, events_pb2_grpc
 from caxton.api.grpc.convert_events import event_from_proto
+from caxton.client._streams import AsyncServerStream, ServerStream
 from caxton.client.errors import from_rpc_error, translate
 
 Event = dict[str, Any]
@@ -25,66 +25,19 @@ def _request(agent: str | None, kind: str | None) -> events_pb2.StreamEventsRequ
     return events_pb2.StreamEventsRequest(agent=agent or "", kind=kind or "")
 
 
-class EventStream:
+class EventStream(ServerStream[Event]):
     """Events from the moment the stream opened, in order; ``dropped`` counts those the server
     skipped because this consumer fell behind. ``close()`` (or leaving ``with``) ends it."""
 
-    def __init__(self, call: Any, target: str) -> None:
-        self._call = call
-        self._target = target
-        self._closed = False
-        self.dropped = 0
-
-    def __iter__(self) -> Iterator[Event]:
-        try:
-            for item in self._call:
-                self.dropped = item.dropped
-                yield event_from_proto(item.event)
-        except grpc.RpcError as exc:
-            if self._closed and self._call.code() is grpc.StatusCode.CANCELLED:
-                return
-            raise from_rpc_error(exc, self._target) from None
-
-    def close(self) -> None:
-        self._closed = True
-        self._call.cancel()
-
-    def __enter__(self) -> EventStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def _convert(self, item: Any) -> Event:
+        return event_from_proto(item.event)
 
 
-class AsyncEventStream:
+class AsyncEventStream(AsyncServerStream[Event]):
     """``EventStream`` for asyncio: ``async for`` it; ``close()`` or ``async with`` ends it."""
 
-    def __init__(self, call: Any, target: str) -> None:
-        self._call = call
-        self._target = target
-        self._closed = False
-        self.dropped = 0
-
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        try:
-            async for item in self._call:
-                self.dropped = item.dropped
-                yield event_from_proto(item.event)
-        except grpc.RpcError as exc:
-            if self._closed and isinstance(exc, grpc.aio.AioRpcError) \
-                    and exc.code() is grpc.StatusCode.CANCELLED:
-                return
-            raise from_rpc_error(exc, self._target) from None
-
-    def close(self) -> None:
-        self._closed = True
-        self._call.cancel()
-
-    async def __aenter__(self) -> AsyncEventStream:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        self.close()
+    def _convert(self, item: Any) -> Event:
+        return event_from_proto(item.event)
 
 
 def open_stream(channel: grpc.Channel, target: str, agent: str | None, kind: str | None

@@ -10,7 +10,7 @@ subscriptions streamed from it. Answers are the JSON shapes ``/api/v1/protocols`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -18,40 +18,20 @@ import grpc
 from caxton.api.grpc import convert_protocols as cp
 from caxton.api.grpc._generated import protocols_pb2, protocols_pb2_grpc
 from caxton.client._common import CHANNEL_OPTIONS, DEFAULT_TIMEOUT_S, WAIT_MARGIN_S
+from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
 
 Outcome = dict[str, Any]
 Event = dict[str, Any]
 
 
-class SubscriptionStream:
+class SubscriptionStream(ServerStream[Event]):
     """A subscription's events, in order (the first is ``subscribed``, with the conversation
     id); it ends after the ``cancelled`` event or the act that ended the subscription.
     ``close()`` (or leaving ``with``) ends the call: the server then cancels by itself."""
 
-    def __init__(self, call: Any, target: str) -> None:
-        self._call = call
-        self._target = target
-        self._closed = False
-
-    def __iter__(self) -> Iterator[Event]:
-        try:
-            for item in self._call:
-                yield cp.event_from_proto(item)
-        except grpc.RpcError as exc:
-            if self._closed and self._call.code() is grpc.StatusCode.CANCELLED:
-                return
-            raise from_rpc_error(exc, self._target) from None
-
-    def close(self) -> None:
-        self._closed = True
-        self._call.cancel()
-
-    def __enter__(self) -> SubscriptionStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def _convert(self, item: Any) -> Event:
+        return cp.event_from_proto(item)
 
 
 class ProtocolClient:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from caxton.api.grpc._generated import (
 )
 from caxton.client import _common as c
 from caxton.client import _directory as d
+from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
 from caxton.client.events import EventStream, open_stream
 from caxton.client.types import (
@@ -33,38 +34,12 @@ from caxton.client.types import (
 _T = TypeVar("_T")
 
 
-class MessageStream:
-    """Messages routed by the server from the moment the stream opened, in routing order.
+class MessageStream(ServerStream[Message]):
+    """Messages routed from the moment the stream opened, in order; ``dropped`` counts those
+    the server skipped because this consumer fell behind."""
 
-    Iterate it; ``dropped`` counts the messages the server skipped because this consumer fell
-    behind (it never slows the server down). ``close()`` (or leaving a ``with`` block) ends it.
-    """
-
-    def __init__(self, call: Any, target: str) -> None:
-        self._call = call
-        self._target = target
-        self._closed = False
-        self.dropped = 0
-
-    def __iter__(self) -> Iterator[Message]:
-        try:
-            for item in self._call:
-                self.dropped = item.dropped
-                yield convert.message_from_proto(item.message)
-        except grpc.RpcError as exc:
-            if self._closed and self._call.code() is grpc.StatusCode.CANCELLED:
-                return
-            raise from_rpc_error(exc, self._target) from None
-
-    def close(self) -> None:
-        self._closed = True
-        self._call.cancel()
-
-    def __enter__(self) -> MessageStream:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+    def _convert(self, item: Any) -> Message:
+        return convert.message_from_proto(item.message)
 
 
 class CaxtonClient:
