@@ -248,6 +248,11 @@ def test_out_of_range_ports_are_refused(port: int, tmp_path: Path) -> None:
         ({"default_memory_bytes": 1}, "default limits: field 'memory_bytes'"),
         ({"default_timeout_ms": 0}, "default limits: field 'timeout_ms'"),
         ({"default_max_message_bytes": 10**9}, "default limits: field 'max_message_bytes'"),
+        ({"conversation_idle_timeout_s": 0}, "conversation_idle_timeout_s and "
+         "conversation_retention_s must be positive"),
+        ({"conversation_retention_s": -1}, "must be positive"),
+        ({"platform_name": "has space"}, "platform_name must be 1 to 128 letters"),
+        ({"acc_url": "ftp://x/acc"}, "acc_url must be an http:// or https:// URL"),
     ],
 )
 def test_invalid_values_are_refused_with_clear_messages(overrides: dict[str, Any], needle: str
@@ -322,3 +327,9 @@ def test_metrics_port_out_of_range_is_refused(value: int) -> None:
 def test_metrics_port_is_off_by_default_and_settable() -> None:
     assert load_config(env={}).metrics_port == -1
     assert load_config(env={"CAXTON_METRICS_PORT": "9464"}).metrics_port == 9464
+
+
+def test_mtp_allowed_hosts_are_split_and_trimmed() -> None:
+    config = load_config(None, env={}, overrides={"mtp_allowed_hosts": " *.example.org, ,a:1"})
+    assert config.mtp_allowed == ("*.example.org", "a:1")
+    assert load_config(None, env={}).mtp_allowed == ()
