@@ -621,3 +621,17 @@ def test_recruiting_refusals() -> None:
     assert "only after agreeing" in conv.refused("request", "r", "t2")
     assert Conversation("fipa-recruiting").send("proxy", "a", "r").send(
         "failure", "r", "a").done
+
+
+def test_next_deadline_and_utc_keys() -> None:
+    from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
+    from caxton.domain.protocols import begin, next_deadline, utc_key  # noqa: PLC0415
+
+    assert utc_key("2026-11-23T12:00:00+01:00") == "2026-11-23T11:00:00.000000Z"
+    call = AclMessage(performative=Performative.CFP, sender="i", receiver=("a", "b"),
+                      protocol="fipa-contract-net", reply_by="2026-11-23T11:00:00.000000Z")
+    state = begin(call)
+    assert state is not None and next_deadline(state) == "2026-11-23T11:00:00.000000Z"
+    note = AclMessage(performative=Performative.INFORM, sender="a", receiver=("ledger",))
+    assert state.aside(note) and not state.aside(
+        AclMessage(performative=Performative.PROPOSE, sender="a", receiver=("i",)))

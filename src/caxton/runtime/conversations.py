@@ -39,9 +39,11 @@ from caxton.domain.protocols import (
     ConversationState,
     Protocol,
     expire,
+    next_deadline,
     overdue,
     protocol_for,
     reports,
+    utc_key,
 )
 from caxton.domain.protocols.base import LATE
 from caxton.errors import ProtocolViolation
@@ -157,7 +159,7 @@ class ConversationManager:
                 return self._violation(cid, msg, reports.expired(
                     cid, protocol.name, self._settings.idle_timeout_s, msg), tracked)
             from_initiator = fresh or msg.sender in before.initiator_addresses
-            if not from_initiator and _aside(before, msg):
+            if not from_initiator and before.aside(msg):
                 return PASS
             try:
                 after = before.advance(msg, from_initiator)
@@ -222,10 +224,9 @@ class ConversationManager:
         return done
 
     def _watch_deadline(self, cid: str, state: ConversationState) -> None:
-        deadlines = [p.deadline for p in state.parties.values()
-                     if p.deadline is not None and p.state in state.protocol.awaiting]
-        if deadlines:
-            heapq.heappush(self._deadlines, (_utc(min(deadlines)), cid))
+        deadline = next_deadline(state)
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, cid))
 
     def _save(self, cid: str, tracked: _Tracked, status: str | None = None,
               at: str | None = None) -> Statement:
@@ -253,7 +254,7 @@ class ConversationManager:
     def _time_out(self, now: datetime, statements: list[Statement],
                   answers: list[AclMessage]) -> int:
         changed = 0
-        stamp = _utc(now.isoformat())
+        stamp = utc_key(now.isoformat())
         while self._deadlines and self._deadlines[0][0] < stamp:
             _, cid = heapq.heappop(self._deadlines)
             tracked = self._open.get(cid)
@@ -302,28 +303,3 @@ class ConversationManager:
         now = now or datetime.now(UTC)
         before = now - timedelta(seconds=self._settings.retention_s)
         return rows.prune(before.isoformat(timespec="microseconds").replace("+00:00", "Z"))
-
-    def snapshot(self, cid: str) -> dict[str, Any] | None:
-        """The live state of a conversation still in memory, as stored."""
-        with self._lock:
-            tracked = self._open.get(cid) or self._closed.get(cid)
-            return tracked.state.to_dict() if tracked is not None else None
-
-
-def _aside(state: ConversationState, msg: AclMessage) -> bool:
-    """Whether a participant's message goes only to agents outside the conversation (a note to
-    a ledger, an answer to the platform's not-understood): no step of a protocol without
-    targets, so it is not checked, and an agent that answers everything cannot loop with the
-    platform."""
-    if state.protocol.targets is not None:
-        return False  # a broker contacting targets is a step
-    inside = state.initiator_addresses | set(state.parties)
-    return not any(r in inside for r in msg.receiver)
-
-
-def _utc(text: str) -> str:
-    """An ISO instant in one comparable form (UTC, microseconds, 'Z')."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

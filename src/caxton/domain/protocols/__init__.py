@@ -18,7 +18,14 @@ from caxton.domain.protocols.auctions import DUTCH_AUCTION, ENGLISH_AUCTION
 from caxton.domain.protocols.base import Kind, Party, Protocol, Role
 from caxton.domain.protocols.brokering import BROKERING, RECRUITING
 from caxton.domain.protocols.contract_net import CONTRACT_NET, ITERATED_CONTRACT_NET
-from caxton.domain.protocols.state import ConversationState, expire, expired, overdue
+from caxton.domain.protocols.state import (
+    ConversationState,
+    expire,
+    expired,
+    next_deadline,
+    overdue,
+    utc_key,
+)
 from caxton.domain.protocols.two_party import (
     PROPOSE,
     QUERY,
@@ -54,5 +61,5 @@ def begin(message: AclMessage) -> ConversationState | None:
 
 __all__ = [
     "PROTOCOLS", "ConversationState", "Kind", "Party", "Protocol", "Role", "begin", "expire",
-    "expired", "overdue", "protocol_for",
+    "expired", "next_deadline", "overdue", "protocol_for", "utc_key",
 ]

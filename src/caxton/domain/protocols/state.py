@@ -59,6 +59,16 @@ class ConversationState:
     def party(self, name: str) -> Party:
         return self.parties.get(name, Party())
 
+    def aside(self, message: AclMessage) -> bool:
+        """Whether a participant's ``message`` goes only to agents outside the conversation (a
+        note to a ledger, an answer to the platform's not-understood): no step of a protocol
+        without targets, so not checked (and an agent that answers everything cannot loop with
+        the platform)."""
+        if self.protocol.targets is not None:
+            return False  # a broker contacting targets is a step
+        inside = self.initiator_addresses | set(self.parties)
+        return not any(r in inside for r in message.receiver)
+
     def advance(self, message: AclMessage, from_initiator: bool) -> ConversationState:
         """The state after ``message``; ProtocolViolation if the protocol forbids it here.
 
@@ -246,3 +256,17 @@ def expire(state: ConversationState, now: datetime) -> ConversationState:
     for name in late:
         parties[name] = replace(parties[name], state=TIMED_OUT)
     return replace(state, parties=parties)
+
+
+def next_deadline(state: ConversationState) -> str | None:
+    """The earliest reply-by a party still owes an answer by, as a ``utc_key``."""
+    deadlines = [p.deadline for p in state.parties.values()
+                 if p.deadline is not None and p.state in state.protocol.awaiting]
+    return utc_key(min(deadlines)) if deadlines else None
+
+
+def utc_key(text: str) -> str:
+    """An ISO instant in one comparable form (UTC, microseconds, 'Z'): strings that sort as the
+    instants do."""
+    return _instant(text).astimezone(UTC).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z")
