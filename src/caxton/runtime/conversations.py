@@ -299,6 +299,13 @@ class ConversationManager:
                 detail=f"no message for {settings.idle_timeout_s:g}s; the conversation expired"))
         return count
 
+    def snapshot(self, cid: str) -> dict[str, Any] | None:
+        """The live state of a conversation still in memory, as stored (the Contract Net
+        driver reads who was held back as late)."""
+        with self._lock:
+            tracked = self._open.get(cid) or self._closed.get(cid)
+            return tracked.state.to_dict() if tracked is not None else None
+
     def prune_statements(self, now: datetime | None = None) -> list[Statement]:
         now = now or datetime.now(UTC)
         before = now - timedelta(seconds=self._settings.retention_s)

@@ -206,6 +206,7 @@ def _settle_silent(service: CaxtonService, cid: str, answers: dict[str, _Answer]
     pending = [a for a in answers.values() if a.answer is None]
     if not pending:
         return
+    # The conversation manager, when tracking is on (the router's observer may be None).
     snapshot = getattr(service.router.observer, "snapshot", None)
     state = snapshot(cid) if snapshot is not None else None
     parties = (state or {}).get("parties", {})
