@@ -247,9 +247,13 @@ build_assemblyscript() {
 
 now() { date +%s.%N; }
 started="$(now)"
-times=()
-for lang in "${langs[@]}"; do
-  before=$((built + cached)) t0="$(now)"
+# Each language builds in a subshell of its own, side by side (and beside the component agents,
+# the slowest part): a language that fails is reported and the others still build.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+build_lang() {
+  local lang="$1" t0
+  t0="$(now)"
   case "$lang" in
     wat) build_wat ;;
     c) need zig c && build_c c "${C_FLAGS[@]}" ;;
@@ -259,14 +263,37 @@ for lang in "${langs[@]}"; do
     go) need go go && build_go ;;
     assemblyscript) need asc assemblyscript && build_assemblyscript ;;
   esac
-  (( built + cached > before )) && times+=("$lang $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}")s")
+  echo "$built $cached $(awk "BEGIN{printf \"%.1f\", $(now) - $t0}") ${skipped[*]}" >"$work/$lang.done"
+}
+pids=() names=()
+for lang in "${langs[@]}"; do
+  build_lang "$lang" >"$work/$lang.log" 2>&1 &
+  pids+=($!) names+=("$lang")
 done
-
 # Component agents (python/, javascript/) have their own script, tools and cache.
-(( explicit )) || PYTHON="$PY" bash "$ROOT/scripts/build-components.sh"
+if (( ! explicit )); then
+  PYTHON="$PY" bash "$ROOT/scripts/build-components.sh" >"$work/components.log" 2>&1 &
+  pids+=($!) names+=(components)
+fi
+failed=() times=()
+for i in "${!pids[@]}"; do
+  lang="${names[$i]}"
+  wait "${pids[$i]}" || failed+=("$lang")
+  cat "$work/$lang.log"
+  if [[ -f "$work/$lang.done" ]]; then
+    read -r b c secs skip <"$work/$lang.done"
+    built=$((built + b)) cached=$((cached + c))
+    [[ -n "${skip:-}" ]] && skipped+=("$skip")
+    (( b + c > 0 )) && times+=("$lang ${secs}s")
+  fi
+done
 
 note=""
 (( ${#times[@]} )) && note=": $(printf '%s, ' "${times[@]}" | sed 's/, $//')"
 (( ${#skipped[@]} )) && note="$note; skipped: ${skipped[*]}"
 echo "build-examples: $built module(s) built, $cached from cache, others up to date" \
   "in $(awk "BEGIN{printf \"%.1f\", $(now) - $started}")s$note"
+if (( ${#failed[@]} )); then
+  echo "build-examples: FAILED: ${failed[*]} (see above); the other languages built" >&2
+  exit 1
+fi

@@ -40,15 +40,27 @@ as_root() {
   fi
 }
 
+# Wait for the dpkg lock (another apt run, unattended upgrades) instead of failing at once.
+APT_LOCK_WAIT=(-o DPkg::Lock::Timeout=600)
 apt_updated=0
 apt_install() {
   command -v apt-get >/dev/null || return 1
   if (( ! apt_updated )); then
-    as_root apt-get update -qq || return 1
+    as_root apt-get "${APT_LOCK_WAIT[@]}" update -qq || return 1
     apt_updated=1
   fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-    >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_LOCK_WAIT[@]}" install -y -qq \
+    --no-install-recommends "$@" >/dev/null
+}
+
+# Debian's rustc links wasm32 with /usr/bin/rust-lld, a symlink to a versioned lld (lld-14 on
+# bookworm) that is only a Recommends of libstd-rust-dev-wasm32: install the package it names.
+rust_linker() {
+  local lld=/usr/bin/rust-lld target
+  [[ -L "$lld" && ! -e "$lld" ]] || return 0
+  target="$(basename "$(readlink "$lld")")"
+  say "installing Debian $target (the wasm32 linker rust-lld points at)"
+  apt_install "$target"
 }
 
 pip_install() {
@@ -81,6 +93,9 @@ if wants rust; then
         || missing+=("rust (apt-get install rustc cargo libstd-rust-dev-wasm32)")
     fi
   fi
+  if tc_rust && [[ "$RUSTC" == /usr/bin/rustc ]] && (( ! check_only )); then
+    rust_linker || missing+=("rust's linker (apt-get install $(basename "$(readlink /usr/bin/rust-lld)"))")
+  fi
 fi
 
 # --- AssemblyScript: npm, project-local -------------------------------------------------------
@@ -107,17 +122,47 @@ if wants assemblyscript; then
   fi
 fi
 
-report() {
-  local line=()
-  { wants c || wants zig; } && tc_zig && line+=("zig $(tc_version zig)")
-  wants rust && tc_rust && line+=("$(tc_version rust)")
-  wants go && tc_go && line+=("$(tc_version go)")
-  wants assemblyscript && tc_asc && line+=("assemblyscript $(tc_version asc | sed 's/^Version //')")
-  say "ready: $(printf '%s; ' "${line[@]}" | sed 's/; $//')"
+# A toolchain is ready only when it builds a one-line module: a compiler that is present but
+# cannot link (say, a dangling rust-lld) is reported here, not halfway through the examples.
+probe_dir="$(mktemp -d)"
+trap 'rm -rf "$probe_dir"' EXIT
+probe() {
+  local d="$probe_dir/$1"
+  mkdir -p "$d"
+  case "$1" in
+    c) printf 'int f(void) { return 1; }\n' >"$d/x.c"
+       $ZIG cc --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export=f "$d/x.c" \
+         -o "$d/x.wasm" ;;
+    zig) printf 'export fn f() i32 { return 1; }\n' >"$d/x.zig"
+         (cd "$d" && $ZIG build-exe -target wasm32-freestanding -fno-entry -rdynamic x.zig \
+           -femit-bin=x.wasm) ;;
+    rust) printf '#![no_std]\n#[no_mangle] pub extern "C" fn f() -> i32 { 1 }\n#[panic_handler] fn p(_: &core::panic::PanicInfo) -> ! { loop {} }\n' >"$d/x.rs"
+          "$RUSTC" --target wasm32-unknown-unknown --crate-type cdylib -O "$d/x.rs" \
+            -o "$d/x.wasm" ;;
+    go) printf 'package main\n\nfunc main() {}\n' >"$d/main.go"
+        (cd "$d" && GOTOOLCHAIN=local GOPROXY=off GO111MODULE=off GOOS=wasip1 GOARCH=wasm \
+          GOCACHE="$d/cache" "$GO" build -o x.wasm main.go) ;;
+    assemblyscript) printf 'export function f(): i32 { return 1; }\n' >"$d/x.ts"
+                    "$ASC" "$d/x.ts" -o "$d/x.wasm" ;;
+  esac >"$d/log" 2>&1 && [[ -s "$d/x.wasm" ]]
 }
 
-if (( ${#missing[@]} )); then
-  for m in "${missing[@]}"; do echo "install-toolchains: missing: $m" >&2; done
-  exit 1
-fi
-report
+ready=() broken=()
+check() {   # check LANG FINDER VERSION-LINE...
+  local lang="$1" finder="$2"
+  "$finder" || return 0            # missing: already reported above
+  if probe "$lang"; then ready+=("$lang: $(tc_version "${3:-$lang}" | head -1)")
+  else
+    broken+=("$lang: found but cannot build a one-line module: $(tail -3 "$probe_dir/$lang/log" | tr '\n' ' ')")
+  fi
+}
+wants c && check c tc_zig zig
+wants zig && check zig tc_zig zig
+wants rust && check rust tc_rust rust
+wants go && check go tc_go go
+wants assemblyscript && check assemblyscript tc_asc asc
+
+for m in "${missing[@]}"; do echo "install-toolchains: missing: $m" >&2; done
+for b in "${broken[@]}"; do echo "install-toolchains: broken: $b" >&2; done
+for r in "${ready[@]}"; do say "ready: $r"; done
+(( ${#missing[@]} + ${#broken[@]} == 0 ))
