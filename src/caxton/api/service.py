@@ -70,7 +70,7 @@ def agent_view(cell: AgentCell) -> dict[str, Any]:
         "limits": record.limits.to_dict(),
         "deployed_at": record.deployed_at,
         "mailbox_depth": cell.mailbox_depth,
-        "memory_bytes": cell.instance.memory_bytes() if cell.instance is not None else 0,
+        "memory_bytes": cell.memory_bytes(),
         "stats": cell.stats.to_dict(),
     }
 

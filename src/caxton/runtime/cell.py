@@ -75,6 +75,13 @@ class AgentCell:
         self._running = threading.Lock()  # held while a worker handles this agent's mail
         self._scheduled = False
         self._idle = threading.Condition(self._lock)
+        # Set once the sandbox is released (removed, or parked at shutdown): nothing may call
+        # into the instance after that, whichever thread still holds a reference to the cell
+        # (a retry timer, a worker with the cell queued, a metrics scrape).
+        self._closed: str | None = None
+        self._parked = False  # closed for shutdown: mail stays owed in the store
+        self._interrupting = False  # handlers now end at the epoch: their mail stays owed
+        self._memory_seen = 0
 
     @property
     def name(self) -> str:
@@ -106,29 +113,64 @@ class AgentCell:
                 self._set(next_state(self.state, Transition.DRAIN), None)
             return self._idle.wait_for(lambda: not self._mailbox and not self._scheduled, timeout)
 
-    def quiesce(self) -> None:
-        """Wait for the message being handled right now, if any, to finish."""
-        with self._running:
-            pass
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
 
-    def take_mailbox(self) -> list[AclMessage]:
-        with self._lock:
+    def interrupting(self) -> None:
+        """From now on a handler that fails (the epoch is about to end it) leaves its message
+        owed instead of failing it: shutdown, not the agent, cut it short."""
+        self._interrupting = True
+
+    def close(self, *, park: bool = False) -> list[AclMessage]:
+        """Release the sandbox for good and return the mail still queued.
+
+        Waits for the handler running now (if any), so no thread is inside the instance when
+        it is freed; afterwards ``run`` does nothing and ``deliver`` refuses (removed) or
+        accepts without queueing (``park``: at shutdown, the store still owes the mail and the
+        next start delivers it).
+        """
+        with self._running, self._lock:
+            self._closed = "parked" if park else f"agent '{self.name}' was removed"
+            self._parked = park
+            instance, self.instance = self.instance, None
             left = list(self._mailbox)
             self._mailbox.clear()
-            return left
+            self._idle.notify_all()
+        if instance is not None:
+            instance.close()
+        return left
 
     def replace_instance(
         self, record: AgentRecord, instance: AgentInstance
     ) -> AgentInstance | None:
-        """Switch to a new version between two messages; the old instance is returned."""
+        """Switch to a new version between two messages; the old instance is returned.
+
+        On a closed cell the new instance is refused (returned, for the caller to close).
+        """
         with self._running:
+            if self._closed is not None:
+                return instance
             old, self.instance, self.record = self.instance, instance, record
             self.stats.consecutive_failures = 0
             return old
 
+    def memory_bytes(self) -> int:
+        """The sandbox's memory size, read only while no handler runs (else the last reading):
+        a store may not be touched from two threads, nor after it is freed."""
+        if self._running.acquire(blocking=False):
+            try:
+                if self.instance is not None:
+                    self._memory_seen = self.instance.memory_bytes()
+            finally:
+                self._running.release()
+        return self._memory_seen
+
     # -- delivery ------------------------------------------------------------------------------
     def refusal(self) -> str | None:
         """Why a message cannot be queued now, or None when it can."""
+        if self._closed is not None:
+            return None if self._parked else self._closed
         if self.state not in _QUEUEING:
             return f"agent '{self.name}' is {self.state.value}"
         if len(self._mailbox) >= self._capacity:
@@ -141,6 +183,8 @@ class AgentCell:
         ``force`` skips the checks: for mail the agent already owes (recovery, retries).
         """
         with self._lock:
+            if self._closed is not None:  # parked: owed in the store, delivered after restart
+                return None if self._parked else self._closed
             if not force and (problem := self.refusal()) is not None:
                 return problem
             self._mailbox.append(msg)
@@ -155,7 +199,8 @@ class AgentCell:
         with self._running:
             mailbox = self._mailbox
             for _ in range(self._batch):
-                if not mailbox or self.instance is None or self.state not in _WORKING:
+                if (not mailbox or self.instance is None or self.state not in _WORKING
+                        or self._interrupting):
                     break
                 msg = mailbox.popleft()
                 try:
@@ -165,7 +210,7 @@ class AgentCell:
                     self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
                                                           error=repr(exc)))
         with self._lock:
-            if mailbox and self.state in _WORKING:
+            if mailbox and self.state in _WORKING and not self._interrupting:
                 return True
             stranded = list(mailbox) if self.state is AgentState.FAILED else []
             if stranded:
@@ -180,6 +225,8 @@ class AgentCell:
         assert self.instance is not None
         with self._hooks.traced(self, msg) as trace_context:
             outcome = self.instance.handle(msg)
+            if not outcome.ok and self._interrupting:
+                return  # cut short by shutdown: still owed, handled after the restart
             self.stats.fuel_used += outcome.fuel_used
             if outcome.ok:
                 self.stats.handled += 1

@@ -120,8 +120,9 @@ class Delivery:
     def _retry(self, cell: AgentCell, msg: AclMessage) -> None:
         if cell.state.value == "failed":
             self.stranded(cell, [msg])
-        else:
-            cell.deliver(msg, force=True)
+        elif (problem := cell.deliver(msg, force=True)) is not None:
+            # removed while the retry waited: its delivery went with it; tell the sender
+            self._router.bounce(msg, cell.name, problem)
 
     def _dead_letter(self, agent: str, msg: AclMessage, attempts: int, kind: str,
                      reason: str) -> None:

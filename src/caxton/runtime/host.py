@@ -162,13 +162,11 @@ class AgentHost:
                 cell.drain(self._settings.drain_timeout_s)
             self._router.unregister(name)
             del self._cells[name]
-            cell.quiesce()
+            left = cell.close()  # after this no retry, timer or worker can run it
             self._store.agents.delete(name)
             self._state.forget(name)
-            for msg in cell.take_mailbox():
+            for msg in left:
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
-            if cell.instance is not None:
-                cell.instance.close()
             log.info("agent removed", agent=name)
             self.events.emit(cell_event(EventKind.REMOVED, cell))
             self._forget_module(cell.record.module_hash)
@@ -187,7 +185,9 @@ class AgentHost:
         with self._mutate:
             cell = self.get(name)
             if cell.state is AgentState.FAILED:
-                cell.replace_instance(cell.record, self.fresh_instance(cell))
+                old = cell.replace_instance(cell.record, self.fresh_instance(cell))
+                if old is not None:
+                    old.close()
             if cell.state is not AgentState.RUNNING:
                 cell.transition(Transition.START)
             self._store.agents.set_desired(name, AgentState.RUNNING)
@@ -219,7 +219,13 @@ class AgentHost:
         log.info("agents restored", count=len(self._cells))
 
     def shutdown(self, timeout: float) -> None:
-        """Finish queued messages (up to ``timeout`` in all) before the server stops."""
+        """Finish queued messages (up to ``timeout`` in all), then stop every agent.
+
+        Agents keep handling (and sending to each other) until their mailboxes are empty or
+        the deadline; then handlers still running are interrupted through the epoch and
+        every sandbox is closed. What was not handled stays owed in the store and is
+        delivered after the next start: nothing is failed, lost or handled twice.
+        """
         deadline = time.monotonic() + timeout
         for cell in self.all():  # stop intake everywhere first, then wait
             if cell.state is AgentState.RUNNING:
@@ -227,11 +233,13 @@ class AgentHost:
         for cell in self.all():
             if cell.state is AgentState.DRAINING:
                 cell.drain(max(0.0, deadline - time.monotonic()))
-        self._timer.stop()
-        for cell in self.all():
-            cell.quiesce()
-            if cell.instance is not None:
-                cell.instance.close()
+        self._timer.stop()  # retries now wait for the next start (their rows stay owed)
+        cells = self.all()
+        for cell in cells:
+            cell.interrupting()
+        self._engine.interrupt_all()
+        for cell in cells:
+            cell.close(park=True)
 
     # -- helpers and hooks ---------------------------------------------------------------------
     def _new_cell(self, record: AgentRecord, instance: AgentInstance | None) -> AgentCell:
@@ -256,14 +264,13 @@ class AgentHost:
             if data is None:
                 raise ModuleRejectedError("artifact missing")
             compiled = self._engine.compile(data)
-        old = cell.instance
-        instance = self._instantiate(compiled, cell.name, cell.record.limits)
-        if old is not None:
-            old.close()
-        return instance
+        return self._instantiate(compiled, cell.name, cell.record.limits)
 
     def _renew(self, cell: AgentCell) -> None:
-        cell.instance = self.fresh_instance(cell)
+        """Rebuild a suspect sandbox; called on the worker that is running ``cell``."""
+        old, cell.instance = cell.instance, self.fresh_instance(cell)
+        if old is not None:
+            old.close()
 
     # CellHooks
     def schedule(self, cell: AgentCell) -> None:

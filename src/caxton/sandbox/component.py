@@ -171,6 +171,8 @@ class ComponentInstance(AgentInstance):
             raise ModuleRejectedError("init may not send messages (there is nobody to send to yet)")
 
     def handle(self, message: AclMessage) -> Outcome:
+        if "_store" not in self.__dict__:  # closed: the raw export would touch a freed store
+            return Outcome(ok=False, error_kind="internal", error="the sandbox was closed")
         data = message.to_wire()
         started = time.perf_counter()
         ctx = self._ctx

@@ -69,6 +69,7 @@ class SandboxEngine:
         self._host = {name: self._make_host(name) for name in HOST_FUNCTIONS}
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._longest_deadline = 1  # in ticks: how far interrupt_all must move the clock
 
     # -- compilation -------------------------------------------------------------------------
     def compile(self, data: bytes) -> Compiled:
@@ -154,7 +155,19 @@ class SandboxEngine:
     # -- epoch clock -------------------------------------------------------------------------
     def deadline_ticks(self, timeout_ms: int) -> int:
         # +1 because the next tick may be only a moment away.
-        return -(-timeout_ms // self.epoch_tick_ms) + 1
+        ticks = -(-timeout_ms // self.epoch_tick_ms) + 1
+        self._longest_deadline = max(self._longest_deadline, ticks)
+        return ticks
+
+    def interrupt_all(self) -> None:
+        """End every running handler now (shutdown): move the epoch past any deadline armed.
+
+        Deadlines are relative to the epoch when a call started, so advancing the shared
+        clock by the longest one ever armed makes every running call trap at its next check.
+        """
+        increment = self.wasm.increment_epoch
+        for _ in range(self._longest_deadline + 1):
+            increment()
 
     def start(self) -> None:
         if self._ticker is None:

@@ -123,6 +123,8 @@ class AgentInstance:
             raise ModuleRejectedError("init may not send messages (there is nobody to send to yet)")
 
     def handle(self, message: AclMessage) -> Outcome:
+        if "_store" not in self.__dict__:  # closed: the raw exports would touch freed memory
+            return Outcome(ok=False, error_kind="internal", error="the sandbox was closed")
         data = message.to_wire()
         started = time.perf_counter()
         ctx = self._ctx

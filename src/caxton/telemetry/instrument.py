@@ -52,7 +52,7 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
                          "Messages that failed every attempt, per agent.", ["agent"])
         for cell in cells:
             depth.add_metric([cell.name], cell.mailbox_depth)
-            memory.add_metric([cell.name], cell.instance.memory_bytes() if cell.instance else 0)
+            memory.add_metric([cell.name], cell.memory_bytes())
             fuel.add_metric([cell.name], cell.stats.fuel_used)
             handled.add_metric([cell.name], cell.stats.handled)
             failed.add_metric([cell.name], cell.stats.failed)
