@@ -302,3 +302,22 @@ def test_subscribing_to_a_refusing_agent_ends_the_stream(drivers_server: ServerP
     missing = drivers_server.cli("messages", "subscribe", "--to", "nobody", "--transport",
                                  "grpc", check=False)
     assert missing.returncode == 1 and "no agent named 'nobody'" in missing.stderr
+
+
+def test_a_cancel_racing_the_clients_own_disconnect_gets_the_same_answer(
+        drivers_server: ServerProcess) -> None:
+    # Ctrl-C in `caxton messages subscribe` drops the stream (the server cancels for the
+    # client) and then asks to cancel: the second must not be told there is no subscription.
+    with httpx.Client(base_url=drivers_server.url, timeout=30) as http, http.stream(
+            "POST", "/api/v1/protocols/subscribe",
+            json={"receiver": "ticker", "content": {"count": 0}}) as response:
+        lines = response.iter_lines()
+        first = json.loads(next(line for line in lines if line.startswith("data: "))[6:])
+    cid = first["conversation_id"]
+    wait_for(drivers_server, cid, "inform", 1)  # the server's own cancel was answered
+    late = drivers_server.http.post(f"/api/v1/protocols/subscribe/{cid}/cancel")
+    assert late.status_code == 200, late.text
+    assert late.json()["outcome"] == "cancelled"
+    assert late.json()["answer"]["content"] == {"cancelled": True, "ticks": 0}
+    unknown = drivers_server.http.post("/api/v1/protocols/subscribe/nope/cancel")
+    assert unknown.status_code == 404

@@ -15,6 +15,7 @@ The selection rules are in ``caxton.domain.selection``; see docs/messaging.md.
 
 from __future__ import annotations
 
+import collections
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from caxton.errors import ConversationNotFoundError
 if TYPE_CHECKING:
     from caxton.api.service import CaxtonService
 
+_RECENT = 256  # closed subscriptions a late cancel can still find
+
 
 class ProtocolDrivers:
     """The drivers of one service, with its open subscriptions by conversation id."""
@@ -32,6 +35,9 @@ class ProtocolDrivers:
     def __init__(self, service: CaxtonService) -> None:
         self._service = service
         self._subscriptions: dict[str, Subscription] = {}
+        # Recently closed ones, so a cancel that races the client's own disconnect (Ctrl-C
+        # both drops the stream, which cancels, and asks to cancel) gets the same answer.
+        self._recent: collections.OrderedDict[str, Subscription] = collections.OrderedDict()
 
     async def contract_net(self, request: ContractNetRequest) -> dict[str, Any]:
         return await run_contract_net(self._service, request)
@@ -50,11 +56,16 @@ class ProtocolDrivers:
         return subscription, first
 
     def _forget(self, subscription: Subscription) -> None:
-        self._subscriptions.pop(subscription.conversation_id, None)
+        cid = subscription.conversation_id
+        self._subscriptions.pop(cid, None)
+        self._recent[cid] = subscription
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
 
     async def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
         """Cancel an open subscription by its conversation id: the ``cancelled`` event."""
-        subscription = self._subscriptions.get(conversation_id)
+        subscription = (self._subscriptions.get(conversation_id)
+                        or self._recent.get(conversation_id))
         if subscription is None:
             raise ConversationNotFoundError(
                 f"no open subscription in conversation '{conversation_id}'")
