@@ -181,6 +181,7 @@ class AgentCell:
         with self._hooks.traced(self, msg) as trace_context:
             outcome = self.instance.handle(msg)
             self.stats.fuel_used += outcome.fuel_used
+            self.stats.sends_refused += outcome.sends_refused
             if outcome.ok:
                 self.stats.handled += 1
                 self.stats.consecutive_failures = 0

@@ -74,6 +74,7 @@ class Delivery:
             on_commit = self._state.remember(cell.name, outcome.state_writes)
         cell.attempts.pop(msg.message_id, None)
         self._router.route_batch(outcome.sends, extra=extra, on_commit=on_commit)
+        self._router.settled(msg)  # after its sends are routed: they keep its cascade going
         if self.on_processed is not None:
             self.on_processed(msg, "ok", outcome.duration_s, outcome.fuel_used, None)
 
@@ -109,6 +110,7 @@ class Delivery:
         stats.failed += 1
         stats.consecutive_failures += 1
         self._dead_letter(cell.name, msg, attempts, kind, outcome.error or kind)
+        self._router.settled(msg)
         if stats.consecutive_failures >= self._policy.failure_threshold:
             cell.fail(f"{stats.consecutive_failures} consecutive failures; last: {kind}")
 
@@ -116,6 +118,7 @@ class Delivery:
         for msg in messages:
             self._dead_letter(cell.name, msg, cell.attempts.pop(msg.message_id, 0), "failed",
                               f"agent '{cell.name}' has failed")
+            self._router.settled(msg)
 
     def _retry(self, cell: AgentCell, msg: AclMessage) -> None:
         if cell.state.value == "failed":

@@ -166,6 +166,7 @@ class AgentHost:
             self._store.agents.delete(name)
             self._state.forget(name)
             for msg in cell.take_mailbox():
+                self._router.settled(msg)
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
             if cell.instance is not None:
                 cell.instance.close()
