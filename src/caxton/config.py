@@ -88,8 +88,9 @@ class ServerConfig:
         if not 1 <= self.max_hops <= 999_999_999:  # X-caxton-hops carries up to 9 digits
             raise ConfigError(f"max_hops must be from 1 to 999999999 (answers in a row), not "
                               f"{self.max_hops}")
-        if not 1 <= self.max_cascade_in_flight <= 10**9:
-            raise ConfigError(f"max_cascade_in_flight must be from 1 to 1000000000 (messages in"
+        if not 2 <= self.max_cascade_in_flight <= 10**9:
+            # 2: a message being handled and the answer it sends are in flight together
+            raise ConfigError(f"max_cascade_in_flight must be from 2 to 1000000000 (messages in"
                               f" flight per cascade), not {self.max_cascade_in_flight}")
         if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
             raise ConfigError("conversation_idle_timeout_s and conversation_retention_s must be"

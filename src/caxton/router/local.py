@@ -289,6 +289,12 @@ class Router:
         if notices:
             self.route_batch(notices, admitted=True)
 
+    def took(self, msg: AclMessage) -> None:
+        """An agent was handed ``msg`` outside routing (owed from before a restart, a replayed
+        dead letter): for the guard's count of what is in flight."""
+        if self.guard is not None:
+            self.guard.took(msg)
+
     def settled(self, msg: AclMessage) -> None:
         """An agent is done with ``msg`` (for the guard's count of what is in flight)."""
         if self.guard is not None:

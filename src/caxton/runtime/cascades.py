@@ -33,6 +33,7 @@ from caxton.store.writer import Statement
 log = structlog.get_logger("caxton.cascades")
 
 DROP = Verdict()  # not delivered, not recorded: a later message of a cut cascade
+_REMEMBERED_LOOPS = 10_000
 
 
 @dataclass(slots=True)
@@ -50,6 +51,10 @@ class CascadeGuard:
         self.max_in_flight = max_in_flight
         self._lock = threading.Lock()
         self._live: dict[str, _Cascade] = {}
+        # Cascades cut for a loop, most recent last: a cut loop whose messages were not counted
+        # in flight (replayed, recovered at start-up, or not sent by an agent) has no record in
+        # ``_live`` to carry the mark, and answering its failure must not start it over.
+        self._cut_loops: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.cuts: collections.Counter[str] = collections.Counter()  # cascades cut, by reason
         self.dropped: collections.Counter[str] = collections.Counter()  # messages, by reason
 
@@ -66,6 +71,12 @@ class CascadeGuard:
                 self.dropped[entry.cut] += 1
                 return DROP
             if msg.hops > self.max_hops:
+                if msg.cascade_root in self._cut_loops:  # cut already, nothing in flight
+                    self.dropped[LOOP] += 1
+                    return DROP
+                self._cut_loops[msg.cascade_root] = None
+                if len(self._cut_loops) > _REMEMBERED_LOOPS:
+                    self._cut_loops.popitem(last=False)
                 reason, detail = LOOP, loop_detail(msg, self.max_hops)
             elif entry is not None and entry.live + entry.wasted >= self.max_in_flight:
                 reason = FANOUT

@@ -149,6 +149,7 @@ class Delivery:
             msg = _stored(pending.body)
             if pending.attempts:
                 cell.attempts[msg.message_id] = pending.attempts
+            self._router.took(msg)
             cell.deliver(msg, force=True)
             count += 1
         self.redelivered += count
@@ -169,7 +170,9 @@ class Delivery:
         for letter in letters:
             cell = cells[letter.receiver]
             cell.attempts.pop(letter.message_id, None)
-            cell.deliver(_stored(letter.message), force=True)
+            msg = _stored(letter.message)
+            self._router.took(msg)
+            cell.deliver(msg, force=True)
         return len(letters)
 
 
