@@ -48,6 +48,11 @@ class ServerConfig:
     retry_backoff_ms: int = 50
     max_write_backlog: int = 50_000
     max_state_bytes: int = 64 * 1024 * 1024  # per agent, keys plus values
+    # Against loops and fork bombs (docs/delivery.md#loops-and-fork-bombs): the answers in a
+    # row a cascade of messages may make without a new request, and the messages it may have
+    # in flight at once. Past either, the cascade is cut.
+    max_hops: int = 1000
+    max_cascade_in_flight: int = 1000
     otlp_endpoint: str = ""  # OTLP/HTTP base URL; empty: the OTEL_* variables decide (off)
     shutdown_timeout_s: float = 10.0
     # Conversations: an open one with no message for this long expires; any is forgotten (with
@@ -66,6 +71,7 @@ class ServerConfig:
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
     default_max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
+    default_max_sends_per_message: int = DEFAULT_LIMITS.max_sends_per_message
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -79,6 +85,13 @@ class ServerConfig:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
         if not 1 <= self.max_attempts <= 100:
             raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
+        if not 1 <= self.max_hops <= 999_999_999:  # X-caxton-hops carries up to 9 digits
+            raise ConfigError(f"max_hops must be from 1 to 999999999 (answers in a row), not "
+                              f"{self.max_hops}")
+        if not 2 <= self.max_cascade_in_flight <= 10**9:
+            # 2: a message being handled and the answer it sends are in flight together
+            raise ConfigError(f"max_cascade_in_flight must be from 2 to 1000000000 (messages in"
+                              f" flight per cascade), not {self.max_cascade_in_flight}")
         if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
             raise ConfigError("conversation_idle_timeout_s and conversation_retention_s must be"
                               " positive")
@@ -104,6 +117,7 @@ class ServerConfig:
             memory_bytes=self.default_memory_bytes,
             timeout_ms=self.default_timeout_ms,
             max_message_bytes=self.default_max_message_bytes,
+            max_sends_per_message=self.default_max_sends_per_message,
         )
 
     @property

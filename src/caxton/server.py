@@ -27,6 +27,7 @@ from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
 from caxton.router.local import Router
+from caxton.runtime.cascades import CascadeGuard
 from caxton.runtime.conversation_sweeper import ConversationSweeper
 from caxton.runtime.conversations import ConversationManager, ConversationSettings
 from caxton.runtime.delivery import RetryPolicy
@@ -74,6 +75,9 @@ class Runtime:
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)
+        guard = CascadeGuard(max_hops=config.max_hops,
+                             max_in_flight=config.max_cascade_in_flight)
+        router.guard = guard
         tracking = ConversationSettings(idle_timeout_s=config.conversation_idle_timeout_s,
                                         retention_s=config.conversation_retention_s)
         conversations = ConversationManager(tracking, submit=store.submit,
@@ -98,7 +102,7 @@ class Runtime:
             max_wait_s=config.max_wait_s,
         )
         metrics = Metrics()
-        instrument(metrics, host=host, router=router, store=store)
+        instrument(metrics, host=host, router=router, store=store, guard=guard)
         instrument_conversations(metrics, conversations)
         service.max_write_backlog = config.max_write_backlog
         tracing = Tracing(config.otlp_endpoint or None)

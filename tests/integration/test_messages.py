@@ -210,6 +210,7 @@ def test_conversations_list_and_show(mesh: ServerProcess) -> None:
 def test_message_loops_are_cut_at_the_hop_limit(mesh: ServerProcess) -> None:
     # reply_to pointing at echo itself makes echo answer itself forever, unless cut
     before = mesh.http.get("/api/v1/agents/echo").json()["stats"]["handled"]
+    letters = mesh.http.get("/api/v1/dead-letters", params={"agent": "echo"}).json()
     response = _send(mesh, {"performative": "request", "receiver": "echo", "reply_to": "echo",
                             "conversation_id": "loop-1", "content": "again"})
     assert response.status_code == 202
@@ -221,5 +222,13 @@ def test_message_loops_are_cut_at_the_hop_limit(mesh: ServerProcess) -> None:
         if now == handled and now > before:
             break
         handled = now
-    assert handled - before == 1001  # the request plus 1,000 hops of echo answering itself
+    # the request, 1,000 answers in a row of echo answering itself, and the platform's failure
+    # about the 1,001st (echo's answer to that failure is dropped: the loop stays cut)
+    assert handled - before == 1002
     assert mesh.http.get("/health").status_code == 200
+    after = mesh.http.get("/api/v1/dead-letters", params={"agent": "echo"}).json()
+    (cut,) = after["dead_letters"][:len(after["dead_letters"]) - len(letters["dead_letters"])]
+    assert cut["message"]["conversation_id"] == "loop-1"
+    assert cut["reason"].startswith("loop: 1001 answers in a row without a new request")
+    events = mesh.http.get("/api/v1/conversations/loop-1").json()["events"]
+    assert [(e["kind"], e["message_id"]) for e in events] == [("loop", cut["message_id"])]

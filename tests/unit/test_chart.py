@@ -57,3 +57,11 @@ def test_chart_falls_back_to_one_line_per_message_when_narrow() -> None:
 
 def test_chart_of_an_empty_conversation() -> None:
     assert render({"messages": []}) == ["(no messages)"]
+
+
+def test_an_event_about_a_message_not_drawn_gets_a_row_of_its_own() -> None:
+    """A long conversation lists its first messages only; a loop cut after them still shows."""
+    cut = {"at": "2026-11-23T10:00:07.000000Z", "kind": "loop", "party": "s1",
+           "message_id": "1001", "detail": "cut: 1001 answers in a row"}
+    lines = render({**CONV, "events": [*CONV["events"], cut]}, width=120)
+    assert lines[-1].startswith("+7.000s") and "loop: cut: 1001 answers in a row" in lines[-1]

@@ -141,6 +141,19 @@ def test_refusal_reasons_also_go_to_the_log(call: Call, ctx: CallContext) -> Non
     assert ctx.services.logs == [("me", 3, "send refused: field 'message': must be a JSON object")]
 
 
+def test_sends_past_the_budget_are_invalid_with_the_reason(call: Call, ctx: CallContext
+                                                           ) -> None:
+    """The WIT world has no "limit" error: a component gets invalid(reason) instead of -4."""
+    ctx.limits = ResourceLimits(max_sends_per_message=2)
+    body = '{"performative":"inform","receiver":"b"}'
+    assert call("send", body) == ("ok", None)
+    assert call("reply", '{"performative":"inform"}') == ("ok", None)
+    reason = ("the budget of 2 sends per handled message is spent (max_sends_per_message)")
+    assert call("send", body) == ("err", "invalid", reason)
+    assert call("reply", '{"performative":"inform"}') == ("err", "invalid", reason)
+    assert len(ctx.outbox) == 2 and ctx.sends_refused == 2
+
+
 def test_reply_outside_a_message_is_no_message(call: Call, ctx: CallContext) -> None:
     ctx.begin(None)
     assert call("reply", '{"performative":"inform"}') == ("err", "no-message", None)

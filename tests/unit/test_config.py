@@ -333,3 +333,40 @@ def test_mtp_allowed_hosts_are_split_and_trimmed() -> None:
     config = load_config(None, env={}, overrides={"mtp_allowed_hosts": " *.example.org, ,a:1"})
     assert config.mtp_allowed == ("*.example.org", "a:1")
     assert load_config(None, env={}).mtp_allowed == ()
+
+
+def test_loop_and_fanout_limits_have_documented_defaults_and_are_settable(tmp_path: Path
+                                                                          ) -> None:
+    config = load_config(env={})
+    assert (config.max_hops, config.max_cascade_in_flight) == (1000, 1000)
+    assert config.default_limits().max_sends_per_message == 100
+    config = load_config(toml(tmp_path, "max_hops = 50\nmax_cascade_in_flight = 20\n"
+                              "[limits]\nmax_sends_per_message = 7\n"), env={})
+    assert (config.max_hops, config.max_cascade_in_flight) == (50, 20)
+    assert config.default_limits().max_sends_per_message == 7
+    env = {"CAXTON_MAX_HOPS": "9", "CAXTON_DEFAULT_MAX_SENDS_PER_MESSAGE": "3"}
+    config = load_config(env=env)
+    assert (config.max_hops, config.default_limits().max_sends_per_message) == (9, 3)
+
+
+@pytest.mark.parametrize(("setting", "value", "needle"), [
+    ("max_hops", 0, "max_hops must be from 1 to 999999999 (answers in a row), not 0"),
+    ("max_hops", -5, "max_hops must be from 1 to 999999999 (answers in a row), not -5"),
+    ("max_hops", 10**9, "max_hops must be from 1 to 999999999"),
+    ("max_cascade_in_flight", 0, "max_cascade_in_flight must be from 2 to 1000000000 "
+     "(messages in flight per cascade), not 0"),
+    ("max_cascade_in_flight", 1, "max_cascade_in_flight must be from 2"),
+    ("max_cascade_in_flight", -1, "max_cascade_in_flight must be from 2"),
+    ("default_max_sends_per_message", 0,
+     "default limits: field 'max_sends_per_message': must be an integer from 1 to 1000000"),
+    ("default_max_sends_per_message", -3, "field 'max_sends_per_message'"),
+])
+def test_loop_and_fanout_limits_refuse_zero_and_negatives(setting: str, value: int,
+                                                          needle: str) -> None:
+    assert needle in config_error(overrides={setting: value})
+    assert needle in config_error(env={f"CAXTON_{setting.upper()}": str(value)})
+
+
+def test_a_zero_send_budget_in_the_limits_table_is_refused(tmp_path: Path) -> None:
+    message = config_error(file=toml(tmp_path, "[limits]\nmax_sends_per_message = 0\n"))
+    assert message.startswith("default limits: field 'max_sends_per_message'")

@@ -97,10 +97,10 @@ def test_agent_views_and_conversations_round_trip() -> None:
     view = {
         "name": "echo", "version": "1", "state": "running", "module_hash": "ab" * 32,
         "limits": {"fuel": 1000, "memory_bytes": 65536, "timeout_ms": 1,
-                   "max_message_bytes": 256, "max_host_calls": 1},
+                   "max_message_bytes": 256, "max_host_calls": 1, "max_sends_per_message": 7},
         "deployed_at": "2026-11-23T17:54:16.007075Z", "mailbox_depth": 3, "memory_bytes": 65536,
         "stats": {"handled": 1, "failed": 2, "sent": 3, "fuel_used": 4, "last_error": None,
-                  "failures_by_kind": {"trap": 2}},
+                  "failures_by_kind": {"trap": 2}, "sends_refused": 5},
     }
     assert convert.agent_from_proto(convert.agent_to_proto(view)) == view
     failing = {**view, "stats": {**view["stats"], "last_error": "trap: unreachable"}}
@@ -118,4 +118,4 @@ def test_agent_views_and_conversations_round_trip() -> None:
     assert convert.conversation_from_proto(convert.conversation_to_proto(conv)) == conv
     assert convert.limits_from_proto(convert.limits_to_proto({"fuel": 5, "timeout_ms": None})) \
         == {"fuel": 5, "memory_bytes": None, "timeout_ms": None, "max_message_bytes": None,
-            "max_host_calls": None}
+            "max_host_calls": None, "max_sends_per_message": None}

@@ -16,6 +16,7 @@ BOUNDS = {
     "timeout_ms": (1, 3_600_000),
     "max_message_bytes": (256, 64 * 1024 * 1024),
     "max_host_calls": (1, 10**7),
+    "max_sends_per_message": (1, 10**6),
 }
 
 
@@ -27,6 +28,7 @@ def test_defaults() -> None:
         "timeout_ms": 1000,
         "max_message_bytes": 256 * 1024,
         "max_host_calls": 10_000,
+        "max_sends_per_message": 100,
     }
     assert WASM_PAGE == 65536
 

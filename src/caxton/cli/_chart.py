@@ -49,6 +49,7 @@ def render(conv: dict[str, Any], width: int = 100) -> list[str]:
         return ["(no messages)"]
     column = max(_MIN_COLUMN, min(_MAX_COLUMN, max(len(_label(n)) for n in names) + 3))
     held = {e["message_id"]: e for e in conv.get("events", []) if e.get("message_id")}
+    shown = {msg.get("message_id") for msg in messages}
     start = _when(messages[0]["timestamp"])
     rows: list[tuple[datetime, str]] = []
     fits = _TIME_WIDTH + column * len(names) <= width
@@ -64,8 +65,8 @@ def render(conv: dict[str, Any], width: int = 100) -> list[str]:
             line = f"{_label(msg['sender'])} ─{msg['performative']}─▶ {receivers}"
         rows.append((at, (stamp + line).rstrip() + note))
     for event in conv.get("events", []):
-        if event.get("message_id"):
-            continue  # shown on its message's row
+        if event.get("message_id") in shown:
+            continue  # shown on its message's row (a message past the listed ones is not)
         at = _when(event["at"])
         stamp = f"+{(at - start).total_seconds():.3f}s".ljust(_TIME_WIDTH)
         rows.append((at, f"{stamp}⏱ {event['kind']}: {event['detail']}"))

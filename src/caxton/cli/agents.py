@@ -36,9 +36,10 @@ def _show(agent: dict[str, Any], output: Output) -> None:
         ("module", agent["module_hash"][:16]), ("deployed", agent["deployed_at"]),
         ("fuel", limits["fuel"]), ("memory limit", limits["memory_bytes"]),
         ("timeout ms", limits["timeout_ms"]), ("max message", limits["max_message_bytes"]),
+        ("max sends", limits.get("max_sends_per_message")),
         ("memory used", agent["memory_bytes"]), ("mailbox", agent["mailbox_depth"]),
         ("handled", stats["handled"]), ("failed", stats["failed"]), ("sent", stats["sent"]),
-        ("last error", stats["last_error"]),
+        ("sends refused", stats.get("sends_refused", 0)), ("last error", stats["last_error"]),
     ])
 
 
@@ -51,6 +52,8 @@ def deploy(
     memory_bytes: Annotated[int | None, typer.Option(help="Linear memory cap")] = None,
     timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
     max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
+    max_sends_per_message: Annotated[int | None, typer.Option(
+        help="Sends and replies one handled message may make")] = None,
     service: ServiceOpt = None,
     services: ServicesFileOpt = None,
     server: ServerOpt = None,
@@ -64,7 +67,8 @@ def deploy(
     except OSError as exc:
         raise CliError(f"cannot read {file}: {exc.strerror}") from None
     limits = {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
-              "max_message_bytes": max_message_bytes}
+              "max_message_bytes": max_message_bytes,
+              "max_sends_per_message": max_sends_per_message}
     agent = connect(server, transport, grpc_server).deploy(
         name, data, version, {k: v for k, v in limits.items() if v is not None},
         read_services(service, services))

@@ -19,8 +19,10 @@ from caxton.cli._output import (
     emit_json,
     emit_table,
 )
+from caxton.domain.cascade import FANOUT, LOOP
 
 app = typer.Typer(help="Inspect conversations.", no_args_is_help=True)
+CUT_KINDS = frozenset({LOOP, FANOUT})
 
 
 @app.command("list")
@@ -53,11 +55,17 @@ def show(conversation_id: str, server: ServerOpt = None,
     if output is Output.json:
         emit_json(conv)
         return
-    emit_fields([("conversation", conv["conversation_id"]),
-                 ("protocol", conv["protocol"] or "-"),
-                 ("status", conv.get("status") or "-"),
-                 ("started", conv["started_at"]),
-                 ("messages", str(conv["message_count"]))])
+    listed, count = len(conv.get("messages", [])), conv["message_count"]
+    fields = [("conversation", conv["conversation_id"]),
+              ("protocol", conv["protocol"] or "-"),
+              ("status", conv.get("status") or "-"),
+              ("started", conv["started_at"]),
+              ("messages", f"{count}" + (f" (the first {listed} drawn)" if listed < count
+                                          else ""))]
+    # A loop or fork bomb the platform cut in this conversation (docs/delivery.md).
+    fields.extend(("cut", f"{e['kind']} at {e['at']}: {e['detail']}")
+                  for e in conv.get("events", []) if e.get("kind") in CUT_KINDS)
+    emit_fields(fields)
     typer.echo()
     for line in render(conv, shutil.get_terminal_size((120, 24)).columns):
         typer.echo(line)

@@ -95,9 +95,11 @@ class AclMessage:
     user_params: dict[str, str] = field(default_factory=dict)
     # Transport addresses of agents on other platforms, by name (names this message uses only).
     addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # How many messages caused this one (each sent while handling the previous); platform
-    # bookkeeping against loops, not part of the wire form.
+    # Platform bookkeeping against loops and fork bombs (``domain.cascade``), not part of the
+    # wire form: how many answers in a row led to this message, and the id of the message that
+    # started its cascade (None: this message started one).
     hops: int = field(default=0, compare=False, repr=False)
+    cascade: str | None = field(default=None, compare=False, repr=False)
     _wire: bytes | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,6 +143,11 @@ class AclMessage:
         return self.reply_to or (self.sender,)
 
     @property
+    def cascade_root(self) -> str:
+        """The id of the message that started this one's cascade (see ``domain.cascade``)."""
+        return self.cascade or self.message_id
+
+    @property
     def reply_key(self) -> str:
         """What a reply's ``in_reply_to`` carries: ``reply_with``, else the message id."""
         return self.reply_with or self.message_id
@@ -177,6 +184,7 @@ def reply(
         content=content,
         trace_context=original.trace_context,
         hops=original.hops + 1,
+        cascade=original.cascade_root,
     )
     _fill_reply_fields(msg, original)
     return msg

@@ -33,6 +33,7 @@ class AgentStats:
     fuel_used: int = 0
     last_error: str | None = None
     failures_by_kind: dict[str, int] = field(default_factory=dict)
+    sends_refused: int = 0  # sends and replies past max_sends_per_message
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,4 +43,5 @@ class AgentStats:
             "fuel_used": self.fuel_used,
             "last_error": self.last_error,
             "failures_by_kind": dict(self.failures_by_kind),
+            "sends_refused": self.sends_refused,
         }

@@ -19,6 +19,8 @@ class ResourceLimits:
     timeout_ms: int = 1000
     max_message_bytes: int = 256 * 1024
     max_host_calls: int = 10_000
+    # Sends and replies one handled message may make; past it they fail with "limit" (-4).
+    max_sends_per_message: int = 100
 
     def __post_init__(self) -> None:
         bounds = {
@@ -27,6 +29,7 @@ class ResourceLimits:
             "timeout_ms": (1, 3_600_000),
             "max_message_bytes": (256, 64 * 1024 * 1024),
             "max_host_calls": (1, 10**7),
+            "max_sends_per_message": (1, 10**6),
         }
         for name, (low, high) in bounds.items():
             value = getattr(self, name)

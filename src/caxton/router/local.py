@@ -4,7 +4,9 @@ Every routed message is logged to the store first (batched by the group-commit w
 delivered. A receiver that cannot take it produces a FIPA ``failure`` back to the sender,
 except for acts that already report trouble: answering those is how loops start.
 
-Three seams let other parts take part without the router knowing them:
+Four seams let other parts take part without the router knowing them:
+- ``Guard``: sees each message first and may stop it (the cascade guard against loops and
+  fork bombs), and hears which messages agents take, settle and bounce;
 - ``Resolver``: turns a receiver that names no local agent (a capability such as
   ``service:translate``, a FIPA name ``seller@platform``) into agent names, before logging;
 - ``Observer``: sees each message before it is logged (the conversation manager), may add
@@ -103,6 +105,29 @@ class Observer(Protocol):
         ...
 
 
+class Guard(Protocol):
+    """Keeps message cascades within bounds (``runtime.cascades``). Called on routing and
+    worker threads alike; every call must be cheap (no IO)."""
+
+    def admit(self, msg: AclMessage) -> Verdict | None:
+        """None to route ``msg``. Otherwise it is not delivered: the verdict's statements are
+        written, its answers routed without asking the guard again, and ``msg`` itself is
+        recorded when the verdict holds it (else it is dropped unrecorded)."""
+        ...
+
+    def took(self, msg: AclMessage) -> None:
+        """A durable destination (an agent) is about to queue ``msg``."""
+        ...
+
+    def settled(self, msg: AclMessage) -> None:
+        """An agent is done with ``msg``: handled, dead-lettered, or refused after all."""
+        ...
+
+    def bounced(self, msg: AclMessage) -> None:
+        """``msg`` did not reach one of its receivers."""
+        ...
+
+
 class MessageLog(Protocol):
     def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
                            ) -> list[Statement]: ...
@@ -127,19 +152,17 @@ class ClientInbox:
 
 
 class Router:
-    def __init__(self, log_store: MessageLog, remote: RemoteRoute | None = None, *,
-                 max_hops: int = 1000) -> None:
+    def __init__(self, log_store: MessageLog, remote: RemoteRoute | None = None) -> None:
         self._log = log_store
         self._remote = remote
         self._local: dict[str, Destination] = {}
-        self._max_hops = max_hops
         self._taps: tuple[Callable[[AclMessage], None], ...] = ()
         self._resolvers: tuple[Resolver, ...] = ()
         self._transports: tuple[Transport, ...] = ()
+        self.guard: Guard | None = None
         self.observer: Observer | None = None
         self.routed = 0
         self.bounced = 0
-        self.looped = 0
         self.held = 0
 
     def register(self, name: str, destination: Destination) -> None:
@@ -210,23 +233,26 @@ class Router:
         *,
         extra: Sequence[Statement] = (),
         on_commit: OnCommit | None = None,
+        admitted: bool = False,
     ) -> None:
         """Log ``messages`` (with ``extra`` statements, in one transaction), then deliver them.
 
         Delivery does not wait for the commit: the writer commits in submission order, so
         anything a receiver does with a message is committed after the message itself.
+        ``admitted``: the guard already had its say (its own answers about a cut).
         """
         statements = list(extra)
         plans: list[tuple[AclMessage, list[tuple[str, Destination | None, str | None]]]] = []
         answers: list[AclMessage] = []
+        notices: list[AclMessage] = []
         local, observer = self._local, self.observer
+        guard = None if admitted else self.guard
         for msg in messages:
-            if msg.hops > self._max_hops:
-                # A chain this long is a loop (say, an agent whose reply_to is itself): cut it.
-                self.looped += 1
-                log.warning("message dropped: hop limit", sender=msg.sender,
-                            receiver=list(msg.receiver), hops=msg.hops,
-                            conversation_id=msg.conversation_id)
+            if guard is not None and (stop := guard.admit(msg)) is not None:
+                statements.extend(stop.statements)
+                notices.extend(stop.answers)
+                if stop.hold:
+                    statements.extend(self._log.message_statements(msg, ()))
                 continue
             if self._resolvers:
                 self.resolve(msg)
@@ -260,13 +286,31 @@ class Router:
                 self._deliver(msg, name, dest, problem)
         if answers:
             self.route_batch(answers)
+        if notices:
+            self.route_batch(notices, admitted=True)
+
+    def took(self, msg: AclMessage) -> None:
+        """An agent was handed ``msg`` outside routing (owed from before a restart, a replayed
+        dead letter): for the guard's count of what is in flight."""
+        if self.guard is not None:
+            self.guard.took(msg)
+
+    def settled(self, msg: AclMessage) -> None:
+        """An agent is done with ``msg`` (for the guard's count of what is in flight)."""
+        if self.guard is not None:
+            self.guard.settled(msg)
 
     def _deliver(self, msg: AclMessage, name: str, dest: Destination | None,
                  problem: str | None) -> None:
         if dest is not None:
             if problem is None:
+                guard = self.guard if dest.durable else None
+                if guard is not None:  # before deliver: a worker may settle it at once
+                    guard.took(msg)
                 problem = dest.deliver(msg)
                 if problem is not None and dest.durable:  # refused after all: not owed
+                    if guard is not None:
+                        guard.settled(msg)
                     self._log.submit([("DELETE FROM deliveries WHERE message_id = ? AND"
                                        " receiver = ?", (msg.message_id, name))])
             if problem is not None:
@@ -286,6 +330,8 @@ class Router:
     def bounce(self, msg: AclMessage, receiver: str, reason: str) -> None:
         """Tell the sender that ``receiver`` did not get ``msg``."""
         self.bounced += 1
+        if self.guard is not None:
+            self.guard.bounced(msg)
         if msg.performative in ERROR_ACTS:
             log.info("dropped undeliverable error report", receiver=receiver, reason=reason)
             return

@@ -228,6 +228,7 @@ class AgentCell:
             if not outcome.ok and self._interrupting:
                 return  # cut short by shutdown: still owed, handled after the restart
             self.stats.fuel_used += outcome.fuel_used
+            self.stats.sends_refused += outcome.sends_refused
             if outcome.ok:
                 self.stats.handled += 1
                 self.stats.consecutive_failures = 0

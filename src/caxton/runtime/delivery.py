@@ -74,6 +74,7 @@ class Delivery:
             on_commit = self._state.remember(cell.name, outcome.state_writes)
         cell.attempts.pop(msg.message_id, None)
         self._router.route_batch(outcome.sends, extra=extra, on_commit=on_commit)
+        self._router.settled(msg)  # after its sends are routed: they keep its cascade going
         if self.on_processed is not None:
             self.on_processed(msg, "ok", outcome.duration_s, outcome.fuel_used, None)
 
@@ -109,6 +110,7 @@ class Delivery:
         stats.failed += 1
         stats.consecutive_failures += 1
         self._dead_letter(cell.name, msg, attempts, kind, outcome.error or kind)
+        self._router.settled(msg)
         if stats.consecutive_failures >= self._policy.failure_threshold:
             cell.fail(f"{stats.consecutive_failures} consecutive failures; last: {kind}")
 
@@ -116,12 +118,14 @@ class Delivery:
         for msg in messages:
             self._dead_letter(cell.name, msg, cell.attempts.pop(msg.message_id, 0), "failed",
                               f"agent '{cell.name}' has failed")
+            self._router.settled(msg)
 
     def _retry(self, cell: AgentCell, msg: AclMessage) -> None:
         if cell.state.value == "failed":
             self.stranded(cell, [msg])
         elif (problem := cell.deliver(msg, force=True)) is not None:
             # removed while the retry waited: its delivery went with it; tell the sender
+            self._router.settled(msg)
             self._router.bounce(msg, cell.name, problem)
 
     def _dead_letter(self, agent: str, msg: AclMessage, attempts: int, kind: str,
@@ -147,6 +151,7 @@ class Delivery:
             msg = _stored(pending.body)
             if pending.attempts:
                 cell.attempts[msg.message_id] = pending.attempts
+            self._router.took(msg)
             cell.deliver(msg, force=True)
             count += 1
         self.redelivered += count
@@ -167,7 +172,9 @@ class Delivery:
         for letter in letters:
             cell = cells[letter.receiver]
             cell.attempts.pop(letter.message_id, None)
-            cell.deliver(_stored(letter.message), force=True)
+            msg = _stored(letter.message)
+            self._router.took(msg)
+            cell.deliver(msg, force=True)
         return len(letters)
 
 

@@ -166,6 +166,7 @@ class AgentHost:
             self._store.agents.delete(name)
             self._state.forget(name)
             for msg in left:
+                self._router.settled(msg)
                 self._router.bounce(msg, name, f"agent '{name}' was removed")
             log.info("agent removed", agent=name)
             self.events.emit(cell_event(EventKind.REMOVED, cell))

@@ -191,7 +191,7 @@ class ComponentInstance(AgentInstance):
         return Outcome(
             ok=True, sends=ctx.outbox, state_writes=ctx.state_writes,
             fuel_used=self.limits.fuel - self._control.fuel_left(),
-            duration_s=time.perf_counter() - started,
+            duration_s=time.perf_counter() - started, sends_refused=ctx.sends_refused,
         )
 
     def memory_bytes(self) -> int:

@@ -20,6 +20,7 @@ from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
 from caxton.sandbox.hostcalls import (
     INVALID,
+    LIMIT,
     MAX_KEY_BYTES,
     MAX_RANDOM_BYTES,
     MAX_VALUE_BYTES,
@@ -46,7 +47,7 @@ def _status(val: Any, ctx: CallContext, code: int) -> None:
 
 def _error(val: Any, ctx: CallContext, code: int, reason: str = "") -> None:
     err = cv.Val()
-    if code == INVALID:
+    if code in (INVALID, LIMIT):  # the WIT world has no "limit" case: invalid, with the reason
         text = cv.Val()
         cv.set_string(text, (reason or ctx.refusal or "invalid").encode())
         cv.set_variant(err, "invalid", text)

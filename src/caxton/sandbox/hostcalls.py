@@ -16,6 +16,7 @@ import orjson
 import wasmtime
 
 from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.cascade import chain_hops
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import InvalidMessageError
 from caxton.sandbox._capi import HostTrap, MemoryView, caller_context
@@ -27,7 +28,7 @@ MAX_VALUE_BYTES = 1024 * 1024
 MAX_RANDOM_BYTES = 65536
 MAX_LISTED_KEYS = 10_000
 
-OK, NOT_FOUND, INVALID, TOO_LARGE, NO_MESSAGE = 0, -1, -2, -3, -5
+OK, NOT_FOUND, INVALID, TOO_LARGE, LIMIT, NO_MESSAGE = 0, -1, -2, -3, -4, -5
 _U32 = 0xFFFFFFFF
 
 
@@ -60,6 +61,7 @@ class CallContext:
     state_growth: int = 0  # bytes this run's state writes add (negative when they free)
     # Why the last send/reply was refused: components get it back in the WIT error value.
     refusal: str = ""
+    sends_refused: int = 0  # sends and replies past the budget in this run
 
     def begin(self, message: AclMessage | None) -> None:
         self.current = message
@@ -67,6 +69,7 @@ class CallContext:
         self.state_writes = {}
         self.state_growth = 0
         self.host_calls = 0
+        self.sends_refused = 0
 
     def charge(self) -> None:
         self.host_calls += 1
@@ -81,6 +84,8 @@ class CallContext:
     def emit(self, data: bytes, *, as_reply: bool) -> int:
         if as_reply and self.current is None:
             return NO_MESSAGE
+        if len(self.outbox) >= self.limits.max_sends_per_message:
+            return self._over_budget()
         try:
             obj = orjson.loads(data)
             msg = parse_message(obj, sender=self.agent, base=self.current if as_reply else None)
@@ -90,12 +95,26 @@ class CallContext:
             return self._refuse(exc.message)
         if not as_reply and msg.conversation_id is None:
             msg.conversation_id = msg.message_id
-        if self.current is not None:
-            msg.hops = self.current.hops + 1
+        if self.current is not None:  # what the handled message causes is in its cascade
+            msg.hops = chain_hops(self.current, msg)
+            msg.cascade = self.current.cascade_root
         if msg.wire_size > self.limits.max_message_bytes:
             return TOO_LARGE
         self.outbox.append(msg)
         return OK
+
+    def _over_budget(self) -> int:
+        """Refuse a send past the budget: one handled message may not flood the platform. The
+        handler goes on; whether what it sent before is released is its outcome's to decide."""
+        budget = self.limits.max_sends_per_message
+        self.refusal = (f"the budget of {budget} sends per handled message is spent"
+                        f" (max_sends_per_message)")
+        if not self.sends_refused:  # one log line per handler run, however many it tries
+            self.services.agent_log(self.agent, 3, f"send refused: {self.refusal}; later sends"
+                                                   f" while handling this message are refused"
+                                                   f" too")
+        self.sends_refused += 1
+        return LIMIT
 
     def _refuse(self, reason: str) -> int:
         self.refusal = reason

@@ -35,6 +35,7 @@ class Outcome:
     error_kind: str | None = None
     error: str | None = None
     duration_s: float = 0.0
+    sends_refused: int = 0  # sends and replies past the agent's max_sends_per_message
 
 
 class AgentInstance:
@@ -145,7 +146,7 @@ class AgentInstance:
         return Outcome(
             ok=True, sends=ctx.outbox, state_writes=ctx.state_writes,
             fuel_used=self.limits.fuel - self._control.fuel_left(),
-            duration_s=time.perf_counter() - started,
+            duration_s=time.perf_counter() - started, sends_refused=ctx.sends_refused,
         )
 
     def _inbox(self, needed: int) -> int:
@@ -162,11 +163,12 @@ class AgentInstance:
         return self._inbox_ptr
 
     def _failed(self, kind: str, detail: str, started: float) -> Outcome:
+        refused = self._ctx.sends_refused
         self._ctx.begin(self._ctx.current)
         return Outcome(
             ok=False, error_kind=kind, error=detail,
             fuel_used=self.limits.fuel - self._control.fuel_left(),
-            duration_s=time.perf_counter() - started,
+            duration_s=time.perf_counter() - started, sends_refused=refused,
         )
 
     def memory_bytes(self) -> int:

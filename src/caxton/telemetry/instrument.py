@@ -15,8 +15,10 @@ from starlette.routing import Route
 
 from caxton.api.mtp import Mtp
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
+from caxton.domain.cascade import FANOUT, LOOP
 from caxton.errors import ConfigError
 from caxton.router.local import Router
+from caxton.runtime.cascades import CascadeGuard
 from caxton.runtime.conversations import ConversationManager
 from caxton.runtime.host import AgentHost
 from caxton.store.store import Store
@@ -26,7 +28,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 log = structlog.get_logger("caxton.telemetry")
 
 
-def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Store) -> None:
+def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Store,
+               guard: CascadeGuard) -> None:
     """Hook the message path to ``metrics`` and add the scrape-time figures."""
     router.add_tap(metrics.routed)
     host.delivery.on_processed = metrics.processed
@@ -50,13 +53,17 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
                           ["agent"])
         failed = counter("caxton_agent_messages_failed",
                          "Messages that failed every attempt, per agent.", ["agent"])
+        refused = counter("caxton_agent_sends_refused", "Sends and replies refused for passing"
+                          " the agent's max_sends_per_message, per agent.", ["agent"])
         for cell in cells:
             depth.add_metric([cell.name], cell.mailbox_depth)
             memory.add_metric([cell.name], cell.memory_bytes())
             fuel.add_metric([cell.name], cell.stats.fuel_used)
             handled.add_metric([cell.name], cell.stats.handled)
             failed.add_metric([cell.name], cell.stats.failed)
-        yield from (depth, memory, fuel, handled, failed)
+            refused.add_metric([cell.name], cell.stats.sends_refused)
+        yield from (depth, memory, fuel, handled, failed, refused)
+        yield from _cascade_metrics(guard)
         backlog = gauge("caxton_store_write_backlog", "Writes queued for the group-commit writer.")
         backlog.add_metric([], store.backlog)
         yield backlog
@@ -64,7 +71,6 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
         for name, doc, value in (
             ("caxton_messages_bounced", "Messages answered with a platform failure.",
              router.bounced),
-            ("caxton_messages_dropped_loop", "Messages dropped at the hop limit.", router.looped),
             ("caxton_messages_retried", "Failed handler runs that were retried.",
              delivery.retried),
             ("caxton_messages_dead_lettered", "Messages moved to the dead-letter queue.",
@@ -77,6 +83,20 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
             yield family
 
     metrics.watch(collect)
+
+
+def _cascade_metrics(guard: CascadeGuard) -> Iterator[Metric]:
+    cuts = counter("caxton_cascades_cut", "Message cascades cut, by reason (loop: max_hops"
+                   " passed; fanout: max_cascade_in_flight reached).", ["reason"])
+    dropped = counter("caxton_messages_cut", "Messages not delivered because their cascade"
+                      " was cut, by reason (the one that passed the limit included).",
+                      ["reason"])
+    for reason in (LOOP, FANOUT):  # both always present, so a rate() sees the first cut
+        cuts.add_metric([reason], guard.cuts[reason])
+        dropped.add_metric([reason], guard.dropped[reason])
+    live = gauge("caxton_cascades_in_flight", "Message cascades with messages in flight.")
+    live.add_metric([], guard.in_flight)
+    yield from (cuts, dropped, live)
 
 
 def _count_event(metrics: Metrics, kind: str) -> None:

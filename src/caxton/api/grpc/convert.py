@@ -28,7 +28,8 @@ from caxton.errors import InvalidMessageError
 # The JSON form's order: optional strings between receiver/reply_to and reply_by (acl.to_dict).
 _STRINGS = ("language", "encoding", "ontology", "protocol", "conversation_id", "reply_with",
             "in_reply_to")
-_LIMITS = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls")
+_LIMITS = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls",
+           "max_sends_per_message")
 _RATES = ("routed_per_s", "processed_per_s", "routed_total", "processed_total", "window_s")
 
 
@@ -149,7 +150,7 @@ def agent_to_proto(view: Mapping[str, Any]) -> agents_pb2.AgentView:
         stats=agents_pb2.AgentStats(
             handled=stats["handled"], failed=stats["failed"], sent=stats["sent"],
             fuel_used=stats["fuel_used"], last_error=stats["last_error"],
-            failures_by_kind=stats["failures_by_kind"]),
+            failures_by_kind=stats["failures_by_kind"], sends_refused=stats["sends_refused"]),
     )
 
 
@@ -167,6 +168,7 @@ def agent_from_proto(pb: agents_pb2.AgentView) -> dict[str, Any]:
             "fuel_used": stats.fuel_used,
             "last_error": stats.last_error if stats.HasField("last_error") else None,
             "failures_by_kind": dict(stats.failures_by_kind),
+            "sends_refused": stats.sends_refused,
         },
     }
 

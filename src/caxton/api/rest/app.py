@@ -96,9 +96,10 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         summary: Deploy an agent (or a new version of one)
         description: >
           Either JSON {"name", "module_base64", "version", "limits": {"fuel", "memory_bytes",
-          "timeout_ms", "max_message_bytes"}, "services": [...]} or the raw module (binary or
-          WAT) as the body with ?name=&version=&fuel=&memory_bytes=&timeout_ms= query parameters
-          (and services= as a JSON list).
+          "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message"},
+          "services": [...]} or the raw module (binary or WAT) as the body with
+          ?name=&version=&fuel=&memory_bytes=&timeout_ms=&max_sends_per_message= query
+          parameters (and services= as a JSON list).
         responses:
           201: {description: Deployed and running.}
           400: {description: Bad name or parameters.}
@@ -125,7 +126,8 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             name, version = params.get("name"), params.get("version") or "0.1.0"
             services = json_param(request, "services")
             limits = {}
-            for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes"):
+            for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes",
+                        "max_sends_per_message"):
                 if key in params:
                     limits[key] = int_param(request, key, 0, 0, 2**62)
         if not isinstance(name, str) or not name:

@@ -8,18 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LimitOverrides(_message.Message):
-    __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls")
+    __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message")
     FUEL_FIELD_NUMBER: _ClassVar[int]
     MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_HOST_CALLS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SENDS_PER_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     fuel: int
     memory_bytes: int
     timeout_ms: int
     max_message_bytes: int
     max_host_calls: int
-    def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ...) -> None: ...
+    max_sends_per_message: int
+    def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ..., max_sends_per_message: _Optional[int] = ...) -> None: ...
 
 class DeployAgentRequest(_message.Message):
     __slots__ = ("name", "module", "version", "limits", "services")
@@ -36,21 +38,23 @@ class DeployAgentRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., module: _Optional[bytes] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[LimitOverrides, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_directory_pb2.ServiceDescription, _Mapping]]] = ...) -> None: ...
 
 class ResourceLimits(_message.Message):
-    __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls")
+    __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message")
     FUEL_FIELD_NUMBER: _ClassVar[int]
     MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_HOST_CALLS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SENDS_PER_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     fuel: int
     memory_bytes: int
     timeout_ms: int
     max_message_bytes: int
     max_host_calls: int
-    def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ...) -> None: ...
+    max_sends_per_message: int
+    def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ..., max_sends_per_message: _Optional[int] = ...) -> None: ...
 
 class AgentStats(_message.Message):
-    __slots__ = ("handled", "failed", "sent", "fuel_used", "last_error", "failures_by_kind")
+    __slots__ = ("handled", "failed", "sent", "fuel_used", "last_error", "failures_by_kind", "sends_refused")
     class FailuresByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -64,13 +68,15 @@ class AgentStats(_message.Message):
     FUEL_USED_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     FAILURES_BY_KIND_FIELD_NUMBER: _ClassVar[int]
+    SENDS_REFUSED_FIELD_NUMBER: _ClassVar[int]
     handled: int
     failed: int
     sent: int
     fuel_used: int
     last_error: str
     failures_by_kind: _containers.ScalarMap[str, int]
-    def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    sends_refused: int
+    def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ..., sends_refused: _Optional[int] = ...) -> None: ...
 
 class AgentView(_message.Message):
     __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats")
