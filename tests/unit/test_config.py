@@ -333,3 +333,11 @@ def test_mtp_allowed_hosts_are_split_and_trimmed() -> None:
     config = load_config(None, env={}, overrides={"mtp_allowed_hosts": " *.example.org, ,a:1"})
     assert config.mtp_allowed == ("*.example.org", "a:1")
     assert load_config(None, env={}).mtp_allowed == ()
+
+
+def test_max_content_depth_defaults_to_64_and_is_bounded() -> None:
+    assert load_config(env={}).max_content_depth == 64
+    assert load_config(env={"CAXTON_MAX_CONTENT_DEPTH": "200"}).max_content_depth == 200
+    for bad in ("0", "201", "-3"):
+        with pytest.raises(ConfigError, match="max_content_depth must be from 1 to 200"):
+            load_config(env={"CAXTON_MAX_CONTENT_DEPTH": bad})

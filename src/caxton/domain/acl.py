@@ -22,6 +22,7 @@ import orjson
 
 from caxton.domain import acl_fields as fields
 from caxton.domain.ids import new_id
+from caxton.domain.nesting import CONTENT_DEPTH_CEILING, depth_exceeds
 from caxton.errors import InvalidMessageError
 
 
@@ -192,13 +193,15 @@ def parse_performative(value: Any) -> Performative:
 
 
 def parse_message(
-    obj: Any, *, sender: str | None = None, base: AclMessage | None = None
+    obj: Any, *, sender: str | None = None, base: AclMessage | None = None,
+    max_depth: int = CONTENT_DEPTH_CEILING,
 ) -> AclMessage:
     """Validate a JSON object into a message.
 
     ``sender`` overrides whatever the object says (an agent cannot speak for another).
     ``base`` is the message being answered: missing routing fields are taken from it, which is
-    how the ABI's ``reply`` works.
+    how the ABI's ``reply`` works. ``content`` may nest arrays and objects ``max_depth`` levels
+    deep (the APIs pass the server's ``max_content_depth``; see ``domain.nesting``).
     """
     if not isinstance(obj, dict):
         raise InvalidMessageError("message", "must be a JSON object")
@@ -219,6 +222,9 @@ def parse_message(
 
     if "performative" not in obj:
         raise InvalidMessageError("performative", "is required")
+    if depth_exceeds(obj.get("content"), max_depth):
+        raise InvalidMessageError(
+            "content", f"nests arrays and objects more than {max_depth} levels deep")
     performative = parse_performative(obj["performative"])
     receiver = fields.addresses(obj, "receiver", required=base is None)
     msg = AclMessage(
