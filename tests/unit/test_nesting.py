@@ -28,7 +28,8 @@ def depth(value: object) -> int:  # the recursive definition, for values small e
 
 
 @pytest.mark.parametrize(("value", "levels"), [
-    (None, 0), ("text", 0), ([], 1), ({}, 1), ([1, [2]], 2), ({"a": [{"b": []}]}, 4), ({"a": [{"b": 1}]}, 3),
+    (None, 0), ("text", 0), ([], 1), ({}, 1), ([1, [2]], 2),
+    ({"a": [{"b": []}]}, 4), ({"a": [{"b": 1}]}, 3),
     ([[], [[[]]], []], 4),
 ])
 def test_depth_counts_levels_of_arrays_and_objects(value: object, levels: int) -> None:
