@@ -59,7 +59,8 @@ _PERFORMATIVES["call-for-proposal"] = Performative.CFP
 # Acts that report trouble. Nobody answers them with another failure: that is how loops start.
 ERROR_ACTS = frozenset({Performative.FAILURE, Performative.NOT_UNDERSTOOD})
 
-_USER_PARAM = re.compile(r"[Xx]-[A-Za-z0-9_.-]{1,64}")
+USER_PARAM_PATTERN = r"[Xx]-[A-Za-z0-9_.-]{1,64}"
+_USER_PARAM = re.compile(USER_PARAM_PATTERN)
 _STRING_FIELDS = (
     "language", "encoding", "ontology", "protocol", "conversation_id", "reply_with", "in_reply_to",
 )

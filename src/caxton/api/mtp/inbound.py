@@ -18,7 +18,6 @@ import asyncio
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caxton.api.mtp import foreign
@@ -45,21 +44,8 @@ class AccEndpoint:
         self.received = 0
         self.rejected = 0
 
-    def routes(self) -> list[Route]:
-        return [Route("/acc", self.receive, methods=["POST"])]
-
     async def receive(self, request: Request) -> Response:
-        """
-        summary: FIPA HTTP MTP (fipa.mts.mtp.http.std) - a message from another platform
-        description: >
-          multipart/mixed: the XML transport envelope (SC00085), then the ACL message in the
-          FIPA string representation (SC00070). Delivered to the envelope's intended receivers
-          (name@platform or name); unknown ones get the sender a FIPA failure from ams.
-        responses:
-          200: {description: Accepted and logged.}
-          400: {description: The body cannot be read (the message says why); nothing delivered.}
-          413: {description: The body is over max_request_bytes; nothing delivered.}
-        """
+        """A POST to ``/acc`` (the REST app routes it here): 200 once logged, else 4xx."""
         try:
             body = await read_body(request, self._max_bytes)
             envelope, parsed = mtp.decode(request.headers.get("content-type", ""), body,

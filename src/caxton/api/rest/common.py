@@ -21,9 +21,17 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSON:
 
 
 class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """A request the REST layer refuses before the service sees it; ``field`` names the part
+    at fault (a query parameter or a body field's path) when there is one."""
+
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None
+                 ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+    def response(self) -> JSON:
+        extra = {"field": self.field} if self.field is not None else {}
+        return error(self.status, self.code, self.message, **extra)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
