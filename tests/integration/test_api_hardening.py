@@ -246,11 +246,71 @@ def test_deploy_json_errors_name_the_field(hard: ServerProcess) -> None:
         for body, field in [({"module_base64": module}, "name"),
                             ({"name": "x"}, "module_base64"),
                             ({"name": "x", "module_base64": module, "limits": {"fuel": -1}},
-                             "limits.fuel"),
+                             "fuel"),  # as in the raw form and over gRPC
                             ({"name": "x", "module_base64": module, "limits": {"fuel": 2**70}},
-                             "limits.fuel"),
+                             "fuel"),  # as in the raw form and over gRPC
                             ({"name": "x", "module_base64": module, "version": 3}, "version"),
                             ({"name": "x", "module_base64": module, "colour": "red"}, "colour")]:
             response = http.post("/api/v1/agents", json=body)
             assert response.status_code == 400, (body, response.text)
             assert response.json()["field"] == field, (body, response.text)
+
+
+# -- found by sweeping the REST routes ---------------------------------------------------------
+def test_directory_input_that_overflowed_is_refused_or_kept_listable(hard: ServerProcess) -> None:
+    """Before: a lease past year 9999 in UTC was a 500 (OverflowError); a property of 2**64 was
+    stored as an int no JSON writer takes, and every directory listing after it was a 500."""
+    with fresh(hard) as http:
+        for lease in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"):
+            response = http.post("/api/v1/directory", json={"agent": "leased", "lease": lease})
+            assert response.status_code == 400, response.text
+            assert response.json()["field"] == "description.lease"
+        body = b'{"agent":"big","services":[{"type":"t","properties":{"k":18446744073709551616}}]}'
+        created = http.post("/api/v1/directory", content=body,
+                            headers={"content-type": "application/json"})
+        assert created.status_code == 201, created.text
+        assert http.get("/api/v1/directory").status_code == 200
+        found = http.post("/api/v1/directory/search", json={"template": {"agent": "big"}})
+        assert found.status_code == 200, found.text
+        assert found.json()["agents"][0]["services"][0]["properties"]["k"] == 2.0**64
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"timeout": "nan"}, "timeout"), ({"timeout": "-1"}, "timeout"),
+    ({"wait": "maybe"}, "wait"), ({"timeout": "1e999"}, "timeout"),
+])
+def test_bad_query_parameters_are_400_naming_them(hard: ServerProcess, params: dict[str, str],
+                                                  field: str) -> None:
+    with fresh(hard) as http:
+        response = http.post("/api/v1/messages", params=params,
+                             json={"performative": "inform", "receiver": "echo"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_parameter"
+    assert response.json()["field"] == field
+
+
+@pytest.mark.parametrize(("content_type", "status"), [
+    ("text/plain", 415), ("application/x-www-form-urlencoded", 415),
+    ("application/merge-patch+json", 202), (None, 202),
+])
+def test_json_operations_take_json_only(hard: ServerProcess, content_type: str | None,
+                                        status: int) -> None:
+    body = b'{"performative":"inform","receiver":"echo"}'
+    headers = {"content-type": content_type} if content_type else {}
+    with fresh(hard) as http:
+        response = http.post("/api/v1/messages", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    if status == 415:
+        assert response.json()["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("body", [b"", b"null", b"[]", b"7", b'"x"', b"\xff\xfe"])
+def test_empty_or_wrongly_typed_bodies_are_400(hard: ServerProcess, body: bytes) -> None:
+    with fresh(hard) as http:
+        for path in ("/api/v1/messages", "/api/v1/agents", "/api/v1/directory",
+                     "/api/v1/directory/search", "/api/v1/protocols/contract-net"):
+            response = http.post(path, content=body,
+                                 headers={"content-type": "application/json"})
+            assert response.status_code == 400, (path, body, response.text)
+            assert response.json()["code"] in ("malformed_json", "invalid_message",
+                                               "invalid_request"), response.text

@@ -29,10 +29,16 @@ def schema_extra(extra: dict[str, Any]) -> Callable[[_T], _T]:
     return register
 
 
-# The schema of the X-... members a message (and a protocol driver's request) may carry.
+# The schema of the X-... members a message may carry.
 USER_PARAMS: dict[str, Any] = {
     "patternProperties": {f"^{USER_PARAM_PATTERN}$": {
         "type": "string", "description": "A user-defined parameter (x- becomes X-)."}},
+}
+# A protocol driver's request: X-... members copied into every message it sends (null: none).
+DRIVER_USER_PARAMS: dict[str, Any] = {
+    "patternProperties": {f"^{USER_PARAM_PATTERN}$": {
+        "type": ["string", "null"],
+        "description": "A user-defined parameter for every message sent (null: left out)."}},
 }
 
 

@@ -8,7 +8,12 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from caxton.api.drivers.common import MAX_WAIT_S
-from caxton.api.rest.models.common import USER_PARAMS, Address, DateTime, schema_extra
+from caxton.api.rest.models.common import (
+    DRIVER_USER_PARAMS,
+    Address,
+    DateTime,
+    schema_extra,
+)
 from caxton.api.rest.models.messages import AclMessage, Receivers
 
 DriverString = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -17,7 +22,7 @@ Receiver = Annotated[Address | Receivers, msgspec.Meta(
                 "address.")]
 
 
-@schema_extra({**USER_PARAMS, "additionalProperties": False})
+@schema_extra({**DRIVER_USER_PARAMS, "additionalProperties": False})
 class ContractNetBody(msgspec.Struct, omit_defaults=True):
     """Run one Contract Net: a cfp to every receiver, the best proposal accepted by ``pick``,
     the others rejected, the winner's result awaited."""
@@ -66,7 +71,7 @@ class ContractNetOutcome(msgspec.Struct):
     elapsed_s: float
 
 
-@schema_extra({**USER_PARAMS, "additionalProperties": False})
+@schema_extra({**DRIVER_USER_PARAMS, "additionalProperties": False})
 class SubscribeBody(msgspec.Struct, omit_defaults=True):
     """Subscribe to one agent and stream the subscription's events."""
 
