@@ -142,7 +142,10 @@ def build_app(
         assert isinstance(exc, HTTPException)
         response = error(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"),
                          str(exc.detail))
-        response.headers.update(exc.headers or {})  # 405: Allow lists the path's methods
+        for name, value in (exc.headers or {}).items():
+            if name.lower() == "allow":  # 405: the path's methods (in a stable order)
+                value = ", ".join(sorted(m.strip() for m in value.split(",")))
+            response.headers[name] = value
         return response
 
     async def on_unexpected(_: Request, exc: Exception) -> Response:

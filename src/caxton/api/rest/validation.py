@@ -105,8 +105,8 @@ def _expectation(kind: str, rule: str) -> str:
     length = rule.startswith(" of length")
     op, _, bound = rule.removeprefix(" of length").strip().partition(" ")
     if length:
-        unit = "characters" if kind == "str" else "items"
-        return f"must have {_COMPARE.get(op, op)} {bound} {unit}"
+        unit = "character" if kind == "str" else "item"
+        return f"must have {_COMPARE.get(op, op)} {bound} {unit}{'' if bound == '1' else 's'}"
     return f"must be {_COMPARE.get(op, op)} {bound}"
 
 
