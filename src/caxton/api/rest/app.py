@@ -143,9 +143,9 @@ def build_app(
         response = error(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"),
                          str(exc.detail))
         for name, value in (exc.headers or {}).items():
-            if name.lower() == "allow":  # 405: the path's methods (in a stable order)
-                value = ", ".join(sorted(m.strip() for m in value.split(",")))
-            response.headers[name] = value
+            # 405: Allow lists the path's methods (in a stable order)
+            response.headers[name] = ", ".join(sorted(m.strip() for m in value.split(","))) \
+                if name.lower() == "allow" else value
         return response
 
     async def on_unexpected(_: Request, exc: Exception) -> Response:
