@@ -314,3 +314,12 @@ def test_empty_or_wrongly_typed_bodies_are_400(hard: ServerProcess, body: bytes)
             assert response.status_code == 400, (path, body, response.text)
             assert response.json()["code"] in ("malformed_json", "invalid_message",
                                                "invalid_request"), response.text
+
+
+@pytest.mark.parametrize("word", ["yes", "1", "TRUE"])
+def test_wait_takes_the_words_it_always_took(hard: ServerProcess, word: str) -> None:
+    response = hard.http.post("/api/v1/messages", params={"wait": word, "timeout": "30"},
+                              json={"performative": "request", "receiver": "echo",
+                                    "content": word})
+    assert response.status_code == 200, response.text
+    assert response.json()["reply"]["content"] == word

@@ -104,6 +104,7 @@ def _expectation(kind: str, rule: str) -> str:
         return "has the wrong form" + rule.replace(" matching regex", " (must match") + ")"
     length = rule.startswith(" of length")
     op, _, bound = rule.removeprefix(" of length").strip().partition(" ")
+    bound = bound.removesuffix(".0")  # 0.0 reads better as 0
     if length:
         unit = "character" if kind == "str" else "item"
         return f"must have {_COMPARE.get(op, op)} {bound} {unit}{'' if bound == '1' else 's'}"
@@ -116,7 +117,7 @@ def _bool_fields(model: type[msgspec.Struct]) -> frozenset[str]:
     info = msgspec.inspect.type_info(model)
     assert isinstance(info, msgspec.inspect.StructType)
     return frozenset(f.encode_name for f in info.fields
-                     if isinstance(f.type, msgspec.inspect.BoolType))
+                     if isinstance(_concrete(f.type), msgspec.inspect.BoolType))
 
 
 def decode_query(model: type[msgspec.Struct], params: Mapping[str, str]) -> Any:
