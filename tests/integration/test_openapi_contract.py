@@ -148,6 +148,29 @@ def cases(*, streams: bool) -> list[Any]:
             for mode in ("positive", "negative", KNOWN) if mode in modes]
 
 
+# Waits an operation does as long as it is asked to (up to max_wait_s, 300 s): a Contract Net
+# whose participant never proposes (echo answers a cfp out of protocol) holds the request for
+# its whole deadline_s. Valid values are cut to WAIT_S so that no case outlives TIMEOUT_S;
+# invalid ones are left alone, so negative cases stay negative.
+WAIT_S = 2.0
+_WAITS = {"deadline_s": (0.0, 300.0), "result_timeout_s": (0.0, 300.0),
+          "cancel_timeout_s": (0.0, 300.0)}
+
+
+def bounded(case: Any) -> Any:
+    body = case.body if isinstance(case.body, dict) else {}
+    for key, (low, high) in _WAITS.items():
+        value = body.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and low < value <= high:
+            body[key] = min(value, WAIT_S)
+    query = case.query if isinstance(case.query, dict) else {}
+    timeout = query.get("timeout")
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > WAIT_S:
+        query["timeout"] = WAIT_S
+    return case
+
+
 def run_cases(contract: Contract, operation: Any, mode: str,
               check: Callable[[Any], None]) -> None:
     if mode == KNOWN:
@@ -161,7 +184,7 @@ def run_cases(contract: Contract, operation: Any, mode: str,
     @given(case=strategy)
     def each(case: Any) -> None:
         try:
-            check(case)
+            check(bounded(case))
         finally:
             contract.restore()
 
