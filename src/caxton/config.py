@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
+from caxton.domain.nesting import CONTENT_DEPTH_CEILING, DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import CaxtonError, ConfigError
 
 ENV_PREFIX = "CAXTON_"
@@ -42,6 +43,8 @@ class ServerConfig:
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
     max_request_bytes: int = 1024 * 1024
     max_module_bytes: int = 32 * 1024 * 1024
+    # How deeply message content from clients and other platforms may nest arrays and objects.
+    max_content_depth: int = DEFAULT_MAX_CONTENT_DEPTH
     mailbox_capacity: int = 10_000
     failure_threshold: int = 10
     max_attempts: int = 3
@@ -83,6 +86,9 @@ class ServerConfig:
             raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
+        if not 1 <= self.max_content_depth <= CONTENT_DEPTH_CEILING:
+            raise ConfigError(f"max_content_depth must be from 1 to {CONTENT_DEPTH_CEILING}, not "
+                              f"{self.max_content_depth}")
         if not 1 <= self.max_attempts <= 100:
             raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
         if not 1 <= self.max_hops <= 999_999_999:  # X-caxton-hops carries up to 9 digits

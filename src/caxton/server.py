@@ -100,6 +100,7 @@ class Runtime:
             default_limits=config.default_limits(),
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
+            max_content_depth=config.max_content_depth,
         )
         metrics = Metrics()
         instrument(metrics, host=host, router=router, store=store, guard=guard)
@@ -110,7 +111,8 @@ class Runtime:
             host.tracing = service.tracing = tracing
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
-                         max_bytes=config.max_request_bytes, tracing=service.tracing,
+                         max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
+                         tracing=service.tracing,
                          allowed_hosts=config.mtp_allowed, deliveries=store)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...

@@ -370,3 +370,11 @@ def test_loop_and_fanout_limits_refuse_zero_and_negatives(setting: str, value: i
 def test_a_zero_send_budget_in_the_limits_table_is_refused(tmp_path: Path) -> None:
     message = config_error(file=toml(tmp_path, "[limits]\nmax_sends_per_message = 0\n"))
     assert message.startswith("default limits: field 'max_sends_per_message'")
+
+
+def test_max_content_depth_defaults_to_64_and_is_bounded() -> None:
+    assert load_config(env={}).max_content_depth == 64
+    assert load_config(env={"CAXTON_MAX_CONTENT_DEPTH": "200"}).max_content_depth == 200
+    for bad in ("0", "201", "-3"):
+        with pytest.raises(ConfigError, match="max_content_depth must be from 1 to 200"):
+            load_config(env={"CAXTON_MAX_CONTENT_DEPTH": bad})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from caxton.domain.directory import (
@@ -121,6 +122,9 @@ def test_lease_forms() -> None:
     ({"agent": "a", "lease": "soon"}, "description.lease", "not an RFC 3339"),
     ({"agent": "a", "lease": "2030-01-01T00:00:00"}, "description.lease", "time zone"),
     ({"agent": "a", "lease_s": -1}, "description.lease_s", "seconds"),
+    # Found by the attacker sweep: both were OverflowErrors (a 500) when turned into UTC.
+    ({"agent": "a", "lease": "9999-12-31T23:59:59-23:59"}, "description.lease", "out of range"),
+    ({"agent": "a", "lease": "0001-01-01T00:00:00+23:59"}, "description.lease", "out of range"),
     ({"agent": "a", "lease_s": 5, "lease": "2030-01-01T00:00:00Z"}, "description.lease_s",
      "not both"),
 ])
@@ -153,3 +157,15 @@ def test_max_results() -> None:
     for bad in (0, "3", 2.5, True):
         with pytest.raises(InvalidMessageError):
             parse_max_results(bad)
+
+
+def test_integral_properties_past_64_bits_stay_floats() -> None:
+    """Found by the attacker sweep: 2**64 (read from JSON as a float) became an int that no
+    JSON writer takes, and every later directory listing answered 500."""
+    big = float(2**64)
+    found = parse_description({"agent": "a", "services": [
+        {"type": "t", "properties": {"big": big, "small": 3.0, "neg": -float(2**63)}}]})
+    properties = found.services[0].properties
+    assert properties == {"big": big, "small": 3, "neg": -float(2**63)}
+    assert isinstance(properties["small"], int) and isinstance(properties["big"], float)
+    orjson.dumps(found.to_dict())

@@ -179,6 +179,11 @@ def test_decode_falls_back_to_latin1_when_no_charset_is_declared() -> None:
     (PAYLOAD, {"payload_encoding": "klingon"}, MalformedEnvelopeError,
      "unknown payload encoding 'klingon'"),
     (PAYLOAD, {"payload_encoding": "utf-16"}, MalformedEnvelopeError, "not ASCII-compatible"),
+    # Python codecs that are no charset: each used to escape as an internal error (a 500).
+    *[(PAYLOAD, {"payload_encoding": name}, MalformedEnvelopeError,
+       f"unknown payload encoding '{name}'")
+      for name in ("base64", "zlib", "hex", "rot13", "uu", "bz2", "quopri", "undefined", "idna",
+                   "punycode", "unicode_escape")],
     (b"(inform :sender a)", {}, MalformedAclError, "the message has no :receiver"),
     (b'(inform :sender a :receiver b :content "\xff")', {"payload_encoding": "UTF-8"},
      MalformedAclError, "not valid utf-8"),

@@ -19,6 +19,7 @@ from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
 from caxton.domain.limits import ResourceLimits
+from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import (
     AgentNotFoundError,
     InvalidMessageError,
@@ -85,6 +86,7 @@ class CaxtonService(StoredRecords):
         default_limits: ResourceLimits,
         max_message_bytes: int,
         max_wait_s: float,
+        max_content_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
     ) -> None:
         self._host = host
         self._router = router
@@ -92,6 +94,7 @@ class CaxtonService(StoredRecords):
         self._default_limits = default_limits
         self._max_message_bytes = max_message_bytes
         self._max_wait_s = max_wait_s
+        self._max_content_depth = max_content_depth
         self.started_at = time.time()
         self.ready = False
         self.max_write_backlog = 50_000
@@ -156,7 +159,8 @@ class CaxtonService(StoredRecords):
         """
         inbox = new_client_inbox()
         sender = obj.get("sender") if isinstance(obj, dict) else None
-        msg = parse_message(obj, sender=None if sender else inbox)
+        msg = parse_message(obj, sender=None if sender else inbox,
+                            max_depth=self._max_content_depth)
         if isinstance(obj, dict) and "message_id" in obj and await self._seen(msg.message_id):
             return SendResult(msg, None, duplicate=True)
         if self._store.backlog > self.max_write_backlog:

@@ -39,6 +39,7 @@ from caxton.codecs.aid import AgentIdentifier
 from caxton.codecs.fipa_time import format_token, parse_token
 from caxton.codecs.sexpr import Atom, Expr, Group, fail
 from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.nesting import CONTENT_DEPTH_CEILING
 from caxton.errors import InvalidMessageError
 
 NAME = "fipa.acl.rep.string.std"
@@ -121,9 +122,11 @@ def _escape_param(name: str) -> str:
 
 
 # -- parse ------------------------------------------------------------------------------------
-def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = None) -> AclMessage:
+def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = None,
+          max_depth: int = CONTENT_DEPTH_CEILING) -> AclMessage:
     """The message ``data`` holds. ``charset`` decodes bytes (it must be ASCII-compatible);
-    ``now`` anchors relative reply-by times (default: the clock).
+    ``now`` anchors relative reply-by times (default: the clock); ``max_depth`` bounds how
+    deeply JSON content nests (``domain.nesting``).
 
     Raises ``MalformedAclError`` naming what is wrong, including fields Caxton's model refuses
     (an agent name it cannot route, an over-long conversation id...).
@@ -150,7 +153,7 @@ def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = N
             raise fail(f"parameter {spelled} is given twice", key_expr.pos)
         seen.add(key)
         _parameter(key, value, obj, extra)
-    return _build(obj, extra, now, expr.pos)
+    return _build(obj, extra, now, expr.pos, max_depth)
 
 
 def _parameter(key: str, value: Expr, obj: dict[str, Any], extra: dict[str, str]) -> None:
@@ -181,7 +184,7 @@ def _parameter(key: str, value: Expr, obj: dict[str, Any], extra: dict[str, str]
 
 
 def _build(obj: dict[str, Any], extra: dict[str, str], now: datetime | None,
-           pos: int) -> AclMessage:
+           pos: int, max_depth: int) -> AclMessage:
     for required in ("sender", "receiver"):
         if required not in obj:
             raise fail(f"the message has no :{required}", pos)
@@ -199,7 +202,7 @@ def _build(obj: dict[str, Any], extra: dict[str, str], now: datetime | None,
         if _STATE in extra:
             obj["trace_context"]["tracestate"] = extra[_STATE]
     try:
-        msg = parse_message(obj)
+        msg = parse_message(obj, max_depth=max_depth)
     except InvalidMessageError as exc:
         field = exc.field.replace("_", "-") if exc.field in _FIELDS else exc.field
         raise fail(f"{field}: {exc.reason}") from None

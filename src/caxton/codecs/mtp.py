@@ -17,11 +17,14 @@ from caxton.codecs import envelope_xml, fipa_string, multipart
 from caxton.codecs.aid import AgentIdentifier
 from caxton.codecs.envelope_xml import Envelope
 from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.nesting import CONTENT_DEPTH_CEILING
 from caxton.errors import InvalidMessageError, MalformedAclError, MalformedEnvelopeError
 
 # Caxton's native JSON form as an MTP payload: not a FIPA standard, so any representation name
 # that says "json" is taken to mean it (what a peer that speaks our JSON would write).
 JSON_NAME = "caxton.acl.rep.json"
+# Python text codecs that are no charset a peer could mean (host names, escape sequences).
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape"})
 
 
 def encode(
@@ -56,9 +59,11 @@ def encode(
 
 
 def decode(
-    content_type: str, body: bytes, *, now: datetime | None = None
+    content_type: str, body: bytes, *, now: datetime | None = None,
+    max_depth: int = CONTENT_DEPTH_CEILING,
 ) -> tuple[Envelope, AclMessage]:
-    """The envelope and message of an MTP POST; ``now`` anchors relative reply-by times.
+    """The envelope and message of an MTP POST; ``now`` anchors relative reply-by times;
+    ``max_depth`` bounds how deeply the content nests (``domain.nesting``).
 
     The payload is read as ``fipa.acl.rep.string.std`` unless the envelope's
     ``acl-representation`` names JSON: then it is Caxton's JSON form (``JSON_NAME``).
@@ -71,7 +76,7 @@ def decode(
     representation = envelope.acl_representation or fipa_string.NAME
     payload = _trimmed(parts.payload.data, envelope.payload_length)
     if "json" in representation.lower():
-        return envelope, _json(payload)
+        return envelope, _json(payload, max_depth)
     if representation.lower() != fipa_string.NAME:
         raise MalformedEnvelopeError(
             f"acl-representation {representation!r} is not supported; Caxton reads "
@@ -79,23 +84,25 @@ def decode(
     charset = envelope.payload_encoding or parts.payload.charset
     if charset is None:
         try:
-            return envelope, fipa_string.parse(payload, now=now)
+            return envelope, fipa_string.parse(payload, now=now, max_depth=max_depth)
         except MalformedAclError as exc:
             if "is not valid utf-8" not in exc.message:
                 raise
             # No charset declared and not UTF-8: Java platforms send their default charset.
-            return envelope, fipa_string.parse(payload, charset="latin-1", now=now)
-    return envelope, fipa_string.parse(payload, charset=_charset(charset), now=now)
+            return envelope, fipa_string.parse(payload, charset="latin-1", now=now,
+                                               max_depth=max_depth)
+    return envelope, fipa_string.parse(payload, charset=_charset(charset), now=now,
+                                       max_depth=max_depth)
 
 
-def _json(payload: bytes) -> AclMessage:
+def _json(payload: bytes, max_depth: int) -> AclMessage:
     """A payload in Caxton's JSON form (UTF-8, as JSON is)."""
     try:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise MalformedAclError(f"{JSON_NAME}: the payload is not valid JSON: {exc}") from None
     try:
-        return parse_message(obj)
+        return parse_message(obj, max_depth=max_depth)
     except InvalidMessageError as exc:
         raise MalformedAclError(f"{JSON_NAME}: {exc.message}") from None
 
@@ -111,13 +118,23 @@ def _trimmed(payload: bytes, length: int | None) -> bytes:
 
 
 def _charset(name: str) -> str:
+    """The codec a payload ``charset`` names: a text encoding that writes ASCII as ASCII.
+
+    Python's codec registry also holds bytes-to-bytes transforms (``base64``, ``zlib``), codecs
+    that refuse to encode at all (``undefined``) and ones that reject error handlers (``idna``):
+    each fails differently when tried, and none is a charset a peer can mean.
+    """
+    shown = repr(name[:64]) + ("..." if len(name) > 64 else "")
     try:
         info = codecs.lookup(name)
-    except LookupError:
-        raise MalformedEnvelopeError(f"unknown payload encoding {name!r}") from None
-    if "(:)".encode(info.name, errors="replace") != b"(:)":
+        ascii_compatible = "(:)".encode(info.name) == b"(:)"
+    except (LookupError, ValueError):  # ValueError: a NUL in the name; UnicodeError too
+        raise MalformedEnvelopeError(f"unknown payload encoding {shown}") from None
+    if info.name in _NOT_CHARSETS:
+        raise MalformedEnvelopeError(f"unknown payload encoding {shown}")
+    if not ascii_compatible:
         raise MalformedEnvelopeError(
-            f"payload encoding {name!r} is not ASCII-compatible; use UTF-8")
+            f"payload encoding {shown} is not ASCII-compatible; use UTF-8")
     return info.name
 
 

@@ -137,6 +137,8 @@ class _Reader:
             return raw.decode(self.charset)
         except UnicodeDecodeError as exc:
             raise fail(f"text is not valid {self.charset}: {exc.reason}", pos) from None
+        except (UnicodeError, ValueError) as exc:  # codecs that fail in their own ways
+            raise fail(f"text is not valid {self.charset}: {exc}", pos) from None
         except LookupError:
             raise fail(f"unknown charset {self.charset!r}") from None
 

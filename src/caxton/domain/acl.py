@@ -22,6 +22,7 @@ import orjson
 
 from caxton.domain import acl_fields as fields
 from caxton.domain.ids import new_id
+from caxton.domain.nesting import CONTENT_DEPTH_CEILING, depth_exceeds
 from caxton.errors import InvalidMessageError
 
 
@@ -58,7 +59,8 @@ _PERFORMATIVES["call-for-proposal"] = Performative.CFP
 # Acts that report trouble. Nobody answers them with another failure: that is how loops start.
 ERROR_ACTS = frozenset({Performative.FAILURE, Performative.NOT_UNDERSTOOD})
 
-_USER_PARAM = re.compile(r"[Xx]-[A-Za-z0-9_.-]{1,64}")
+USER_PARAM_PATTERN = r"[Xx]-[A-Za-z0-9_.-]{1,64}"
+_USER_PARAM = re.compile(USER_PARAM_PATTERN)
 _STRING_FIELDS = (
     "language", "encoding", "ontology", "protocol", "conversation_id", "reply_with", "in_reply_to",
 )
@@ -200,13 +202,15 @@ def parse_performative(value: Any) -> Performative:
 
 
 def parse_message(
-    obj: Any, *, sender: str | None = None, base: AclMessage | None = None
+    obj: Any, *, sender: str | None = None, base: AclMessage | None = None,
+    max_depth: int = CONTENT_DEPTH_CEILING,
 ) -> AclMessage:
     """Validate a JSON object into a message.
 
     ``sender`` overrides whatever the object says (an agent cannot speak for another).
     ``base`` is the message being answered: missing routing fields are taken from it, which is
-    how the ABI's ``reply`` works.
+    how the ABI's ``reply`` works. ``content`` may nest arrays and objects ``max_depth`` levels
+    deep (the APIs pass the server's ``max_content_depth``; see ``domain.nesting``).
     """
     if not isinstance(obj, dict):
         raise InvalidMessageError("message", "must be a JSON object")
@@ -227,6 +231,9 @@ def parse_message(
 
     if "performative" not in obj:
         raise InvalidMessageError("performative", "is required")
+    if depth_exceeds(obj.get("content"), max_depth):
+        raise InvalidMessageError(
+            "content", f"nests arrays and objects more than {max_depth} levels deep")
     performative = parse_performative(obj["performative"])
     receiver = fields.addresses(obj, "receiver", required=base is None)
     msg = AclMessage(

@@ -13,14 +13,15 @@ if TYPE_CHECKING:
     from caxton.domain.acl import AclMessage
 
 # Addresses never contain quotes or backslashes, which keeps the wire form trivially scannable.
-_ADDRESS = re.compile(r"[A-Za-z_][A-Za-z0-9_.@:/+~-]{0,254}")
+ADDRESS_PATTERN = r"[A-Za-z_][A-Za-z0-9_.@:/+~-]{0,254}"
+_ADDRESS = re.compile(ADDRESS_PATTERN)
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
 )
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
-_MAX_ID = 256
-_MAX_RECEIVERS = 1000
-_MAX_URLS = 16
+MAX_ID = 256  # characters of ids and other short strings
+MAX_RECEIVERS = 1000
+MAX_URLS = 16  # transport addresses per agent
 
 
 def address(value: Any, name: str) -> str:
@@ -39,8 +40,8 @@ def addresses(obj: dict[str, Any], name: str, *, required: bool) -> tuple[str, .
         return (address(value, name),)
     if not isinstance(value, list):
         raise InvalidMessageError(name, "must be an agent name or a list of agent names")
-    if len(value) > _MAX_RECEIVERS:
-        raise InvalidMessageError(name, f"at most {_MAX_RECEIVERS} receivers")
+    if len(value) > MAX_RECEIVERS:
+        raise InvalidMessageError(name, f"at most {MAX_RECEIVERS} receivers")
     # dict.fromkeys drops duplicates but keeps order: a receiver gets a message once.
     return tuple(dict.fromkeys(address(v, name) for v in value))
 
@@ -57,11 +58,11 @@ def transport_addresses(value: Any, msg: AclMessage) -> dict[str, tuple[str, ...
                 "addresses", f"{name!r} is not the sender, a receiver or a reply_to agent")
         if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
             raise InvalidMessageError("addresses", f"addresses of {name!r} must be a list of URLs")
-        if len(urls) > _MAX_URLS:
-            raise InvalidMessageError("addresses", f"at most {_MAX_URLS} addresses per agent")
+        if len(urls) > MAX_URLS:
+            raise InvalidMessageError("addresses", f"at most {MAX_URLS} addresses per agent")
         for url in urls:
-            if not url or len(url) > _MAX_ID or not url.isprintable() or " " in url:
-                raise InvalidMessageError("addresses", f"{url!r} is not a URL of 1 to {_MAX_ID} "
+            if not url or len(url) > MAX_ID or not url.isprintable() or " " in url:
+                raise InvalidMessageError("addresses", f"{url!r} is not a URL of 1 to {MAX_ID} "
                                           "printable characters without spaces")
         if urls:
             out[name] = tuple(dict.fromkeys(urls))
@@ -71,8 +72,8 @@ def transport_addresses(value: Any, msg: AclMessage) -> dict[str, tuple[str, ...
 def short_string(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidMessageError(name, "must be a string")
-    if not value or len(value) > _MAX_ID:
-        raise InvalidMessageError(name, f"must be 1 to {_MAX_ID} characters")
+    if not value or len(value) > MAX_ID:
+        raise InvalidMessageError(name, f"must be 1 to {MAX_ID} characters")
     return value
 
 

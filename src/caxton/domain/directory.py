@@ -186,7 +186,9 @@ def _properties(value: Any, where: str) -> dict[str, Scalar]:
         elif isinstance(item, bool | int):
             out[key] = item
         elif isinstance(item, float) and math.isfinite(item):
-            out[key] = int(item) if item.is_integer() else item
+            # JSON parsers read integers past 64 bits as floats; they stay floats (as an int
+            # they could not be written out as JSON again).
+            out[key] = int(item) if item.is_integer() and abs(item) < 2**63 else item
         else:
             raise InvalidMessageError(f"{where}.{key}",
                                       "a value must be a string, a number or a boolean")
@@ -214,7 +216,10 @@ def _lease(obj: dict[str, Any], where: str, now: datetime) -> str | None:
                                   f"{absolute!r} is not an RFC 3339 date-time") from None
     if moment.tzinfo is None:
         raise InvalidMessageError(f"{where}.lease", "must include a time zone (e.g. 'Z')")
-    return _iso(moment)
+    try:
+        return _iso(moment)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59 is past the year 9999 in UTC
+        raise InvalidMessageError(f"{where}.lease", f"{absolute!r} is out of range") from None
 
 
 def _iso(moment: datetime) -> str:

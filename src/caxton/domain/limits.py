@@ -8,6 +8,15 @@ from typing import Any
 from caxton.errors import InvalidMessageError
 
 WASM_PAGE = 65536
+# The range each limit may be set to (inclusive).
+LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
+    "fuel": (1_000, 10**12),
+    "memory_bytes": (WASM_PAGE, 4 * 1024**3),
+    "timeout_ms": (1, 3_600_000),
+    "max_message_bytes": (256, 64 * 1024 * 1024),
+    "max_host_calls": (1, 10**7),
+    "max_sends_per_message": (1, 10**6),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,15 +32,7 @@ class ResourceLimits:
     max_sends_per_message: int = 100
 
     def __post_init__(self) -> None:
-        bounds = {
-            "fuel": (1_000, 10**12),
-            "memory_bytes": (WASM_PAGE, 4 * 1024**3),
-            "timeout_ms": (1, 3_600_000),
-            "max_message_bytes": (256, 64 * 1024 * 1024),
-            "max_host_calls": (1, 10**7),
-            "max_sends_per_message": (1, 10**6),
-        }
-        for name, (low, high) in bounds.items():
+        for name, (low, high) in LIMIT_BOUNDS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise InvalidMessageError(name, f"must be an integer from {low} to {high}")

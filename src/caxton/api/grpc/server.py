@@ -39,6 +39,7 @@ from caxton.api.grpc.handlers import (
     ServerHandlers,
 )
 from caxton.api.grpc.protocols import ProtocolHandlers
+from caxton.api.grpc.undecodable import RefuseUndecodable
 from caxton.api.service import CaxtonService
 from caxton.errors import ConfigError
 
@@ -64,7 +65,7 @@ class GrpcServer:
 
     def __init__(self, service: CaxtonService, *, host: str, port: int,
                  max_receive_bytes: int) -> None:
-        self._server = grpc.aio.server(options=[
+        self._server = grpc.aio.server(interceptors=[RefuseUndecodable()], options=[
             # Without this a second server could bind the same port and share its traffic.
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", max_receive_bytes),

@@ -22,6 +22,7 @@ from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
 from caxton.domain.acl import parse_message
+from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.router.local import Router
 from caxton.store.repositories import DeliveryRepository, PendingDelivery
 from caxton.store.writer import OnCommit, Statement
@@ -53,6 +54,7 @@ class Mtp:
 
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
+               max_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
                deliveries: DeliveryLog | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
@@ -72,7 +74,7 @@ class Mtp:
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                   tracing=tracing))
+                                                   max_depth=max_depth, tracing=tracing))
         if deliveries is not None:
             mtp.owed = deliveries.deliveries.pending
         mtp.local = router.lookup

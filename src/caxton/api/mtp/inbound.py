@@ -6,8 +6,9 @@ the envelope's intended receivers, logged like any other, and answered ``200 OK`
 which is what JADE's MTP waits for. A receiver that is not here gets the sender a FIPA
 ``failure`` from ``ams`` over the outbound MTP, as the router answers every unknown receiver.
 
-A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, too
-large) is answered ``400`` with ``{code, message}`` naming the problem, and nothing is delivered.
+A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, an
+unknown payload encoding, content nested too deeply) is answered ``400`` with ``{code, message}``
+naming the problem, one over ``max_request_bytes`` ``413``; either way nothing is delivered.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import asyncio
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caxton.api.mtp import foreign
 from caxton.api.rest.common import JSON, RequestError, error, read_body
 from caxton.codecs import mtp
+from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import CodecError
 from caxton.router.local import Router
 from caxton.telemetry.tracing import Tracing
@@ -33,37 +34,28 @@ log = structlog.get_logger("caxton.mtp")
 class AccEndpoint:
     """``POST /acc``; ``received`` and ``rejected`` count deliveries and refused bodies."""
 
-    def __init__(self, router: Router, *, max_bytes: int, tracing: Tracing | None = None
+    def __init__(self, router: Router, *, max_bytes: int,
+                 max_depth: int = DEFAULT_MAX_CONTENT_DEPTH, tracing: Tracing | None = None
                  ) -> None:
         self._router = router
         self._max_bytes = max_bytes
+        self._max_depth = max_depth
         self.tracing = tracing or Tracing(env={})
         self.received = 0
         self.rejected = 0
 
-    def routes(self) -> list[Route]:
-        return [Route("/acc", self.receive, methods=["POST"])]
-
     async def receive(self, request: Request) -> Response:
-        """
-        summary: FIPA HTTP MTP (fipa.mts.mtp.http.std) - a message from another platform
-        description: >
-          multipart/mixed: the XML transport envelope (SC00085), then the ACL message in the
-          FIPA string representation (SC00070). Delivered to the envelope's intended receivers
-          (name@platform or name); unknown ones get the sender a FIPA failure from ams.
-        responses:
-          200: {description: Accepted and logged.}
-          400: {description: The body cannot be read (the message says why); nothing delivered.}
-        """
+        """A POST to ``/acc`` (the REST app routes it here): 200 once logged, else 4xx."""
         try:
             body = await read_body(request, self._max_bytes)
-            envelope, parsed = mtp.decode(request.headers.get("content-type", ""), body)
+            envelope, parsed = mtp.decode(request.headers.get("content-type", ""), body,
+                                          max_depth=self._max_depth)
             msg = foreign.inbound(envelope, parsed,
                                   header_trace=request.headers.get("traceparent"))
         except CodecError as exc:
             return self._reject(exc.code, exc.message)
-        except RequestError as exc:
-            return self._reject(exc.code, exc.message)
+        except RequestError as exc:  # the body is over the limit: 413
+            return self._reject(exc.code, exc.message, exc.status)
         loop = asyncio.get_running_loop()
         logged: asyncio.Future[None] = loop.create_future()
 
@@ -79,10 +71,10 @@ class AccEndpoint:
         self.received += 1
         return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
 
-    def _reject(self, code: str, message: str) -> Response:
+    def _reject(self, code: str, message: str, status: int = 400) -> Response:
         self.rejected += 1
         log.info("MTP request refused", code=code, reason=message)
-        return error(400, code, message)
+        return error(status, code, message)
 
 
 def _settle(future: asyncio.Future[None], problem: BaseException | None) -> None:

@@ -1,37 +1,36 @@
-"""REST under /api/v1: thin handlers over the service layer, errors as JSON ``{code, message}``."""
+"""REST under /api/v1: thin handlers over the service layer, errors as JSON ``{code, message}``
+(plus ``field`` when one part of the request is at fault).
+
+Every operation is declared with its models (``operations``, ``models``); ``/openapi.json`` is
+generated from the same declarations that check the requests.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.schemas import SchemaGenerator
 
 from caxton import errors
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
-from caxton.api.rest.common import (
-    JSON,
-    RequestError,
-    bool_param,
-    error,
-    float_param,
-    int_param,
-    read_body,
-    read_json,
-)
+from caxton.api.rest.agents import agent_routes
+from caxton.api.rest.common import JSON, RequestError, error
 from caxton.api.rest.dead_letters import dead_letter_routes
-from caxton.api.rest.directory import directory_routes, json_param
+from caxton.api.rest.directory import directory_routes
 from caxton.api.rest.events import event_stream_routes
+from caxton.api.rest.messages import message_routes
+from caxton.api.rest.models.server import AccAccepted, Health, Readiness
+from caxton.api.rest.openapi import document
+from caxton.api.rest.operations import RAW, Body, Call, RestApi, reply
 from caxton.api.rest.protocols import protocol_routes
 from caxton.api.rest.stream import message_stream_routes
-from caxton.api.service import CaxtonService, DeployRequest
+from caxton.api.service import CaxtonService
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.InvalidMessageError: 400,
@@ -52,9 +51,66 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.StoreBusyError: 503,
     errors.StoreError: 503,
 }
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+DESCRIPTION = ("The management API of a Caxton server: agents, ACL messages, conversations, "
+               "dead letters, the directory, protocol drivers, event streams and the FIPA "
+               "HTTP MTP. Every error is an ErrorBody.")
 
 
-def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to their docs
+def _version() -> str:
+    try:
+        return version("caxton")
+    except PackageNotFoundError:  # running from a source tree
+        return "0"
+
+
+def server_routes(api: RestApi, service: CaxtonService, *, mtp: AccEndpoint | None,
+                  max_request_bytes: int) -> None:
+    """Health, readiness, the OpenAPI document and the FIPA HTTP MTP's ``/acc``."""
+
+    @api.operation("GET", "/health", operation_id="health", tag="server", summary="Liveness",
+                   responses=(reply(200, "The process is alive.", Health),))
+    async def health(_: Call) -> Response:
+        return JSON(service.health())
+
+    @api.operation("GET", "/ready", operation_id="ready", tag="server",
+                   summary="Readiness (store open, agents restored)",
+                   responses=(reply(200, "Ready.", Readiness),
+                              reply(503, "Still starting or shutting down.", Readiness)))
+    async def ready(_: Call) -> Response:
+        body = service.readiness()
+        return JSON(body, status_code=200 if body["status"] == "ready" else 503)
+
+    @api.operation("GET", "/openapi.json", operation_id="openapi", tag="server",
+                   summary="This API's OpenAPI 3.1 document",
+                   responses=(reply(200, "The document.", dict[str, Any]),))
+    async def openapi(_: Call) -> Response:
+        return JSON(document(api.operations, title="Caxton management API",
+                             version=_version(), description=DESCRIPTION))
+
+    if mtp is None:
+        return
+
+    @api.operation(
+        "POST", "/acc", operation_id="receiveMtpMessage", tag="mtp",
+        summary="FIPA HTTP MTP (fipa.mts.mtp.http.std): a message from another platform",
+        description="multipart/mixed: the XML transport envelope (SC00085), then the ACL "
+                    "message in the FIPA string representation (SC00070). Delivered to the "
+                    "envelope's intended receivers; unknown ones get the sender a FIPA failure "
+                    "from ams.",
+        # The endpoint reads the body itself, so that it counts and logs what it refuses.
+        bodies=(Body(RAW, max_request_bytes, media_type="multipart/mixed", fallback=True,
+                     read_by_handler=True),),
+        responses=(reply(200, "Accepted and logged.", AccAccepted),
+                   reply(400, "The body cannot be read (the message says why); nothing "
+                              "delivered."),
+                   reply(413, "The body is over max_request_bytes; nothing delivered."),
+                   reply(503, "The message could not be logged.")))
+    async def acc(call: Call) -> Response:
+        return await mtp.receive(call.request)
+
+
+def build_app(
     service: CaxtonService,
     *,
     max_request_bytes: int,
@@ -62,196 +118,15 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     mtp: AccEndpoint | None = None,
 ) -> Starlette:
-    # base64 makes a module a third larger in a JSON body
-    deploy_limit = max_module_bytes * 4 // 3 + 64 * 1024
-
-    async def health(_: Request) -> JSON:
-        """
-        summary: Liveness
-        responses:
-          200: {description: The process is alive.}
-        """
-        return JSON(service.health())
-
-    async def ready(_: Request) -> JSON:
-        """
-        summary: Readiness (store open, agents restored)
-        responses:
-          200: {description: Ready.}
-          503: {description: Still starting or shutting down.}
-        """
-        body = service.readiness()
-        return JSON(body, status_code=200 if body["status"] == "ready" else 503)
-
-    async def list_agents(_: Request) -> JSON:
-        """
-        summary: List agents
-        responses:
-          200: {description: Every deployed agent with state, version, limits and counters.}
-        """
-        return JSON({"agents": await service.list_agents()})
-
-    async def deploy_agent(request: Request) -> JSON:
-        """
-        summary: Deploy an agent (or a new version of one)
-        description: >
-          Either JSON {"name", "module_base64", "version", "limits": {"fuel", "memory_bytes",
-          "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message"},
-          "services": [...]} or the raw module (binary or WAT) as the body with
-          ?name=&version=&fuel=&memory_bytes=&timeout_ms=&max_sends_per_message= query
-          parameters (and services= as a JSON list).
-        responses:
-          201: {description: Deployed and running.}
-          400: {description: Bad name or parameters.}
-          413: {description: Module too large.}
-          422: {description: The module failed validation; the message says why.}
-        """
-        if request.headers.get("content-type", "").startswith("application/json"):
-            body = await read_json(request, deploy_limit)
-            if not isinstance(body, dict):
-                raise RequestError(400, "invalid_request", "body must be a JSON object")
-            try:
-                module = base64.b64decode(body.get("module_base64") or "", validate=True)
-            except (binascii.Error, TypeError):
-                raise RequestError(400, "invalid_request", "module_base64 is not valid base64"
-                                 ) from None
-            limits = body.get("limits") or {}
-            if not isinstance(limits, dict):
-                raise RequestError(400, "invalid_request", "limits must be an object")
-            name, version = body.get("name"), body.get("version") or "0.1.0"
-            services = body.get("services")
-        else:
-            module = await read_body(request, max_module_bytes)
-            params = request.query_params
-            name, version = params.get("name"), params.get("version") or "0.1.0"
-            services = json_param(request, "services")
-            limits = {}
-            for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes",
-                        "max_sends_per_message"):
-                if key in params:
-                    limits[key] = int_param(request, key, 0, 0, 2**62)
-        if not isinstance(name, str) or not name:
-            raise RequestError(400, "invalid_request", "an agent 'name' is required")
-        if not isinstance(version, str):
-            raise RequestError(400, "invalid_request", "version must be a string")
-        view = await service.deploy(DeployRequest(name=name, module=module, version=version,
-                                                  limits=limits, services=services))
-        return JSON(view, status_code=201)
-
-    async def get_agent(request: Request) -> JSON:
-        """
-        summary: Show one agent
-        responses:
-          200: {description: The agent.}
-          404: {description: No such agent.}
-        """
-        return JSON(await service.get_agent(request.path_params["name"]))
-
-    async def agent_logs(request: Request) -> JSON:
-        """
-        summary: Recent log lines the agent wrote through the host's log function
-        responses:
-          200: {description: Log lines, oldest first.}
-        """
-        limit = int_param(request, "limit", 100, 1, 1000)
-        return JSON({"logs": await service.agent_logs(request.path_params["name"], limit)})
-
-    async def remove_agent(request: Request) -> Response:
-        """
-        summary: Remove an agent (drains its mailbox first)
-        responses:
-          204: {description: Removed.}
-          404: {description: No such agent.}
-        """
-        await service.remove_agent(request.path_params["name"])
-        return Response(status_code=204)
-
-    async def stop_agent(request: Request) -> JSON:
-        """
-        summary: Stop an agent after it drains its mailbox
-        responses:
-          200: {description: Stopped.}
-        """
-        return JSON(await service.stop_agent(request.path_params["name"]))
-
-    async def start_agent(request: Request) -> JSON:
-        """
-        summary: Start a stopped or failed agent
-        responses:
-          200: {description: Running.}
-        """
-        return JSON(await service.start_agent(request.path_params["name"]))
-
-    async def send_message(request: Request) -> JSON:
-        """
-        summary: Send an ACL message; with ?wait=true return the first reply
-        description: >
-          The body is a FIPA-ACL message in JSON (performative, receiver, content, ...).
-          Query parameters - wait (bool), timeout (seconds, default 30).
-        responses:
-          202: {description: Accepted and durably logged (no wait).}
-          200: {description: The message and its reply (wait).}
-          400: {description: Malformed JSON or an invalid field (named in the message).}
-          404: {description: No agent by a receiver's name; a FIPA failure is in the conversation.}
-          413: {description: Message too large.}
-          429: {description: The receiver's mailbox is full.}
-          504: {description: No reply within the timeout.}
-        """
-        wait = bool_param(request, "wait")
-        timeout = float_param(request, "timeout", 30.0)
-        obj = await read_json(request, max_request_bytes)
-        result = await service.send(obj, wait=wait, timeout=timeout)
-        return JSON(result.to_dict(), status_code=200 if wait else 202)
-
-    async def list_conversations(request: Request) -> JSON:
-        """
-        summary: List conversations, most recent first
-        responses:
-          200: {description: Conversation summaries.}
-        """
-        limit = int_param(request, "limit", 100, 1, 10_000)
-        participant = request.query_params.get("participant")
-        return JSON({"conversations": await service.list_conversations(
-            limit=limit, participant=participant)})
-
-    async def get_conversation(request: Request) -> JSON:
-        """
-        summary: One conversation with its messages in order
-        responses:
-          200: {description: The conversation.}
-          404: {description: No such conversation.}
-        """
-        return JSON(await service.get_conversation(request.path_params["conversation_id"]))
-
-    routes = [
-        Route("/health", health, methods=["GET"]),
-        Route("/ready", ready, methods=["GET"]),
-        Route("/api/v1/agents", list_agents, methods=["GET"]),
-        Route("/api/v1/agents", deploy_agent, methods=["POST"]),
-        Route("/api/v1/agents/{name}", get_agent, methods=["GET"]),
-        Route("/api/v1/agents/{name}", remove_agent, methods=["DELETE"]),
-        Route("/api/v1/agents/{name}/logs", agent_logs, methods=["GET"]),
-        Route("/api/v1/agents/{name}/stop", stop_agent, methods=["POST"]),
-        Route("/api/v1/agents/{name}/start", start_agent, methods=["POST"]),
-        Route("/api/v1/messages", send_message, methods=["POST"]),
-        Route("/api/v1/conversations", list_conversations, methods=["GET"]),
-        Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
-        *dead_letter_routes(service),
-        *directory_routes(service),
-        *message_stream_routes(service),
-        *(mtp.routes() if mtp is not None else ()),  # FIPA HTTP MTP: POST /acc
-        *event_stream_routes(service),
-        *protocol_routes(service, max_request_bytes),  # protocol drivers
-    ]
-    schemas = SchemaGenerator({
-        "openapi": "3.0.3",
-        "info": {"title": "Caxton management API", "version": "1"},
-    })
-
-    async def openapi(request: Request) -> JSON:
-        return JSON(schemas.get_schema(routes=app.routes))
-
-    routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
+    api = RestApi()
+    server_routes(api, service, mtp=mtp, max_request_bytes=max_request_bytes)
+    agent_routes(api, service, max_module_bytes=max_module_bytes)
+    message_routes(api, service, max_request_bytes=max_request_bytes)
+    message_stream_routes(api, service)
+    dead_letter_routes(api, service)
+    directory_routes(api, service)
+    protocol_routes(api, service, max_request_bytes)
+    event_stream_routes(api, service)
 
     async def on_caxton_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CaxtonError)
@@ -261,18 +136,23 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
 
     async def on_bad_request(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
-        return error(exc.status, exc.code, exc.message)
+        return exc.response()
 
     async def on_http(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error(exc.status_code, code, str(exc.detail))
+        response = error(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"),
+                         str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            # 405: Allow lists the path's methods (in a stable order)
+            response.headers[name] = ", ".join(sorted(m.strip() for m in value.split(","))) \
+                if name.lower() == "allow" else value
+        return response
 
     async def on_unexpected(_: Request, exc: Exception) -> Response:
         return error(500, "internal", f"internal error: {type(exc).__name__}")
 
     app = Starlette(
-        routes=routes,
+        routes=api.routes(),
         lifespan=lifespan,
         exception_handlers={
             errors.CaxtonError: on_caxton_error,
@@ -281,7 +161,6 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             Exception: on_unexpected,
         },
     )
+    app.state.api = api
     app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
     return app
-
-

@@ -1,4 +1,4 @@
-"""Shared pieces of the REST layer: JSON responses, bounded body reading, query parameters."""
+"""Shared pieces of the REST layer: JSON responses, the error body, bounded body reading."""
 
 from __future__ import annotations
 
@@ -21,9 +21,17 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSON:
 
 
 class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """A request the REST layer refuses before the service sees it; ``field`` names the part
+    at fault (a query parameter or a body field's path) when there is one."""
+
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None
+                 ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+    def response(self) -> JSON:
+        extra = {"field": self.field} if self.field is not None else {}
+        return error(self.status, self.code, self.message, **extra)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -39,39 +47,3 @@ async def read_body(request: Request, limit: int) -> bytes:
                                f"request body exceeds the limit of {limit}")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-async def read_json(request: Request, limit: int) -> Any:
-    body = await read_body(request, limit)
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError(400, "malformed_json",
-                           f"request body is not valid JSON: {exc}") from None
-
-
-def float_param(request: Request, name: str, default: float) -> float:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise RequestError(400, "invalid_parameter", f"query parameter '{name}' must be a number"
-                         ) from None
-
-
-def int_param(request: Request, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise RequestError(400, "invalid_parameter",
-                         f"query parameter '{name}' must be an integer from {low} to {high}")
-    return int(raw)
-
-
-def bool_param(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "false").lower()
-    if raw not in ("1", "true", "yes", "0", "false", "no"):
-        raise RequestError(400, "invalid_parameter",
-                           f"query parameter '{name}' must be true or false")
-    return raw in ("1", "true", "yes")

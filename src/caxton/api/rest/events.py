@@ -8,10 +8,10 @@ the server when the client reads too slowly.
 from __future__ import annotations
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
-from starlette.routing import Route
+from starlette.responses import Response
 
+from caxton.api.rest.models.server import AgentEventItem, EventStreamQuery
+from caxton.api.rest.operations import SSE, Call, Reply, RestApi, reply
 from caxton.api.rest.stream import WatchResponse
 from caxton.api.service import CaxtonService
 from caxton.domain.events import AgentEvent
@@ -21,24 +21,17 @@ def _event(event: AgentEvent, dropped: int) -> bytes:
     return orjson.dumps({"event": event.to_dict(), "dropped": dropped})
 
 
-def event_stream_routes(service: CaxtonService) -> list[Route]:
-    async def stream_events(request: Request) -> StreamingResponse:
-        """
-        summary: Watch agent lifecycle and deployment events as server-sent events
-        description: >
-          Every event from now on of the ?agent= (optional) and of the ?kind= (optional):
-          comma-separated kinds (deployed, upgraded, removed, loaded, started, stopping,
-          stopped, failed) or groups (deployment, lifecycle). Each event's data is
-          {"event": {"at", "kind", "agent", "version", "module_hash", "state", "reason",
-          "old_version", "old_module_hash"}, "dropped": N}, N counting the events skipped
-          because this client read too slowly. The stream ends when the client disconnects
-          or the server shuts down.
-        responses:
-          200: {description: A text/event-stream.}
-          400: {description: Unknown event kind.}
-        """
-        params = request.query_params
-        return WatchResponse(service.events.watch(agent=params.get("agent"),
-                                                  kind=params.get("kind")), _event)
-
-    return [Route("/api/v1/events", stream_events, methods=["GET"])]
+def event_stream_routes(api: RestApi, service: CaxtonService) -> None:
+    @api.operation(
+        "GET", "/api/v1/events", operation_id="streamEvents", tag="events",
+        summary="Watch agent lifecycle and deployment events as server-sent events",
+        description="Every event from now on of the ?agent= and of the ?kind= (both "
+                    "optional). The stream ends when the client disconnects or the server "
+                    "shuts down.",
+        query=EventStreamQuery,
+        responses=(Reply(200, "A text/event-stream; each event's data is an AgentEventItem.",
+                         media_type=SSE, events=AgentEventItem),
+                   reply(400, "Unknown event kind.")))
+    async def stream_events(call: Call) -> Response:
+        query: EventStreamQuery = call.query
+        return WatchResponse(service.events.watch(agent=query.agent, kind=query.kind), _event)

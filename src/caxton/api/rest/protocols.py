@@ -14,13 +14,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
-from starlette.routing import Route
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from caxton.api.drivers import ContractNetRequest, SubscribeRequest, Subscription, drivers_of
-from caxton.api.rest.common import JSON, read_json
+from caxton.api.rest.common import JSON
+from caxton.api.rest.models.protocols import (
+    ContractNetBody,
+    ContractNetOutcome,
+    SubscribeBody,
+    SubscriptionEvent,
+)
+from caxton.api.rest.operations import SSE, Body, Call, PathParam, Reply, RestApi, reply
 from caxton.api.service import CaxtonService
 
 # Closing a subscription sends a cancel and waits for the answer: after the client has gone, so
@@ -51,60 +56,55 @@ async def _events(subscription: Subscription, first: dict[str, Any]) -> AsyncIte
         yield b"data: " + orjson.dumps(event) + b"\n\n"
 
 
-def protocol_routes(service: CaxtonService, max_request_bytes: int) -> list[Route]:
+def protocol_routes(api: RestApi, service: CaxtonService, max_request_bytes: int) -> None:
     drivers = drivers_of(service)
 
-    async def contract_net(request: Request) -> JSON:
-        """
-        summary: Run a Contract Net (fipa-contract-net) and return its outcome
-        description: >
-          Body {"receiver": names or a service:TYPE/all address, "content", "deadline_s"
-          (default 5), "pick" ("min:FIELD" (default min:price), "max:FIELD" or "first"),
-          "result_timeout_s" (default 10), "conversation_id", "language", "ontology",
-          "X-...": "..."}. One cfp with reply_by = now + deadline_s; proposals collected until
-          all answered or the deadline; the best accepted, the others rejected with the reason;
-          the winner's inform or failure awaited. The answer lists every participant's answer
-          (proposed, refused, timed-out, late, failed) with timings, and a status (done,
-          failed, no-result, no-proposals, none-acceptable).
-        responses:
-          200: {description: The outcome.}
-          400: {description: An invalid field (named in the message).}
-          409: {description: The cfp broke the conversation's protocol (a reused id).}
-        """
-        body = await read_json(request, max_request_bytes)
-        return JSON(await drivers.contract_net(ContractNetRequest.from_json(body)))
+    def body(model: type) -> Body:
+        return Body(model, max_request_bytes, error_code="invalid_message")
 
-    async def subscribe(request: Request) -> StreamingResponse:
-        """
-        summary: Subscribe (fipa-subscribe) and stream the subscription's events
-        description: >
-          Body {"receiver": one agent, "content", "count" (cancel after this many informs),
-          "cancel_timeout_s" (default 10), "conversation_id", "language", "ontology",
-          "X-...": "..."}. Server-sent events, each {"event", "conversation_id", "after_s",
-          ...}: subscribed (with the subscribe message), then agree, inform, refuse, failure
-          or not-understood (with the message), and last cancelled (the cancel "message", the
-          participant's "answer" and the "outcome": cancelled, cancel-failed, no-answer or
-          not-understood). When the client disconnects the subscription is cancelled.
-        responses:
-          200: {description: A text/event-stream.}
-          400: {description: An invalid field.}
-          404: {description: No agent by the receiver's name.}
-        """
-        body = await read_json(request, max_request_bytes)
-        subscription, first = await drivers.subscribe(SubscribeRequest.from_json(body))
+    @api.operation(
+        "POST", "/api/v1/protocols/contract-net", operation_id="runContractNet",
+        tag="protocols", summary="Run a Contract Net (fipa-contract-net) and answer its outcome",
+        description="One cfp with reply_by = now + deadline_s; proposals collected until all "
+                    "answered or the deadline; the best accepted by pick, the others rejected "
+                    "with the reason; the winner's inform or failure awaited for "
+                    "result_timeout_s. The outcome lists every participant's answer.",
+        bodies=(body(ContractNetBody),),
+        responses=(reply(200, "The outcome.", ContractNetOutcome),
+                   reply(400, "An invalid field (named in the message)."),
+                   reply(404, "No agent by a receiver's name."),
+                   reply(409, "The cfp broke the conversation's protocol (a reused id)."),
+                   reply(429, "A receiver's mailbox is full."),
+                   reply(503, "The store is behind or a receiver cannot take messages now.")))
+    async def contract_net(call: Call) -> Response:
+        return JSON(await drivers.contract_net(ContractNetRequest.from_json(call.json)))
+
+    @api.operation(
+        "POST", "/api/v1/protocols/subscribe", operation_id="subscribe", tag="protocols",
+        summary="Subscribe (fipa-subscribe) and stream the subscription's events",
+        description="Server-sent events, each's data a SubscriptionEvent: subscribed (with the "
+                    "subscribe message), then agree, inform, refuse, failure or "
+                    "not-understood, and last cancelled (with the participant's answer). When "
+                    "the client disconnects the subscription is cancelled.",
+        bodies=(body(SubscribeBody),),
+        responses=(Reply(200, "A text/event-stream; each event's data is a SubscriptionEvent.",
+                         media_type=SSE, events=SubscriptionEvent),
+                   reply(400, "An invalid field."),
+                   reply(404, "No agent by the receiver's name."),
+                   reply(409, "The subscribe broke the conversation's protocol (a reused id)."),
+                   reply(429, "The receiver's mailbox is full."),
+                   reply(503, "The store is behind or the receiver cannot take messages now.")))
+    async def subscribe(call: Call) -> Response:
+        subscription, first = await drivers.subscribe(SubscribeRequest.from_json(call.json))
         return _SubscriptionResponse(subscription, first)
 
-    async def cancel(request: Request) -> JSON:
-        """
-        summary: Cancel an open subscription and return the participant's answer
-        responses:
-          200: {description: The cancelled event with the participant's answer.}
-          404: {description: No open subscription in that conversation.}
-        """
-        return JSON(await drivers.cancel_subscription(request.path_params["conversation_id"]))
-
-    return [
-        Route("/api/v1/protocols/contract-net", contract_net, methods=["POST"]),
-        Route("/api/v1/protocols/subscribe", subscribe, methods=["POST"]),
-        Route("/api/v1/protocols/subscribe/{conversation_id}/cancel", cancel, methods=["POST"]),
-    ]
+    @api.operation(
+        "POST", "/api/v1/protocols/subscribe/{conversation_id}/cancel",
+        operation_id="cancelSubscription", tag="protocols",
+        summary="Cancel an open subscription and answer the participant's answer",
+        path_params=(PathParam("conversation_id", "The subscription's conversation."),),
+        responses=(reply(200, "The cancelled event with the participant's answer.",
+                         SubscriptionEvent),
+                   reply(404, "No open subscription in that conversation.")))
+    async def cancel(call: Call) -> Response:
+        return JSON(await drivers.cancel_subscription(call.path["conversation_id"]))

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Generic, TypeVar
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
-from starlette.routing import Route
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from caxton.api.rest.models.messages import MessageStreamItem, MessageStreamQuery
+from caxton.api.rest.operations import SSE, Call, Reply, RestApi, reply
 from caxton.api.service import CaxtonService
 from caxton.api.watch import Watch
 from caxton.domain.acl import AclMessage
@@ -50,22 +50,18 @@ def _message(msg: AclMessage, dropped: int) -> bytes:
     return orjson.dumps({"message": msg.to_dict(), "dropped": dropped})
 
 
-def message_stream_routes(service: CaxtonService) -> list[Route]:
-    async def stream_messages(request: Request) -> StreamingResponse:
-        """
-        summary: Watch routed messages as server-sent events
-        description: >
-          Every message routed from now on that ?agent= sent or receives and that has the
-          ?performative= (both optional). Each event's data is {"message": ..., "dropped": N},
-          N counting the messages skipped because this client read too slowly. The stream ends
-          when the client disconnects or the server shuts down.
-        responses:
-          200: {description: A text/event-stream.}
-          400: {description: Unknown performative.}
-        """
-        params = request.query_params
-        return WatchResponse(service.watch_messages(agent=params.get("agent"),
-                                                    performative=params.get("performative")),
-                             _message)
-
-    return [Route("/api/v1/messages/stream", stream_messages, methods=["GET"])]
+def message_stream_routes(api: RestApi, service: CaxtonService) -> None:
+    @api.operation(
+        "GET", "/api/v1/messages/stream", operation_id="streamMessages", tag="messages",
+        summary="Watch routed messages as server-sent events",
+        description="Every message routed from now on that ?agent= sent or receives and that "
+                    "has the ?performative= (both optional). The stream starts with a comment "
+                    "line and ends when the client disconnects or the server shuts down.",
+        query=MessageStreamQuery,
+        responses=(Reply(200, "A text/event-stream; each event's data is a MessageStreamItem.",
+                         media_type=SSE, events=MessageStreamItem),
+                   reply(400, "Unknown performative.")))
+    async def stream_messages(call: Call) -> Response:
+        query: MessageStreamQuery = call.query
+        return WatchResponse(service.watch_messages(agent=query.agent,
+                                                    performative=query.performative), _message)

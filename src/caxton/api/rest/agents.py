@@ -1,0 +1,116 @@
+"""REST operations on agents: deploy, list, show, logs, stop, start, remove."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+from caxton.api.rest.common import JSON, RequestError
+from caxton.api.rest.models.agents import (
+    AgentList,
+    AgentLogs,
+    AgentView,
+    DeployBody,
+    DeployQuery,
+    LogsQuery,
+)
+from caxton.api.rest.operations import RAW, Body, Call, PathParam, RestApi, reply
+from caxton.api.service import CaxtonService, DeployRequest
+
+_LIMITS = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls",
+           "max_sends_per_message")
+NAME = PathParam("name", "The agent's name.")
+NOT_FOUND = reply(404, "No such agent.")
+_DEPLOYED = (reply(201, "Deployed and running.", AgentView),
+             reply(400, "A bad name, version, limit or service (the message names it)."),
+             reply(409, "A lifecycle change the agent's state does not allow now."),
+             reply(413, "The module is over max_module_bytes."),
+             reply(422, "The module failed validation; the message says why."),
+             reply(503, "The store or the directory cannot take the deployment now."))
+
+
+def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int) -> None:
+    # base64 makes a module a third larger in a JSON body
+    json_limit = max_module_bytes * 4 // 3 + 64 * 1024
+
+    @api.operation("GET", "/api/v1/agents", operation_id="listAgents", tag="agents",
+                   summary="List agents",
+                   responses=(reply(200, "Every deployed agent with state, version, limits "
+                                         "and counters.", AgentList),))
+    async def list_agents(_: Call) -> Response:
+        return JSON({"agents": await service.list_agents()})
+
+    @api.operation(
+        "POST", "/api/v1/agents", operation_id="deployAgent", tag="agents",
+        summary="Deploy an agent (or a new version of one)",
+        description="Either a JSON body with the module in base64, or the raw module (binary, "
+                    "WAT text or a component) as the body, with the settings as query "
+                    "parameters (any Content-Type but JSON is read as a raw module).",
+        query=DeployQuery,
+        # A limit is named alone ("fuel"), as in the raw form's query and over gRPC.
+        bodies=(Body(DeployBody, json_limit, unnest=("limits",)),
+                Body(RAW, max_module_bytes, media_type="application/wasm",
+                     also=("application/octet-stream", "text/plain"), fallback=True)),
+        responses=_DEPLOYED)
+    async def deploy_agent(call: Call) -> Response:
+        if isinstance(call.body, DeployBody):
+            body = call.body
+            limits = {k: getattr(body.limits, k) for k in _LIMITS} if body.limits else {}
+            request = DeployRequest(name=body.name, module=body.module_base64,
+                                    version=body.version, limits=limits,
+                                    services=call.json.get("services"))
+        else:
+            query: DeployQuery = call.query
+            if query.name is None:
+                raise RequestError(400, "invalid_parameter", "query parameter 'name' is "
+                                   "required with a raw module", field="name")
+            services = None
+            if query.services is not None:
+                try:
+                    services = orjson.loads(query.services)
+                except orjson.JSONDecodeError:
+                    raise RequestError(400, "invalid_parameter", "query parameter 'services' "
+                                       "must be JSON", field="services") from None
+            request = DeployRequest(name=query.name, module=call.body, version=query.version,
+                                    limits={k: getattr(query, k) for k in _LIMITS},
+                                    services=services)
+        return JSON(await service.deploy(request), status_code=201)
+
+    @api.operation("GET", "/api/v1/agents/{name}", operation_id="getAgent", tag="agents",
+                   summary="Show one agent", path_params=(NAME,),
+                   responses=(reply(200, "The agent.", AgentView), NOT_FOUND))
+    async def get_agent(call: Call) -> Response:
+        return JSON(await service.get_agent(call.path["name"]))
+
+    @api.operation("GET", "/api/v1/agents/{name}/logs", operation_id="getAgentLogs",
+                   tag="agents", path_params=(NAME,), query=LogsQuery,
+                   summary="Recent log lines the agent wrote through the host's log function",
+                   responses=(reply(200, "Log lines, oldest first.", AgentLogs), NOT_FOUND))
+    async def agent_logs(call: Call) -> Response:
+        query: LogsQuery = call.query
+        return JSON({"logs": await service.agent_logs(call.path["name"], query.limit)})
+
+    @api.operation("DELETE", "/api/v1/agents/{name}", operation_id="removeAgent", tag="agents",
+                   summary="Remove an agent (drains its mailbox first)", path_params=(NAME,),
+                   responses=(reply(204, "Removed.", None), NOT_FOUND,
+                              reply(503, "The store cannot take the change now.")))
+    async def remove_agent(call: Call) -> Response:
+        await service.remove_agent(call.path["name"])
+        return Response(status_code=204)
+
+    @api.operation("POST", "/api/v1/agents/{name}/stop", operation_id="stopAgent",
+                   tag="agents", path_params=(NAME,),
+                   summary="Stop an agent after it drains its mailbox",
+                   responses=(reply(200, "Stopped.", AgentView), NOT_FOUND,
+                              reply(409, "The agent's state does not allow stopping.")))
+    async def stop_agent(call: Call) -> Response:
+        return JSON(await service.stop_agent(call.path["name"]))
+
+    @api.operation("POST", "/api/v1/agents/{name}/start", operation_id="startAgent",
+                   tag="agents", path_params=(NAME,),
+                   summary="Start a stopped or failed agent",
+                   responses=(reply(200, "Running.", AgentView), NOT_FOUND,
+                              reply(409, "The agent's state does not allow starting."),
+                              reply(422, "The module no longer loads.")))
+    async def start_agent(call: Call) -> Response:
+        return JSON(await service.start_agent(call.path["name"]))
