@@ -14,11 +14,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
+from caxton.domain.limits import CEILING_SETTINGS, DEFAULT_LIMITS, LimitCeilings, ResourceLimits
 from caxton.errors import CaxtonError, ConfigError
 
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
+_CEILINGS = LimitCeilings()
+_MAX_BUDGET = 2**50  # 1 PiB: far beyond any machine, low enough to be an obvious typo
 
 
 def default_data_dir() -> Path:
@@ -42,6 +44,9 @@ class ServerConfig:
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
     max_request_bytes: int = 1024 * 1024
     max_module_bytes: int = 32 * 1024 * 1024
+    # Deploys that may read, compile and start a module at once; more wait, up to the queue.
+    max_concurrent_deploys: int = 2
+    max_queued_deploys: int = 16
     mailbox_capacity: int = 10_000
     failure_threshold: int = 10
     max_attempts: int = 3
@@ -66,6 +71,14 @@ class ServerConfig:
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
     default_max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
+    # Ceilings: the most a client may ask for one agent (a deploy above one is refused, 400).
+    max_agent_fuel: int = _CEILINGS.fuel
+    max_agent_memory_bytes: int = _CEILINGS.memory_bytes
+    max_agent_timeout_ms: int = _CEILINGS.timeout_ms
+    max_agent_message_bytes: int = _CEILINGS.max_message_bytes
+    max_agent_host_calls: int = _CEILINGS.max_host_calls
+    # The sum of the memory limits of all deployed agents may not exceed this (deploy: 409).
+    max_total_memory_bytes: int = 8 * 1024**3
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -77,6 +90,12 @@ class ServerConfig:
             raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
+        if not 1 <= self.max_concurrent_deploys <= 64:
+            raise ConfigError(f"max_concurrent_deploys must be from 1 to 64, not "
+                              f"{self.max_concurrent_deploys}")
+        if not 0 <= self.max_queued_deploys <= 10_000:
+            raise ConfigError(f"max_queued_deploys must be from 0 to 10000, not "
+                              f"{self.max_queued_deploys}")
         if not 1 <= self.max_attempts <= 100:
             raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
         if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
@@ -94,9 +113,35 @@ class ServerConfig:
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ConfigError("log_level must be debug, info, warning or error")
         try:
-            self.default_limits()
+            defaults = self.default_limits()
         except CaxtonError as exc:
             raise ConfigError(f"default limits: {exc.message}") from None
+        self._check_ceilings(defaults)
+
+    def _check_ceilings(self, defaults: ResourceLimits) -> None:
+        try:
+            ceilings = self.limit_ceilings()
+        except CaxtonError as exc:
+            raise ConfigError(f"{CEILING_SETTINGS.get(getattr(exc, 'field', ''), 'ceilings')}: "
+                              f"{getattr(exc, 'reason', exc.message)}") from None
+        for name, setting in CEILING_SETTINGS.items():
+            default, ceiling = getattr(defaults, name), getattr(ceilings, name)
+            if default > ceiling:
+                raise ConfigError(f"the default {name} ({default}) is above {setting} "
+                                  f"({ceiling}): agents deployed without it would be refused")
+        if not defaults.memory_bytes <= self.max_total_memory_bytes <= _MAX_BUDGET:
+            raise ConfigError(f"max_total_memory_bytes must be from the default memory_bytes "
+                              f"({defaults.memory_bytes}) to {_MAX_BUDGET}, not "
+                              f"{self.max_total_memory_bytes}")
+
+    def limit_ceilings(self) -> LimitCeilings:
+        return LimitCeilings(
+            fuel=self.max_agent_fuel,
+            memory_bytes=self.max_agent_memory_bytes,
+            timeout_ms=self.max_agent_timeout_ms,
+            max_message_bytes=self.max_agent_message_bytes,
+            max_host_calls=self.max_agent_host_calls,
+        )
 
     def default_limits(self) -> ResourceLimits:
         return ResourceLimits(

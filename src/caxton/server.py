@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
@@ -87,6 +88,7 @@ class Runtime:
             max_module_bytes=config.max_module_bytes,
             drain_timeout_s=config.shutdown_timeout_s,
             max_state_bytes=config.max_state_bytes,
+            max_total_memory_bytes=config.max_total_memory_bytes,
             retry=RetryPolicy(max_attempts=config.max_attempts,
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),
@@ -96,6 +98,8 @@ class Runtime:
             default_limits=config.default_limits(),
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
+            ceilings=config.limit_ceilings(),
+            deploy_gate=DeployGate(config.max_concurrent_deploys, config.max_queued_deploys),
         )
         metrics = Metrics()
         instrument(metrics, host=host, router=router, store=store)

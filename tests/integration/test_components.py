@@ -31,7 +31,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, examples: Path) -> Iterator[S
         for lang, short in SHORT.items():
             for name in NAMES:
                 proc.deploy(component(lang, name), f"{short}-{name}")
-            proc.deploy(component(lang, "faults"), f"{short}-slow", "--fuel", "1000000000000",
+            proc.deploy(component(lang, "faults"), f"{short}-slow", "--fuel", "100000000000",
                         "--timeout-ms", "100")
         yield proc
     finally:

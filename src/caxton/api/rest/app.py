@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,6 +43,9 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.AgentUnavailableError: 503,
     errors.MailboxFullError: 429,
     errors.PayloadTooLargeError: 413,
+    errors.LimitAboveCeilingError: 400,
+    errors.MemoryBudgetError: 409,
+    errors.TooManyDeploysError: 503,
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
@@ -52,6 +55,28 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.StoreBusyError: 503,
     errors.StoreError: 503,
 }
+
+
+def _json_deploy(body: Any) -> tuple[Any, Any, bytes, dict[str, Any], Any]:
+    """(name, version, module, limits, services) of a JSON deploy body.
+
+    The body (with the base64 text, a third larger than the module) is dropped when this
+    returns, before the module is compiled.
+    """
+    if not isinstance(body, dict):
+        raise RequestError(400, "invalid_request", "body must be a JSON object")
+    text = body.pop("module_base64", None) or ""
+    try:
+        module = binascii.a2b_base64(text, strict_mode=True)  # no ASCII copy of the text
+    except (binascii.Error, TypeError, ValueError):
+        raise RequestError(400, "invalid_request", "module_base64 is not valid base64"
+                           ) from None
+    del text
+    limits = body.get("limits") or {}
+    if not isinstance(limits, dict):
+        raise RequestError(400, "invalid_request", "limits must be an object")
+    return body.get("name"), body.get("version") or "0.1.0", module, limits, \
+        body.get("services")
 
 
 def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to their docs
@@ -101,24 +126,20 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
           (and services= as a JSON list).
         responses:
           201: {description: Deployed and running.}
-          400: {description: Bad name or parameters.}
+          400: {description: Bad name or parameters, or a limit above the server's ceiling.}
+          409: {description: The agents' memory limits would exceed the server's total budget.}
           413: {description: Module too large.}
           422: {description: The module failed validation; the message says why.}
+          503: {description: Too many deploys in progress (see Retry-After).}
         """
+        view = await service.deploy_read(lambda: _deploy_request(request))
+        return JSON(view, status_code=201)
+
+    async def _deploy_request(request: Request) -> DeployRequest:
+        # Runs once the deploy has its slot: only then is the body read.
         if request.headers.get("content-type", "").startswith("application/json"):
-            body = await read_json(request, deploy_limit)
-            if not isinstance(body, dict):
-                raise RequestError(400, "invalid_request", "body must be a JSON object")
-            try:
-                module = base64.b64decode(body.get("module_base64") or "", validate=True)
-            except (binascii.Error, TypeError):
-                raise RequestError(400, "invalid_request", "module_base64 is not valid base64"
-                                 ) from None
-            limits = body.get("limits") or {}
-            if not isinstance(limits, dict):
-                raise RequestError(400, "invalid_request", "limits must be an object")
-            name, version = body.get("name"), body.get("version") or "0.1.0"
-            services = body.get("services")
+            name, version, module, limits, services = _json_deploy(
+                await read_json(request, deploy_limit))
         else:
             module = await read_body(request, max_module_bytes)
             params = request.query_params
@@ -132,9 +153,8 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
             raise RequestError(400, "invalid_request", "an agent 'name' is required")
         if not isinstance(version, str):
             raise RequestError(400, "invalid_request", "version must be a string")
-        view = await service.deploy(DeployRequest(name=name, module=module, version=version,
-                                                  limits=limits, services=services))
-        return JSON(view, status_code=201)
+        return DeployRequest(name=name, module=module, version=version, limits=limits,
+                             services=services)
 
     async def get_agent(request: Request) -> JSON:
         """
@@ -254,8 +274,12 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
     async def on_caxton_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CaxtonError)
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
-        extra = {"field": exc.field} if isinstance(exc, errors.InvalidMessageError) else {}
-        return error(status, exc.code, exc.message, **extra)
+        extra = {"field": exc.field} if isinstance(
+            exc, errors.InvalidMessageError | errors.LimitAboveCeilingError) else {}
+        response = error(status, exc.code, exc.message, **extra)
+        if isinstance(exc, errors.TooManyDeploysError):
+            response.headers["retry-after"] = str(exc.retry_after_s)
+        return response
 
     async def on_bad_request(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
