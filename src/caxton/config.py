@@ -43,6 +43,12 @@ class ServerConfig:
     log_format: str = "auto"  # auto | json | console
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
     max_request_bytes: int = 1024 * 1024
+    # HTTP: request headers must arrive within this long; a body may pause at most this long;
+    # an idle kept-alive connection is closed after this long; connections beyond the cap 503.
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 30.0
+    http_keep_alive_s: float = 5.0
+    max_connections: int = 1000
     max_module_bytes: int = 32 * 1024 * 1024
     # Deploys that may read, compile and start a module at once; more wait, up to the queue.
     max_concurrent_deploys: int = 2
@@ -90,6 +96,13 @@ class ServerConfig:
             raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
+        for key in ("http_header_timeout_s", "http_body_timeout_s", "http_keep_alive_s"):
+            if not 0 < getattr(self, key) <= 3600:
+                raise ConfigError(f"{key} must be more than 0 and at most 3600, not "
+                                  f"{getattr(self, key)}")
+        if not 1 <= self.max_connections <= 1_000_000:
+            raise ConfigError(f"max_connections must be from 1 to 1000000, not "
+                              f"{self.max_connections}")
         if not 1 <= self.max_concurrent_deploys <= 64:
             raise ConfigError(f"max_concurrent_deploys must be from 1 to 64, not "
                               f"{self.max_concurrent_deploys}")

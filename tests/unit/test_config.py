@@ -263,6 +263,10 @@ def test_out_of_range_ports_are_refused(port: int, tmp_path: Path) -> None:
          "memory_bytes (16777216) to 1125899906842624, not 1024"),
         ({"max_concurrent_deploys": 0}, "max_concurrent_deploys must be from 1 to 64, not 0"),
         ({"max_queued_deploys": -1}, "max_queued_deploys must be from 0 to 10000, not -1"),
+        ({"http_header_timeout_s": 0}, "http_header_timeout_s must be more than 0 and at most"),
+        ({"http_body_timeout_s": 4000}, "http_body_timeout_s must be more than 0 and at most 3600"),
+        ({"http_keep_alive_s": -1}, "http_keep_alive_s must be more than 0"),
+        ({"max_connections": 0}, "max_connections must be from 1 to 1000000, not 0"),
     ],
 )
 def test_invalid_values_are_refused_with_clear_messages(overrides: dict[str, Any], needle: str

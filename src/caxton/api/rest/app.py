@@ -16,6 +16,7 @@ from starlette.schemas import SchemaGenerator
 
 from caxton import errors
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
+from caxton.api.rest.body_timeout import BodyTimeout
 from caxton.api.rest.common import (
     JSON,
     RequestError,
@@ -86,6 +87,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
     max_module_bytes: int,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     mtp: AccEndpoint | None = None,
+    body_timeout_s: float = 30.0,
 ) -> Starlette:
     # base64 makes a module a third larger in a JSON body
     deploy_limit = max_module_bytes * 4 // 3 + 64 * 1024
@@ -304,6 +306,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         },
     )
     app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
+    app.add_middleware(BodyTimeout, seconds=body_timeout_s)  # a stalled body: 408
     return app
 
 

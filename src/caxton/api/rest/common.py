@@ -68,7 +68,8 @@ def float_param(request: Request, name: str, default: float) -> float:
 
 def int_param(request: Request, name: str, default: int, low: int = 1, high: int = 10_000) -> int:
     raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isascii: str.isdigit() also accepts digits like '²' that int() refuses (a 500 before)
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise RequestError(400, "invalid_parameter",
                          f"query parameter '{name}' must be an integer from {low} to {high}")
     return int(raw)
