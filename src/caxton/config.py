@@ -53,6 +53,7 @@ class ServerConfig:
     # Deploys that may read, compile and start a module at once; more wait, up to the queue.
     max_concurrent_deploys: int = 2
     max_queued_deploys: int = 16
+    deploy_upload_timeout_s: float = 120.0  # a deploy's body must be in by then (holds a slot)
     mailbox_capacity: int = 10_000
     failure_threshold: int = 10
     max_attempts: int = 3
@@ -96,7 +97,8 @@ class ServerConfig:
             raise ConfigError(f"grpc_port must be from 0 to 65535, not {self.grpc_port}")
         if not 1 <= self.workers <= 256:
             raise ConfigError(f"workers must be from 1 to 256, not {self.workers}")
-        for key in ("http_header_timeout_s", "http_body_timeout_s", "http_keep_alive_s"):
+        for key in ("http_header_timeout_s", "http_body_timeout_s", "http_keep_alive_s",
+                    "deploy_upload_timeout_s"):
             if not 0 < getattr(self, key) <= 3600:
                 raise ConfigError(f"{key} must be more than 0 and at most 3600, not "
                                   f"{getattr(self, key)}")

@@ -242,6 +242,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
                     body_timeout_s=config.http_body_timeout_s,
+                    deploy_upload_timeout_s=config.deploy_upload_timeout_s,
                     mtp=runtime.mtp.serving(host, port))
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import threading
@@ -119,5 +120,44 @@ def test_an_oversized_body_is_refused_at_the_limit_not_after_it(tmp_path: Path) 
         assert b"request body exceeds the limit of 1048576" in answer
         assert time.monotonic() - started < 10
         assert server.http.get("/api/v1/agents/big").status_code == 404
+    finally:
+        server.stop()
+
+
+def test_a_trickled_upload_loses_its_deploy_slot_at_the_deadline(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env={
+        "CAXTON_MAX_CONCURRENT_DEPLOYS": "1", "CAXTON_DEPLOY_UPLOAD_TIMEOUT_S": "3",
+        "CAXTON_HTTP_BODY_TIMEOUT_S": "2"}).start()
+    results: dict[str, tuple[int, float]] = {}
+    try:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(b"POST /api/v1/agents?name=slow HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/wasm\r\nContent-Length: 1000\r\n\r\n")
+            time.sleep(0.5)  # it has the only slot now
+
+            def other() -> None:
+                t0 = time.monotonic()
+                response = httpx.post(server.url + "/api/v1/agents", params={"name": "echo"},
+                                      content=ECHO.read_bytes(), timeout=60)
+                results["other"] = (response.status_code, time.monotonic() - t0)
+
+            waiting = threading.Thread(target=other)
+            waiting.start()
+            sock.setblocking(False)
+            answer, started = b"", time.monotonic()
+            while b"config deploy_upload_timeout_s" not in answer:
+                assert time.monotonic() - started < 20, answer
+                with contextlib.suppress(BlockingIOError):
+                    answer += sock.recv(4096)
+                with contextlib.suppress(OSError):  # closed once it has answered
+                    sock.send(b"\0")  # one byte a second: never idle for the 2 s body timeout
+                time.sleep(1)
+            waiting.join(60)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"the module upload took longer than 3s" in answer
+        status, waited = results["other"]
+        assert status == 201  # it got the slot once the trickler lost it
+        assert waited > 1.5  # ... and not before
     finally:
         server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -88,6 +89,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     mtp: AccEndpoint | None = None,
     body_timeout_s: float = 30.0,
+    deploy_upload_timeout_s: float = 120.0,
 ) -> Starlette:
     # base64 makes a module a third larger in a JSON body
     deploy_limit = max_module_bytes * 4 // 3 + 64 * 1024
@@ -138,19 +140,30 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         return JSON(view, status_code=201)
 
     async def _deploy_request(request: Request) -> DeployRequest:
-        # Runs once the deploy has its slot: only then is the body read.
-        if request.headers.get("content-type", "").startswith("application/json"):
-            name, version, module, limits, services = _json_deploy(
-                await read_json(request, deploy_limit))
-        else:
-            module = await read_body(request, max_module_bytes)
+        # Runs once the deploy has its slot: only then is the body read, and within a
+        # deadline, so that a client trickling its upload cannot hold the slot for ever.
+        try:
+            async with asyncio.timeout(deploy_upload_timeout_s):
+                if request.headers.get("content-type", "").startswith("application/json"):
+                    body: Any = await read_json(request, deploy_limit)
+                else:
+                    body = await read_body(request, max_module_bytes)
+        except TimeoutError:
+            raise RequestError(408, "request_timeout", f"the module upload took longer than "
+                               f"{deploy_upload_timeout_s:g}s (config deploy_upload_timeout_s)"
+                               ) from None
+        if isinstance(body, bytes):
+            module = body
             params = request.query_params
             name, version = params.get("name"), params.get("version") or "0.1.0"
             services = json_param(request, "services")
-            limits = {}
+            limits: dict[str, Any] = {}
             for key in ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes"):
                 if key in params:
                     limits[key] = int_param(request, key, 0, 0, 2**62)
+        else:
+            name, version, module, limits, services = _json_deploy(body)
+        del body  # the JSON body (base64 text) is not needed once decoded
         if not isinstance(name, str) or not name:
             raise RequestError(400, "invalid_request", "an agent 'name' is required")
         if not isinstance(version, str):
