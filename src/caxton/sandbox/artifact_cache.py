@@ -70,10 +70,10 @@ class ArtifactCache:
             tmp_sum.replace(_checksum_file(path))  # makes them compile again
         except OSError as exc:
             log.warning("cannot cache compiled code", file=path.name, error=str(exc))
-            return
-        _unlink(self.directory / f"{digest}.cwasm")  # an earlier release's name for it
 
     def discard(self, digest: str) -> None:
+        """Delete the module's files (also under an earlier release's name, ``<sha256>.cwasm``,
+        which this release never reads)."""
         path = self.path(digest)
         for stale in (path, _checksum_file(path), self.directory / f"{digest}.cwasm"):
             _unlink(stale)
