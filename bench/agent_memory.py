@@ -56,7 +56,8 @@ def child_caxton(n: int) -> dict[str, float]:
     wasm = c.module_bytes("echo")
     limits = ResourceLimits()
     with tempfile.TemporaryDirectory(prefix="caxton-bench-mem-") as tmp:
-        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="normal", workers=2))
+        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="normal", workers=2,
+                                       max_total_memory_bytes=2**50))  # thousands of agents
         try:
             rt.host.deploy("warm", wasm, "1.0", limits)
             rt.store.writer.barrier().result(60)

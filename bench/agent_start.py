@@ -34,7 +34,8 @@ def caxton_deploys(wasm: bytes, durability: str, n: int, compile_n: int
     limits = ResourceLimits()
     clock = time.perf_counter_ns
     with tempfile.TemporaryDirectory(prefix="caxton-bench-start-") as tmp:
-        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability=durability, workers=2))
+        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability=durability, workers=2,
+                                       max_total_memory_bytes=2**50))  # thousands of agents
         try:
             deploy = rt.host.deploy
             deploy("warm", wasm, "1.0", limits)  # compiles once; the rest hit the cache

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from caxton.sandbox.engine import SandboxEngine
+from caxton.sandbox.engine import SandboxEngine, artifact_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = ROOT / "examples" / "agents"
@@ -60,7 +60,7 @@ def compiled() -> list[Path]:
     paths = [component(lang, name) for lang in LANGS for name in (*NAMES, PROBE)]
     with ThreadPoolExecutor(2) as pool:
         digests = list(pool.map(lambda p: engine.compile(p.read_bytes()).module_hash, paths))
-    return [COMPILED / f"{digest}.cwasm" for digest in digests]
+    return [COMPILED / artifact_name(digest) for digest in digests]
 
 
 def seed(data_dir: Path) -> None:
@@ -68,10 +68,11 @@ def seed(data_dir: Path) -> None:
     target = data_dir / "compiled"
     target.mkdir(parents=True, exist_ok=True)
     for artifact in compiled():
-        dest = target / artifact.name
-        if dest.exists() or not artifact.exists():
-            continue
-        try:
-            os.link(artifact, dest)
-        except OSError:
-            shutil.copyfile(artifact, dest)
+        for path in (artifact, artifact.with_name(artifact.name + ".sha256")):  # and checksum
+            dest = target / path.name
+            if dest.exists() or not path.exists():
+                continue
+            try:
+                os.link(path, dest)
+            except OSError:
+                shutil.copyfile(path, dest)

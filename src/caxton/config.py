@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from caxton.domain.limits import DEFAULT_LIMITS, ResourceLimits
+from caxton.domain.limits import CEILING_SETTINGS, DEFAULT_LIMITS, LimitCeilings, ResourceLimits
 from caxton.domain.nesting import CONTENT_DEPTH_CEILING, DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import CaxtonError, ConfigError
 
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
+_CEILINGS = LimitCeilings()
+_MAX_BUDGET = 2**50  # 1 PiB: far beyond any machine, low enough to be an obvious typo
 
 
 def default_data_dir() -> Path:
@@ -42,9 +44,19 @@ class ServerConfig:
     log_format: str = "auto"  # auto | json | console
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
     max_request_bytes: int = 1024 * 1024
+    # HTTP: request headers must arrive within this long; a body may pause at most this long;
+    # an idle kept-alive connection is closed after this long; connections beyond the cap 503.
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 30.0
+    http_keep_alive_s: float = 5.0
+    max_connections: int = 1000
     max_module_bytes: int = 32 * 1024 * 1024
     # How deeply message content from clients and other platforms may nest arrays and objects.
     max_content_depth: int = DEFAULT_MAX_CONTENT_DEPTH
+    # Deploys that may read, compile and start a module at once; more wait, up to the queue.
+    max_concurrent_deploys: int = 2
+    max_queued_deploys: int = 16
+    deploy_upload_timeout_s: float = 120.0  # a deploy's body must be in by then (holds a slot)
     mailbox_capacity: int = 10_000
     failure_threshold: int = 10
     max_attempts: int = 3
@@ -75,6 +87,15 @@ class ServerConfig:
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
     default_max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
     default_max_sends_per_message: int = DEFAULT_LIMITS.max_sends_per_message
+    # Ceilings: the most a client may ask for one agent (a deploy above one is refused, 400).
+    max_agent_fuel: int = _CEILINGS.fuel
+    max_agent_memory_bytes: int = _CEILINGS.memory_bytes
+    max_agent_timeout_ms: int = _CEILINGS.timeout_ms
+    max_agent_message_bytes: int = _CEILINGS.max_message_bytes
+    max_agent_host_calls: int = _CEILINGS.max_host_calls
+    max_agent_sends_per_message: int = _CEILINGS.max_sends_per_message
+    # The sum of the memory limits of all deployed agents may not exceed this (deploy: 409).
+    max_total_memory_bytes: int = 8 * 1024**3
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -89,6 +110,20 @@ class ServerConfig:
         if not 1 <= self.max_content_depth <= CONTENT_DEPTH_CEILING:
             raise ConfigError(f"max_content_depth must be from 1 to {CONTENT_DEPTH_CEILING}, not "
                               f"{self.max_content_depth}")
+        for key in ("http_header_timeout_s", "http_body_timeout_s", "http_keep_alive_s",
+                    "deploy_upload_timeout_s"):
+            if not 0 < getattr(self, key) <= 3600:
+                raise ConfigError(f"{key} must be more than 0 and at most 3600, not "
+                                  f"{getattr(self, key)}")
+        if not 1 <= self.max_connections <= 1_000_000:
+            raise ConfigError(f"max_connections must be from 1 to 1000000, not "
+                              f"{self.max_connections}")
+        if not 1 <= self.max_concurrent_deploys <= 64:
+            raise ConfigError(f"max_concurrent_deploys must be from 1 to 64, not "
+                              f"{self.max_concurrent_deploys}")
+        if not 0 <= self.max_queued_deploys <= 10_000:
+            raise ConfigError(f"max_queued_deploys must be from 0 to 10000, not "
+                              f"{self.max_queued_deploys}")
         if not 1 <= self.max_attempts <= 100:
             raise ConfigError(f"max_attempts must be from 1 to 100, not {self.max_attempts}")
         if not 1 <= self.max_hops <= 999_999_999:  # X-caxton-hops carries up to 9 digits
@@ -113,9 +148,36 @@ class ServerConfig:
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):
             raise ConfigError("log_level must be debug, info, warning or error")
         try:
-            self.default_limits()
+            defaults = self.default_limits()
         except CaxtonError as exc:
             raise ConfigError(f"default limits: {exc.message}") from None
+        self._check_ceilings(defaults)
+
+    def _check_ceilings(self, defaults: ResourceLimits) -> None:
+        try:
+            ceilings = self.limit_ceilings()
+        except CaxtonError as exc:
+            raise ConfigError(f"{CEILING_SETTINGS.get(getattr(exc, 'field', ''), 'ceilings')}: "
+                              f"{getattr(exc, 'reason', exc.message)}") from None
+        for name, setting in CEILING_SETTINGS.items():
+            default, ceiling = getattr(defaults, name), getattr(ceilings, name)
+            if default > ceiling:
+                raise ConfigError(f"the default {name} ({default}) is above {setting} "
+                                  f"({ceiling}): agents deployed without it would be refused")
+        if not defaults.memory_bytes <= self.max_total_memory_bytes <= _MAX_BUDGET:
+            raise ConfigError(f"max_total_memory_bytes must be from the default memory_bytes "
+                              f"({defaults.memory_bytes}) to {_MAX_BUDGET}, not "
+                              f"{self.max_total_memory_bytes}")
+
+    def limit_ceilings(self) -> LimitCeilings:
+        return LimitCeilings(
+            fuel=self.max_agent_fuel,
+            memory_bytes=self.max_agent_memory_bytes,
+            timeout_ms=self.max_agent_timeout_ms,
+            max_message_bytes=self.max_agent_message_bytes,
+            max_host_calls=self.max_agent_host_calls,
+            max_sends_per_message=self.max_agent_sends_per_message,
+        )
 
     def default_limits(self) -> ResourceLimits:
         return ResourceLimits(

@@ -16,6 +16,9 @@
     ├── NotRegisteredError          no directory (DF) registration for that agent
     ├── AlreadyRegisteredError      the agent is registered with the directory already
     ├── PayloadTooLargeError        a message or module exceeds its size limit
+    ├── LimitAboveCeilingError      a requested agent limit is above the server's ceiling
+    ├── MemoryBudgetError           the agents' memory limits would exceed the server's total
+    ├── TooManyDeploysError         deploys are already running and queued; retry shortly
     ├── ReplyTimeoutError           no reply arrived before the deadline
     ├── CodecError                  bytes from another platform cannot be decoded
     │   ├── MalformedAclError       not a valid FIPA ACL message (string representation)
@@ -121,6 +124,29 @@ class AlreadyRegisteredError(CaxtonError):
 
 class PayloadTooLargeError(CaxtonError):
     code = "payload_too_large"
+
+
+class LimitAboveCeilingError(CaxtonError):
+    """A client asked for more than the server allows one agent; ``field`` names the limit."""
+
+    code = "limit_above_ceiling"
+
+    def __init__(self, message: str, field: str = "limits") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class MemoryBudgetError(CaxtonError):
+    """Deploying would take the sum of the agents' memory limits over the server's budget."""
+
+    code = "memory_budget_exceeded"
+
+
+class TooManyDeploysError(CaxtonError):
+    """Every deploy slot is taken and the queue is full: try again after ``retry_after_s``."""
+
+    code = "too_many_deploys"
+    retry_after_s = 2
 
 
 class ReplyTimeoutError(CaxtonError):

@@ -19,10 +19,12 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
 from caxton.api.rest.app import build_app
+from caxton.api.rest.http_protocol import guarded_protocol
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
@@ -91,6 +93,7 @@ class Runtime:
             max_module_bytes=config.max_module_bytes,
             drain_timeout_s=config.shutdown_timeout_s,
             max_state_bytes=config.max_state_bytes,
+            max_total_memory_bytes=config.max_total_memory_bytes,
             retry=RetryPolicy(max_attempts=config.max_attempts,
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),
@@ -101,6 +104,8 @@ class Runtime:
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
             max_content_depth=config.max_content_depth,
+            ceilings=config.limit_ceilings(),
+            deploy_gate=DeployGate(config.max_concurrent_deploys, config.max_queued_deploys),
         )
         metrics = Metrics()
         instrument(metrics, host=host, router=router, store=store, guard=guard)
@@ -221,7 +226,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     try:
         grpc_server = GrpcServer(runtime.service, host=config.grpc_listen_host,
                                  port=config.grpc_port,
-                                 max_receive_bytes=config.max_module_bytes + 1024 * 1024)
+                                 max_receive_bytes=config.max_module_bytes + 1024 * 1024,
+                                 handshake_timeout_s=config.http_header_timeout_s)
     except ConfigError:
         sock.close()
         close_once()
@@ -241,11 +247,16 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
 
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
+                    body_timeout_s=config.http_body_timeout_s,
+                    deploy_upload_timeout_s=config.deploy_upload_timeout_s,
                     mtp=runtime.mtp.serving(host, port))
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
+        http=guarded_protocol(header_timeout_s=config.http_header_timeout_s,
+                              max_connections=config.max_connections),
+        timeout_keep_alive=config.http_keep_alive_s,  # type: ignore[arg-type]  # a float works
     ), runtime.service, grpc_server, config.shutdown_timeout_s)
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps(
         {"url": url, "grpc": grpc_server.target, "pid": os.getpid()}))

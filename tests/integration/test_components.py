@@ -14,6 +14,8 @@ import pytest
 from tests.component_support import NAMES, component, seed
 from tests.conftest import ServerProcess
 
+from caxton.sandbox.engine import artifact_name
+
 pytestmark = pytest.mark.timeout(900)  # the first run on a machine compiles the components
 SHORT = {"python": "py", "javascript": "js"}
 LANGS = pytest.mark.parametrize("lang", list(SHORT.values()))
@@ -31,7 +33,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, examples: Path) -> Iterator[S
         for lang, short in SHORT.items():
             for name in NAMES:
                 proc.deploy(component(lang, name), f"{short}-{name}")
-            proc.deploy(component(lang, "faults"), f"{short}-slow", "--fuel", "1000000000000",
+            proc.deploy(component(lang, "faults"), f"{short}-slow", "--fuel", "100000000000",
                         "--timeout-ms", "100")
         yield proc
     finally:
@@ -60,7 +62,7 @@ def test_components_deploy_with_the_same_command(mesh: ServerProcess, tmp_path: 
     assert shown["limits"]["fuel"] == 50_000_000
     listed = mesh.cli("agents", "list").stdout
     assert "py-bidder" in listed and "js-faults" in listed
-    artifact = mesh.data_dir / "compiled" / f"{shown_hash(mesh, 'py-echo-2')}.cwasm"
+    artifact = mesh.data_dir / "compiled" / artifact_name(shown_hash(mesh, "py-echo-2"))
     assert artifact.is_file()
     mesh.cli("agents", "remove", "py-echo-2")
     assert artifact.is_file()  # py-echo runs the same component: its compiled code stays

@@ -253,6 +253,20 @@ def test_out_of_range_ports_are_refused(port: int, tmp_path: Path) -> None:
         ({"conversation_retention_s": -1}, "must be positive"),
         ({"platform_name": "has space"}, "platform_name must be 1 to 128 letters"),
         ({"acc_url": "ftp://x/acc"}, "acc_url must be an http:// or https:// URL"),
+        ({"max_agent_fuel": 10**13}, "max_agent_fuel: ceiling must be an integer from 1000 to"),
+        ({"max_agent_memory_bytes": 1}, "max_agent_memory_bytes: ceiling must be an integer"),
+        ({"max_agent_memory_bytes": 8 * 1024 * 1024}, "the default memory_bytes (16777216) is "
+         "above max_agent_memory_bytes (8388608): agents deployed without it would be refused"),
+        ({"default_timeout_ms": 5000, "max_agent_timeout_ms": 4000},
+         "the default timeout_ms (5000) is above max_agent_timeout_ms (4000)"),
+        ({"max_total_memory_bytes": 1024}, "max_total_memory_bytes must be from the default "
+         "memory_bytes (16777216) to 1125899906842624, not 1024"),
+        ({"max_concurrent_deploys": 0}, "max_concurrent_deploys must be from 1 to 64, not 0"),
+        ({"max_queued_deploys": -1}, "max_queued_deploys must be from 0 to 10000, not -1"),
+        ({"http_header_timeout_s": 0}, "http_header_timeout_s must be more than 0 and at most"),
+        ({"http_body_timeout_s": 4000}, "http_body_timeout_s must be more than 0 and at most 3600"),
+        ({"http_keep_alive_s": -1}, "http_keep_alive_s must be more than 0"),
+        ({"max_connections": 0}, "max_connections must be from 1 to 1000000, not 0"),
     ],
 )
 def test_invalid_values_are_refused_with_clear_messages(overrides: dict[str, Any], needle: str
@@ -378,3 +392,13 @@ def test_max_content_depth_defaults_to_64_and_is_bounded() -> None:
     for bad in ("0", "201", "-3"):
         with pytest.raises(ConfigError, match="max_content_depth must be from 1 to 200"):
             load_config(env={"CAXTON_MAX_CONTENT_DEPTH": bad})
+
+
+def test_ceilings_and_budget_come_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    path = toml(tmp_path, "max_agent_memory_bytes = 33554432\n"
+                          "max_total_memory_bytes = 1073741824\n")
+    config = load_config(file=path, env={"CAXTON_MAX_AGENT_FUEL": "2000000000"})
+    assert config.max_total_memory_bytes == 1024**3
+    ceilings = config.limit_ceilings()
+    assert (ceilings.memory_bytes, ceilings.fuel) == (32 * 1024 * 1024, 2_000_000_000)
+    assert ceilings.timeout_ms == 60_000  # the default

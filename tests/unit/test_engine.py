@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+import structlog
+import structlog.testing
 import wasmtime
 
 from caxton.domain.limits import DEFAULT_LIMITS
-from caxton.sandbox.engine import CompiledModule, SandboxEngine
+from caxton.sandbox.engine import CompiledModule, SandboxEngine, artifact_name
 from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
 
 SOURCE = """(module (memory (export "memory") 1)
@@ -164,10 +166,50 @@ def test_forget_drops_a_module_in_memory_and_on_disk(tmp_path: Path) -> None:
     engine = SandboxEngine(cache_dir=tmp_path)
     kept = engine.compile(binary())
     dropped = engine.compile(binary(SOURCE.replace("(module", "(module $other", 1)))
-    (tmp_path / f"{kept.module_hash}.cwasm").write_bytes(b"k")
-    (tmp_path / f"{dropped.module_hash}.cwasm").write_bytes(b"d")
+    (tmp_path / f"{dropped.module_hash}.cwasm").write_bytes(b"d")  # an older release's name
     engine.forget(dropped.module_hash)
     engine.forget("0" * 64)  # never compiled: nothing to do
     assert engine.cached(kept.module_hash) is kept
     assert engine.cached(dropped.module_hash) is None
-    assert [p.name for p in tmp_path.iterdir()] == [f"{kept.module_hash}.cwasm"]
+    name = artifact_name(kept.module_hash)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name, f"{name}.sha256"]
+
+
+def test_compiled_modules_are_kept_on_disk_and_loaded_from_there(tmp_path: Path) -> None:
+    data = binary()
+    first = SandboxEngine(cache_dir=tmp_path).compile(data)
+    artifact = tmp_path / artifact_name(first.module_hash)
+    assert artifact.is_file()
+    assert (tmp_path / f"{artifact.name}.sha256").read_text().strip() == \
+        hashlib.sha256(artifact.read_bytes()).hexdigest()
+    with structlog.testing.capture_logs() as logs:
+        again = SandboxEngine(cache_dir=tmp_path).compile(data)
+    assert [e["event"] for e in logs] == ["compiled code loaded from the cache"]  # no compile
+    assert again.module_hash == first.module_hash
+    assert {e.name for e in again.module.exports} == {"memory", "alloc", "handle"}
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "checksum", "garbage"])
+def test_a_damaged_cache_file_is_compiled_again_not_loaded(tmp_path: Path, damage: str) -> None:
+    data = binary()
+    digest = SandboxEngine(cache_dir=tmp_path).compile(data).module_hash
+    artifact = tmp_path / artifact_name(digest)
+    checksum = tmp_path / f"{artifact.name}.sha256"
+    content = bytearray(artifact.read_bytes())
+    if damage == "flip":  # one bit of machine code: only the checksum can tell
+        content[len(content) // 2] ^= 0x01
+        artifact.write_bytes(content)
+    elif damage == "truncate":
+        artifact.write_bytes(content[: len(content) // 3])
+    elif damage == "checksum":
+        checksum.unlink()
+    else:
+        artifact.write_bytes(b"\0asm not machine code at all")
+        checksum.write_text(hashlib.sha256(b"\0asm not machine code at all").hexdigest())
+    with structlog.testing.capture_logs() as logs:
+        compiled = SandboxEngine(cache_dir=tmp_path).compile(data)  # no crash: compiled again
+    assert isinstance(compiled, CompiledModule)
+    assert [e["event"] for e in logs] == [
+        "compiled code in the cache is unusable; compiling again", "module compiled"]
+    assert hashlib.sha256(artifact.read_bytes()).hexdigest() == checksum.read_text().strip()
+    assert SandboxEngine(cache_dir=tmp_path).compile(data).module_hash == digest

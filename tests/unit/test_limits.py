@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 
-from caxton.domain.limits import DEFAULT_LIMITS, WASM_PAGE, ResourceLimits
-from caxton.errors import InvalidMessageError
+from caxton.domain.limits import (
+    CEILING_SETTINGS,
+    DEFAULT_LIMITS,
+    WASM_PAGE,
+    LimitCeilings,
+    ResourceLimits,
+)
+from caxton.errors import InvalidMessageError, LimitAboveCeilingError
 
 BOUNDS = {
     "fuel": (1_000, 10**12),
@@ -116,3 +122,26 @@ def test_to_dict_round_trips() -> None:
                             max_message_bytes=999, max_host_calls=3)
     assert ResourceLimits(**limits.to_dict()) == limits
     assert list(limits.to_dict()) == list(BOUNDS)
+
+
+def test_ceilings_refuse_the_first_limit_above_them_naming_the_setting() -> None:
+    ceilings = LimitCeilings(memory_bytes=1024 * 1024)
+    ceilings.check(ResourceLimits(memory_bytes=1024 * 1024))  # at the ceiling is fine
+    with pytest.raises(LimitAboveCeilingError) as caught:
+        ceilings.check(ResourceLimits(memory_bytes=2 * 1024 * 1024))
+    assert caught.value.message == ("memory_bytes 2097152 exceeds the server's ceiling of "
+                                    "1048576 (config max_agent_memory_bytes)")
+    assert caught.value.field == "memory_bytes"
+    assert set(CEILING_SETTINGS) == set(BOUNDS)
+
+
+def test_default_ceilings_admit_the_default_limits() -> None:
+    LimitCeilings().check(DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize(("name", "bounds"), BOUNDS.items())
+def test_ceilings_stay_within_the_bounds(name: str, bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    for bad in (low - 1, high + 1):
+        with pytest.raises(InvalidMessageError, match=f"field '{name}': ceiling must be"):
+            LimitCeilings(**{name: bad})

@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
-from caxton.domain.limits import ResourceLimits
+from caxton.domain.limits import LimitCeilings, ResourceLimits
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import (
     AgentNotFoundError,
@@ -34,6 +36,8 @@ from caxton.runtime.host import AgentHost
 from caxton.store.store import Store
 from caxton.telemetry.rates import Ticker, message_rates
 from caxton.telemetry.tracing import Tracing
+
+DEFAULT_CEILINGS = LimitCeilings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +91,15 @@ class CaxtonService(StoredRecords):
         max_message_bytes: int,
         max_wait_s: float,
         max_content_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
+        ceilings: LimitCeilings = DEFAULT_CEILINGS,
+        deploy_gate: DeployGate | None = None,
     ) -> None:
         self._host = host
         self._router = router
         self._store = store
         self._default_limits = default_limits
+        self._ceilings = ceilings
+        self.deploy_gate = deploy_gate or DeployGate(slots=2, queue=16)
         self._max_message_bytes = max_message_bytes
         self._max_wait_s = max_wait_s
         self._max_content_depth = max_content_depth
@@ -112,13 +120,30 @@ class CaxtonService(StoredRecords):
 
     # -- agents --------------------------------------------------------------------------------
     async def deploy(self, request: DeployRequest) -> dict[str, Any]:
-        limits = self._default_limits.with_overrides(dict(request.limits or {}))
-        if not request.version or len(request.version) > 64:
-            raise InvalidMessageError("version", "must be 1 to 64 characters")
-        services = DirectoryService.parse_services(request.services)
-        cell = await asyncio.to_thread(
-            self._host.deploy, request.name, request.module, request.version, limits
-        )
+        """Deploy a module the transport already holds (gRPC), in turn with other deploys."""
+
+        async def given() -> DeployRequest:
+            return request
+
+        return await self.deploy_read(given)
+
+    async def deploy_read(self, read: Callable[[], Awaitable[DeployRequest]]
+                          ) -> dict[str, Any]:
+        """Take a deploy slot (see DeployGate), *then* ``read`` the request and deploy it.
+
+        REST passes a reader of the request body, so that deploys waiting for a slot do not
+        hold their modules in memory.
+        """
+        async with self.deploy_gate.slot():
+            request = await read()
+            limits = self._default_limits.with_overrides(dict(request.limits or {}))
+            self._ceilings.check(limits)
+            if not request.version or len(request.version) > 64:
+                raise InvalidMessageError("version", "must be 1 to 64 characters")
+            services = DirectoryService.parse_services(request.services)
+            cell = await asyncio.to_thread(
+                self._host.deploy, request.name, request.module, request.version, limits
+            )
         if self.directory is not None:
             await self.directory.declare(request.name, services)
         return agent_view(cell)

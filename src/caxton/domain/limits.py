@@ -1,14 +1,14 @@
-"""Per-agent resource limits, checked and defaulted in one place."""
+"""Per-agent resource limits, checked and defaulted in one place, and the server's ceilings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from caxton.errors import InvalidMessageError
+from caxton.errors import InvalidMessageError, LimitAboveCeilingError
 
 WASM_PAGE = 65536
-# The range each limit may be set to (inclusive).
+# What any agent limit may be at all (inclusive); a server's ceilings (below) narrow this further.
 LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
     "fuel": (1_000, 10**12),
     "memory_bytes": (WASM_PAGE, 4 * 1024**3),
@@ -50,3 +50,41 @@ class ResourceLimits:
 
 
 DEFAULT_LIMITS = ResourceLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitCeilings:
+    """The most a client may ask for one agent: the operator's setting for each limit."""
+
+    fuel: int = 10**11
+    memory_bytes: int = 256 * 1024 * 1024
+    timeout_ms: int = 60_000
+    max_message_bytes: int = 16 * 1024 * 1024
+    max_host_calls: int = 1_000_000
+    max_sends_per_message: int = 10_000
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in LIMIT_BOUNDS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise InvalidMessageError(name, f"ceiling must be an integer from {low} to {high}")
+
+    def check(self, limits: ResourceLimits) -> None:
+        """Raise LimitAboveCeilingError for the first limit above its ceiling."""
+        for name in LIMIT_BOUNDS:
+            value, ceiling = getattr(limits, name), getattr(self, name)
+            if value > ceiling:
+                raise LimitAboveCeilingError(
+                    f"{name} {value} exceeds the server's ceiling of {ceiling} "
+                    f"(config {CEILING_SETTINGS[name]})", field=name)
+
+
+# The server setting (config.py) that holds each ceiling: refusals name it for the operator.
+CEILING_SETTINGS = {
+    "fuel": "max_agent_fuel",
+    "memory_bytes": "max_agent_memory_bytes",
+    "timeout_ms": "max_agent_timeout_ms",
+    "max_message_bytes": "max_agent_message_bytes",
+    "max_host_calls": "max_agent_host_calls",
+    "max_sends_per_message": "max_agent_sends_per_message",
+}

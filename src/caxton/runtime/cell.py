@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+import time
 from typing import Any, Protocol
 
 import structlog
@@ -25,6 +26,7 @@ log = structlog.get_logger("caxton.runtime")
 _QUEUEING = frozenset({AgentState.RUNNING, AgentState.DRAINING, AgentState.STOPPED,
                        AgentState.LOADED})
 _WORKING = frozenset({AgentState.RUNNING, AgentState.DRAINING})
+TIME_SLICE_S = 0.05
 
 
 class CellHooks(Protocol):
@@ -197,6 +199,9 @@ class AgentCell:
     # -- running (on a worker thread) ----------------------------------------------------------
     def run(self) -> bool:
         with self._running:
+            # A turn ends after a batch or a time slice, whichever comes first: an agent whose
+            # handlers run to their deadline goes back in line after each of them.
+            turn_ends = time.monotonic() + TIME_SLICE_S
             mailbox = self._mailbox
             for _ in range(self._batch):
                 if (not mailbox or self.instance is None or self.state not in _WORKING
@@ -209,6 +214,8 @@ class AgentCell:
                     log.exception("message processing failed", agent=self.name)
                     self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
                                                           error=repr(exc)))
+                if time.monotonic() > turn_ends:
+                    break
         with self._lock:
             if mailbox and self.state in _WORKING and not self._interrupting:
                 return True

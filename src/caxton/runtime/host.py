@@ -26,6 +26,7 @@ from caxton.domain.limits import ResourceLimits
 from caxton.errors import (
     AgentNotFoundError,
     MailboxFullError,
+    MemoryBudgetError,
     ModuleRejectedError,
     PayloadTooLargeError,
 )
@@ -34,6 +35,7 @@ from caxton.runtime.agent_state import AgentStateView
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.events import EventEmitter, cell_event
+from caxton.runtime.keyed_lock import KeyedLock
 from caxton.runtime.scheduler import Scheduler
 from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
@@ -55,6 +57,7 @@ class HostSettings:
     drain_timeout_s: float = 10.0
     max_state_bytes: int = 64 * 1024 * 1024  # keys plus values, per agent
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_total_memory_bytes: int = 8 * 1024**3  # the sum of all agents' memory limits
 
 
 class AgentHost:
@@ -72,7 +75,9 @@ class AgentHost:
         self._scheduler = scheduler
         self._settings = settings
         self._cells: dict[str, AgentCell] = {}
-        self._mutate = threading.Lock()  # one deploy/remove at a time
+        self._mutate = threading.Lock()  # guards the agent table; held only briefly
+        self._deploying = KeyedLock()  # deploys (and restarts) of one name, one at a time
+        self._reserved: dict[str, int] = {}  # memory_bytes of deploys still initialising
         self._state = AgentStateView(store.state, PendingState(), settings.max_state_bytes)
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
@@ -117,38 +122,76 @@ class AgentHost:
             if self.on_rejected is not None:
                 self.on_rejected()
             raise
-        with self._mutate:
-            instance = self._instantiate(compiled, name, limits)  # smoke run included
-            current = self._cells.get(name)
-            record = AgentRecord(name=name, version=version, module_hash=compiled.module_hash,
-                                 limits=limits)
+        return self.install(name, binary, compiled, version, limits)
+
+    def install(self, name: str, binary: bytes, compiled: Compiled, version: str,
+                limits: ResourceLimits) -> AgentCell:
+        """Start a prepared module as agent ``name`` (new, or a new version of it).
+
+        Instantiation and ``init`` (which may take up to the init deadline) run outside the
+        global lock, so deploys, stops and removes of other agents do not wait for them; two
+        deploys of the same name still run one after the other.
+        """
+        validate_agent_name(name)
+        with self._deploying.hold(name):
+            with self._mutate:
+                self._reserve(name, limits.memory_bytes)
             try:
-                self._store.agents.save(record, binary)
-            except Exception:
-                instance.close()
+                instance = self._instantiate(compiled, name, limits)  # smoke run included
+            except BaseException:
+                with self._mutate:
+                    self._reserved.pop(name, None)
                 raise
-            if current is None:
-                cell = self._new_cell(record, instance)
-                cell.transition(Transition.LOAD)
-                cell.transition(Transition.START)
-                self._cells[name] = cell
-                self._router.register(name, cell)
-                log.info("agent deployed", agent=name, version=version,
-                         module=compiled.module_hash[:12])
-                self.events.emit(cell_event(EventKind.DEPLOYED, cell))
-                return cell
-            previous = current.record
-            old = current.replace_instance(record, instance)
-            if old is not None:
-                old.close()
-            if current.state is not AgentState.RUNNING:
-                current.transition(Transition.START, None)
-            log.info("agent replaced", agent=name, version=version,
+            with self._mutate:
+                self._reserved.pop(name, None)
+                return self._switch_in(name, binary, compiled, version, limits, instance)
+
+    def _reserve(self, name: str, memory_bytes: int) -> None:
+        """Count ``memory_bytes`` against the total budget while ``name`` is being deployed
+        (under ``_mutate``); a new version's limit replaces the old one's."""
+        budget = self._settings.max_total_memory_bytes
+        others = sum(c.record.limits.memory_bytes for c in self._cells.values() if c.name != name)
+        others += sum(v for k, v in self._reserved.items() if k != name)
+        if others + memory_bytes > budget:
+            raise MemoryBudgetError(
+                f"deploying '{name}' with memory_bytes {memory_bytes} would bring the agents' "
+                f"memory limits to {others + memory_bytes} bytes in all, over the server's "
+                f"budget of {budget} (config max_total_memory_bytes); remove agents or ask "
+                f"for less memory")
+        self._reserved[name] = memory_bytes
+
+    def _switch_in(self, name: str, binary: bytes, compiled: Compiled, version: str,
+                   limits: ResourceLimits, instance: AgentInstance) -> AgentCell:
+        current = self._cells.get(name)
+        record = AgentRecord(name=name, version=version, module_hash=compiled.module_hash,
+                             limits=limits)
+        try:
+            self._store.agents.save(record, binary)
+        except Exception:
+            instance.close()
+            raise
+        if current is None:
+            cell = self._new_cell(record, instance)
+            cell.transition(Transition.LOAD)
+            cell.transition(Transition.START)
+            self._cells[name] = cell
+            self._router.register(name, cell)
+            log.info("agent deployed", agent=name, version=version,
                      module=compiled.module_hash[:12])
-            self.events.emit(cell_event(EventKind.UPGRADED, current, previous=previous))
-            if previous.module_hash != record.module_hash:
-                self._forget_module(previous.module_hash)
-            return current
+            self.events.emit(cell_event(EventKind.DEPLOYED, cell))
+            return cell
+        previous = current.record
+        old = current.replace_instance(record, instance)
+        if old is not None:
+            old.close()
+        if current.state is not AgentState.RUNNING:
+            current.transition(Transition.START, None)
+        log.info("agent replaced", agent=name, version=version,
+                 module=compiled.module_hash[:12])
+        self.events.emit(cell_event(EventKind.UPGRADED, current, previous=previous))
+        if previous.module_hash != record.module_hash:
+            self._forget_module(previous.module_hash)
+        return current
 
     def _forget_module(self, module_hash: str) -> None:
         """Let the engine drop compiled code that no agent runs any more."""
@@ -183,16 +226,28 @@ class AgentHost:
             return cell
 
     def start(self, name: str) -> AgentCell:
-        with self._mutate:
+        with self._deploying.hold(name):
             cell = self.get(name)
-            if cell.state is AgentState.FAILED:
-                old = cell.replace_instance(cell.record, self.fresh_instance(cell))
-                if old is not None:
-                    old.close()
-            if cell.state is not AgentState.RUNNING:
-                cell.transition(Transition.START)
-            self._store.agents.set_desired(name, AgentState.RUNNING)
-            return cell
+            # A failed agent restarts with a fresh instance, whose init may be slow: made
+            # outside the global lock, like a deploy's.
+            fresh = self._instantiate(self._compiled(cell), name, cell.record.limits) \
+                if cell.state is AgentState.FAILED else None
+            with self._mutate:
+                if self._cells.get(name) is not cell:
+                    if fresh is not None:
+                        fresh.close()
+                    raise AgentNotFoundError(f"no agent named '{name}'")
+                if fresh is not None:
+                    if cell.state is AgentState.FAILED:
+                        old = cell.replace_instance(cell.record, fresh)
+                        if old is not None:
+                            old.close()
+                    else:
+                        fresh.close()
+                if cell.state is not AgentState.RUNNING:
+                    cell.transition(Transition.START)
+                self._store.agents.set_desired(name, AgentState.RUNNING)
+                return cell
 
     def restore(self) -> None:
         """Bring back the agents stored by a previous run, each as it was left."""
@@ -258,14 +313,18 @@ class AgentHost:
             raise
         return instance
 
-    def fresh_instance(self, cell: AgentCell) -> AgentInstance:
+    def _compiled(self, cell: AgentCell) -> Compiled:
         compiled = self._engine.cached(cell.record.module_hash)
         if compiled is None:
             data = self._store.agents.module_bytes(cell.record.module_hash)
             if data is None:
                 raise ModuleRejectedError("artifact missing")
             compiled = self._engine.compile(data)
-        return self._instantiate(compiled, cell.name, cell.record.limits)
+        return compiled
+
+    def fresh_instance(self, cell: AgentCell) -> AgentInstance:
+        """A new instance of the cell's module; the caller swaps it in and closes the old."""
+        return self._instantiate(self._compiled(cell), cell.name, cell.record.limits)
 
     def _renew(self, cell: AgentCell) -> None:
         """Rebuild a suspect sandbox; called on the worker that is running ``cell``."""

@@ -5,31 +5,50 @@ deploying a module that is already known costs an instantiation, not a compilati
 
 Components (agents built by componentize-py, componentize-js, ...) are the same cache's other
 kind of entry. They embed a whole language runtime, so compiling one takes seconds (9-40 s for
-the Python and JavaScript examples on two cores, depending on load); with a ``cache_dir`` the
-compiled code is also kept on disk, so a restart or a redeploy of the same bytes loads it in
-milliseconds.
+the Python and JavaScript examples on two cores, depending on load). With a ``cache_dir`` the
+compiled code of both kinds is also kept on disk (``artifact_cache``), so a restart or a
+redeploy of the same bytes loads it in milliseconds instead of compiling again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import importlib.metadata
 import itertools
-import os
+import platform
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 import wasmtime
 import wasmtime.component
 
 from caxton.sandbox._capi import HostFunction
+from caxton.sandbox.artifact_cache import ArtifactCache, fingerprint
 from caxton.sandbox.component_linker import ComponentHost
 from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
 from caxton.sandbox.validate import is_component
 
-__all__ = ["Compiled", "CompiledComponent", "CompiledModule", "SandboxEngine"]
+__all__ = ["Compiled", "CompiledComponent", "CompiledModule", "SandboxEngine", "artifact_name"]
+
+log = structlog.get_logger("caxton.sandbox")
+# The engine settings that change generated code: part of the on-disk cache's key.
+_SETTINGS: dict[str, Any] = {
+    "consume_fuel": True,
+    "epoch_interruption": True,
+    # Agents are untrusted: a deep recursion must trap, not take the host stack.
+    "max_wasm_stack": 512 * 1024,
+}
+ENGINE_FINGERPRINT = fingerprint("wasmtime", importlib.metadata.version("wasmtime"),
+                                 platform.machine(), sorted(_SETTINGS.items()))
+
+
+def artifact_name(module_hash: str) -> str:
+    """The file name of a module's compiled code in the engine's ``cache_dir``."""
+    return f"{module_hash}-{ENGINE_FINGERPRINT}.cwasm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +73,12 @@ class SandboxEngine:
 
     def __init__(self, *, epoch_tick_ms: int = 10, cache_dir: Path | None = None) -> None:
         config = wasmtime.Config()
-        config.consume_fuel = True
-        config.epoch_interruption = True
-        # Agents are untrusted: a deep recursion must trap, not take the host stack.
-        config.max_wasm_stack = 512 * 1024
+        for name, value in _SETTINGS.items():
+            setattr(config, name, value)
         self.wasm = wasmtime.Engine(config)
         self.epoch_tick_ms = epoch_tick_ms
         self._modules: dict[str, Compiled] = {}
-        self._cache_dir = cache_dir
+        self._disk = ArtifactCache(cache_dir, ENGINE_FINGERPRINT) if cache_dir else None
         self._component_host: ComponentHost | None = None
         self._modules_lock = threading.Lock()
         self._contexts: dict[int, CallContext] = {}
@@ -73,7 +90,7 @@ class SandboxEngine:
 
     # -- compilation -------------------------------------------------------------------------
     def compile(self, data: bytes) -> Compiled:
-        """Compile (or fetch from the cache) a binary module or component.
+        """Compile (or fetch from the caches) a binary module or component.
 
         Raises wasmtime errors as is.
         """
@@ -81,13 +98,43 @@ class SandboxEngine:
         cached = self._modules.get(digest)
         if cached is not None:
             return cached
-        compiled: Compiled
-        if is_component(data):
-            compiled = CompiledComponent(digest, self._component(digest, data), len(data))
-        else:
-            compiled = CompiledModule(digest, wasmtime.Module(self.wasm, data), len(data))
+        compiled = self._load(digest, data) or self._compile(digest, data)
         with self._modules_lock:
             return self._modules.setdefault(digest, compiled)
+
+    def _load(self, digest: str, data: bytes) -> Compiled | None:
+        if self._disk is None:
+            return None
+        # wasmtime also checks that the file suits this version and configuration.
+        if is_component(data):
+            component = self._disk.load(digest, lambda path: wasmtime.component.Component
+                                        .deserialize_file(self.wasm, path))
+            found: Compiled | None = None if component is None else CompiledComponent(
+                digest, component, len(data))
+        else:
+            module = self._disk.load(digest, lambda path: wasmtime.Module.deserialize_file(
+                self.wasm, path))
+            found = None if module is None else CompiledModule(digest, module, len(data))
+        if found is not None:
+            log.debug("compiled code loaded from the cache", module=digest[:12])
+        return found
+
+    def _compile(self, digest: str, data: bytes) -> Compiled:
+        started = time.monotonic()
+        compiled: Compiled
+        if is_component(data):
+            component = wasmtime.component.Component(self.wasm, data)
+            compiled = CompiledComponent(digest, component, len(data))
+        else:
+            compiled = CompiledModule(digest, wasmtime.Module(self.wasm, data), len(data))
+        log.info("module compiled", module=digest[:12], bytes=len(data),
+                 component=isinstance(compiled, CompiledComponent),
+                 seconds=round(time.monotonic() - started, 3))
+        if self._disk is not None:
+            artifact = (compiled.component if isinstance(compiled, CompiledComponent)
+                        else compiled.module).serialize()
+            self._disk.store(digest, artifact)
+        return compiled
 
     def cached(self, module_hash: str) -> Compiled | None:
         return self._modules.get(module_hash)
@@ -97,28 +144,8 @@ class SandboxEngine:
         long-running server deploys many versions)."""
         with self._modules_lock:
             self._modules.pop(module_hash, None)
-        if self._cache_dir is not None:
-            with contextlib.suppress(OSError):
-                (self._cache_dir / f"{module_hash}.cwasm").unlink(missing_ok=True)
-
-    def _component(self, digest: str, data: bytes) -> wasmtime.component.Component:
-        path = self._cache_dir / f"{digest}.cwasm" if self._cache_dir is not None else None
-        if path is not None and path.is_file():
-            try:
-                # wasmtime checks that the artifact matches this version and configuration.
-                return wasmtime.component.Component.deserialize_file(self.wasm, str(path))
-            except wasmtime.WasmtimeError:
-                pass  # from another wasmtime or configuration: compile again and replace it
-        component = wasmtime.component.Component(self.wasm, data)
-        if path is not None:
-            try:
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_bytes(component.serialize())
-                tmp.replace(path)  # readers never see a half-written artifact
-            except OSError:
-                pass  # the cache is an optimisation; a read-only disk must not fail a deploy
-        return component
+        if self._disk is not None:
+            self._disk.discard(module_hash)
 
     @property
     def components(self) -> ComponentHost:

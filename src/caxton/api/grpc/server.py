@@ -64,12 +64,14 @@ class GrpcServer:
     """One grpc.aio server bound to ``host:port`` (port 0 picks a free one; see ``target``)."""
 
     def __init__(self, service: CaxtonService, *, host: str, port: int,
-                 max_receive_bytes: int) -> None:
+                 max_receive_bytes: int, handshake_timeout_s: float = 10.0) -> None:
         self._server = grpc.aio.server(interceptors=[RefuseUndecodable()], options=[
             # Without this a second server could bind the same port and share its traffic.
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", max_receive_bytes),
             ("grpc.max_send_message_length", -1),
+            # A connection that does not complete its handshake is closed (default 120 s).
+            ("grpc.server_handshake_timeout_ms", int(handshake_timeout_s * 1000)),
         ])
         agents_pb2_grpc.add_AgentServiceServicer_to_server(AgentHandlers(service), self._server)
         messages_pb2_grpc.add_MessageServiceServicer_to_server(

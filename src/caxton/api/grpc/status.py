@@ -6,7 +6,8 @@ The server turns a ``CaxtonError`` into a status with rich details (``google.rpc
 * ``google.rpc.ErrorInfo`` whose ``reason`` is the error's stable ``code`` (the same string
   REST puts in ``{"code": ...}``) and whose ``domain`` is ``caxton``;
 * ``google.rpc.BadRequest`` with one field violation naming the offending field, for
-  INVALID_ARGUMENT errors.
+  INVALID_ARGUMENT errors;
+* ``google.rpc.RetryInfo`` when the call may be retried after a delay (too many deploys).
 
 The client (``caxton.client``) reads the details back and raises the very class the server
 raised. Several errors share a status code (NOT_FOUND is an agent or a conversation), which is
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -48,6 +49,10 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.MailboxFullError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     # gRPC itself answers RESOURCE_EXHAUSTED for a request over its size limit: same family.
     errors.PayloadTooLargeError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.LimitAboveCeilingError: grpc.StatusCode.INVALID_ARGUMENT,
+    # REST answers 409: the request is fine, the server's agents leave no room for it.
+    errors.MemoryBudgetError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.TooManyDeploysError: grpc.StatusCode.UNAVAILABLE,
     errors.ReplyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.StoreBusyError: grpc.StatusCode.UNAVAILABLE,
     errors.StoreError: grpc.StatusCode.UNAVAILABLE,
@@ -67,7 +72,7 @@ def status_code(exc: errors.CaxtonError) -> grpc.StatusCode:
 
 def _field(exc: errors.CaxtonError) -> str | None:
     """The request field a BadRequest violation names, for errors about one field."""
-    if isinstance(exc, errors.InvalidMessageError):
+    if isinstance(exc, errors.InvalidMessageError | errors.LimitAboveCeilingError):
         return exc.field
     if isinstance(exc, errors.InvalidAgentNameError):
         return "name"
@@ -95,6 +100,11 @@ def to_status(exc: BaseException) -> grpc.Status:
             error_details_pb2.BadRequest.FieldViolation(
                 field=field, description=_description(exc))]))
         details.append(bad)
+    if isinstance(exc, errors.TooManyDeploysError):  # Retry-After, as REST says it
+        retry = any_pb2.Any()
+        retry.Pack(error_details_pb2.RetryInfo(
+            retry_delay=duration_pb2.Duration(seconds=exc.retry_after_s)))
+        details.append(retry)
     return rpc_status.to_status(status_pb2.Status(
         code=code.value[0], message=exc.message, details=details))
 
@@ -135,4 +145,7 @@ def to_error(status: status_pb2.Status) -> errors.CaxtonError | None:
     if cls is errors.InvalidMessageError:
         field, reason = field_violation(status) or ("message", status.message)
         return errors.InvalidMessageError(field, reason)
+    if cls is errors.LimitAboveCeilingError:
+        field = (field_violation(status) or ("limits", ""))[0]
+        return errors.LimitAboveCeilingError(status.message, field=field)
     return cls(status.message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from starlette.responses import Response
 
@@ -23,13 +25,17 @@ NAME = PathParam("name", "The agent's name.")
 NOT_FOUND = reply(404, "No such agent.")
 _DEPLOYED = (reply(201, "Deployed and running.", AgentView),
              reply(400, "A bad name, version, limit or service (the message names it)."),
-             reply(409, "A lifecycle change the agent's state does not allow now."),
+             reply(408, "The module upload took longer than deploy_upload_timeout_s."),
+             reply(409, "A lifecycle change the agent's state does not allow now, or the "
+                        "agents' memory limits would exceed max_total_memory_bytes."),
              reply(413, "The module is over max_module_bytes."),
              reply(422, "The module failed validation; the message says why."),
-             reply(503, "The store or the directory cannot take the deployment now."))
+             reply(503, "The store or the directory cannot take the deployment now, or too "
+                        "many deploys are in progress (see Retry-After)."))
 
 
-def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int) -> None:
+def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
+                 upload_timeout_s: float = 120.0) -> None:
     # base64 makes a module a third larger in a JSON body
     json_limit = max_module_bytes * 4 // 3 + 64 * 1024
 
@@ -51,8 +57,23 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int)
         bodies=(Body(DeployBody, json_limit, unnest=("limits",)),
                 Body(RAW, max_module_bytes, media_type="application/wasm",
                      also=("application/octet-stream", "text/plain"), fallback=True)),
-        responses=_DEPLOYED)
+        deferred_body=True, responses=_DEPLOYED)
     async def deploy_agent(call: Call) -> Response:
+        async def read() -> DeployRequest:
+            # Runs once the deploy has its slot: only then is the body read, and within a
+            # deadline, so that a client trickling its upload cannot hold the slot for ever.
+            try:
+                async with asyncio.timeout(upload_timeout_s):
+                    full = await call.with_body()
+            except TimeoutError:
+                raise RequestError(408, "request_timeout", f"the module upload took longer "
+                                   f"than {upload_timeout_s:g}s (config deploy_upload_timeout_s)"
+                                   ) from None
+            return deploy_request(full)
+
+        return JSON(await service.deploy_read(read), status_code=201)
+
+    def deploy_request(call: Call) -> DeployRequest:
         if isinstance(call.body, DeployBody):
             body = call.body
             limits = {k: getattr(body.limits, k) for k in _LIMITS} if body.limits else {}
@@ -74,7 +95,7 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int)
             request = DeployRequest(name=query.name, module=call.body, version=query.version,
                                     limits={k: getattr(query, k) for k in _LIMITS},
                                     services=services)
-        return JSON(await service.deploy(request), status_code=201)
+        return request
 
     @api.operation("GET", "/api/v1/agents/{name}", operation_id="getAgent", tag="agents",
                    summary="Show one agent", path_params=(NAME,),

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from caxton import errors
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.rest.agents import agent_routes
+from caxton.api.rest.body_timeout import BodyTimeout
 from caxton.api.rest.common import JSON, RequestError, error
 from caxton.api.rest.dead_letters import dead_letter_routes
 from caxton.api.rest.directory import directory_routes
@@ -42,6 +43,9 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.AgentUnavailableError: 503,
     errors.MailboxFullError: 429,
     errors.PayloadTooLargeError: 413,
+    errors.LimitAboveCeilingError: 400,
+    errors.MemoryBudgetError: 409,
+    errors.TooManyDeploysError: 503,
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
@@ -117,10 +121,13 @@ def build_app(
     max_module_bytes: int,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     mtp: AccEndpoint | None = None,
+    body_timeout_s: float = 30.0,
+    deploy_upload_timeout_s: float = 120.0,
 ) -> Starlette:
     api = RestApi()
     server_routes(api, service, mtp=mtp, max_request_bytes=max_request_bytes)
-    agent_routes(api, service, max_module_bytes=max_module_bytes)
+    agent_routes(api, service, max_module_bytes=max_module_bytes,
+                 upload_timeout_s=deploy_upload_timeout_s)
     message_routes(api, service, max_request_bytes=max_request_bytes)
     message_stream_routes(api, service)
     dead_letter_routes(api, service)
@@ -131,8 +138,12 @@ def build_app(
     async def on_caxton_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CaxtonError)
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
-        extra = {"field": exc.field} if isinstance(exc, errors.InvalidMessageError) else {}
-        return error(status, exc.code, exc.message, **extra)
+        extra = {"field": exc.field} if isinstance(
+            exc, errors.InvalidMessageError | errors.LimitAboveCeilingError) else {}
+        response = error(status, exc.code, exc.message, **extra)
+        if isinstance(exc, errors.TooManyDeploysError):
+            response.headers["retry-after"] = str(exc.retry_after_s)
+        return response
 
     async def on_bad_request(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
@@ -163,4 +174,5 @@ def build_app(
     )
     app.state.api = api
     app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
+    app.add_middleware(BodyTimeout, seconds=body_timeout_s)  # a stalled body: 408
     return app

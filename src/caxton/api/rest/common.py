@@ -34,16 +34,21 @@ class RequestError(Exception):
         return error(self.status, self.code, self.message, **extra)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_buffer(request: Request, limit: int) -> bytearray:
+    """The request body, refused (413) as soon as it is known to exceed ``limit``: from its
+    declared length before reading anything, else at the first chunk past the limit."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, "payload_too_large",
                          f"request body of {declared} bytes exceeds the limit of {limit}")
-    chunks, size = [], 0
+    body = bytearray()  # grows in place: no list of chunks to join (a second copy)
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(body) + len(chunk) > limit:
             raise RequestError(413, "payload_too_large",
                                f"request body exceeds the limit of {limit}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    return bytes(await read_buffer(request, limit))

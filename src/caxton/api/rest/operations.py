@@ -81,6 +81,9 @@ class Operation:
     path_params: tuple[PathParam, ...] = ()
     query: type[msgspec.Struct] | None = None
     bodies: tuple[Body, ...] = ()
+    # The handler reads the body itself (``Call.with_body``), say once it has a slot to work
+    # in, so requests that wait do not hold their bodies in memory.
+    deferred_body: bool = False
 
     def body_for(self, content_type: str) -> Body:
         """The body declaration a request's Content-Type selects; none: 415."""
@@ -101,6 +104,11 @@ class Operation:
     async def bind(self, request: Request) -> Call:
         """The request checked against this operation (raises RequestError)."""
         query = decode_query(self.query, request.query_params) if self.query else None
+        if self.deferred_body:
+            return Call(request, request.path_params, query, None, None, self)
+        return await self.bind_body(request, query)
+
+    async def bind_body(self, request: Request, query: Any) -> Call:
         body = parsed = None
         if self.bodies:
             declared = self.body_for(request.headers.get("content-type", ""))
@@ -126,6 +134,13 @@ class Call:
     query: Any
     body: Any
     json: Any
+    deferred: Operation | None = None  # the operation whose body is still to be read
+
+    async def with_body(self) -> Call:
+        """This call with its body read and checked (for a ``deferred_body`` operation)."""
+        if self.deferred is None:
+            return self
+        return await self.deferred.bind_body(self.request, self.query)
 
 
 Handler = Callable[[Call], Awaitable[Response]]

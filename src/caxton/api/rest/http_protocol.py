@@ -1,0 +1,114 @@
+"""uvicorn's HTTP/1.1 protocol with the limits it lacks: a header deadline and a connection cap.
+
+uvicorn's only timer is the keep-alive one, armed after a response and cancelled by any byte
+received, so a client that sends a request one byte at a time (slowloris) holds its connection
+for ever. Here a request's headers must arrive within ``header_timeout_s`` of the connection
+opening (or, on a kept-alive connection, of the next request's first byte), or the connection
+is closed. A body is read by the application and has its own idle timeout there
+(``BodyTimeout``); a response that ends before its request's body was read closes the
+connection rather than wait for the rest.
+
+Connections beyond ``max_connections`` are answered ``503`` (JSON, ``Retry-After``) as soon as
+their request line and headers arrive, and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import h11
+import orjson
+import structlog
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = structlog.get_logger("caxton.api.http")
+_WARN_EVERY_S = 10.0
+
+
+class GuardedH11Protocol(H11Protocol):
+    header_timeout_s = 10.0
+    max_connections = 1000
+    # Shared by all connections of a server (a subclass per server: see ``guarded_protocol``).
+    stats: dict[str, float]
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._over_cap = len(self.connections) > self.max_connections
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._over_cap:
+            self._refuse(data)
+            return
+        if self._header_timer is None and self.conn.their_state is h11.IDLE:
+            self._arm()  # the next request on a kept-alive connection: its headers are timed
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()  # the headers are in
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            # Answered before the body was read (413, 408, an error): do not wait for the rest.
+            self.transport.close()
+
+    # -- the header deadline -----------------------------------------------------------------
+    def _arm(self) -> None:
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+            self._warn("header_timeouts", "connections closed: no complete request headers "
+                       f"within {self.header_timeout_s:g}s")
+
+    # -- the connection cap ------------------------------------------------------------------
+    def _refuse(self, data: bytes) -> None:
+        try:
+            self.conn.receive_data(data)
+            event = self.conn.next_event()
+        except h11.RemoteProtocolError:
+            self.transport.close()
+            return
+        if not isinstance(event, h11.Request):
+            return  # the headers are not all in yet (the deadline still applies)
+        self._disarm()
+        body = orjson.dumps({"code": "too_many_connections", "message": (
+            f"the server has {self.max_connections} connections open (config "
+            "max_connections); retry shortly")})
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                   (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        for out in (h11.Response(status_code=503, headers=headers), h11.Data(data=body),
+                    h11.EndOfMessage()):
+            self.transport.write(self.conn.send(out) or b"")
+        self.transport.close()
+        self._warn("refused", f"connections refused: over the cap of {self.max_connections}")
+
+    def _warn(self, counter: str, message: str) -> None:
+        """Count an event; log it at most every few seconds (an attack must not flood logs)."""
+        stats = self.stats
+        stats[counter] = stats.get(counter, 0) + 1
+        now = time.monotonic()
+        if now - stats.get(f"{counter}_logged_at", 0.0) >= _WARN_EVERY_S:
+            stats[f"{counter}_logged_at"] = now
+            log.warning(message, total=int(stats[counter]))
+
+
+def guarded_protocol(*, header_timeout_s: float, max_connections: int) -> type[H11Protocol]:
+    """A protocol class for ``uvicorn.Config(http=...)`` with these limits."""
+    settings: dict[str, Any] = {"header_timeout_s": header_timeout_s,
+                                "max_connections": max_connections, "stats": {}}
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), settings)
