@@ -195,8 +195,8 @@ def test_sigterm_with_runaway_agents_exits_within_the_shutdown_timeout(tmp_path:
     server = ServerProcess(tmp_path / "data", env={"CAXTON_SHUTDOWN_TIMEOUT_S": "2"}).start()
     try:
         for i in range(3):
-            server.deploy(FIXTURES / "runaway.wat", f"spin{i}", "--fuel", "1000000000000",
-                          "--timeout-ms", "600000")
+            server.deploy(FIXTURES / "runaway.wat", f"spin{i}", "--fuel", "100000000000",
+                          "--timeout-ms", "60000")
             _send(server.http, f"spin{i}", {"spin": True})
         time.sleep(0.5)  # every runaway is inside its handler now
         started = time.monotonic()

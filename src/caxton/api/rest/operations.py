@@ -14,6 +14,7 @@ names in ``caxton.api.rest.models``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from caxton.api.rest.validation import check_body, decode_query, parse_json
 JSON_MEDIA = "application/json"
 SSE = "text/event-stream"
 RAW = bytes  # a Body model meaning "the bytes as they are"
+_DISCARD_LIMIT = 1024 * 1024  # unread bodies up to this size are read before an error answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,8 @@ class Operation:
         """The request checked against this operation (raises RequestError)."""
         query = decode_query(self.query, request.query_params) if self.query else None
         if self.deferred_body:
+            if self.bodies:
+                self.body_for(request.headers.get("content-type", ""))  # 415 before waiting
             return Call(request, request.path_params, query, None, None, self)
         return await self.bind_body(request, query)
 
@@ -112,6 +116,7 @@ class Operation:
         body = parsed = None
         if self.bodies:
             declared = self.body_for(request.headers.get("content-type", ""))
+            request.state.body_read = True  # from here on the body is read (or the handler's)
             if declared.read_by_handler:
                 return Call(request, request.path_params, query, None, None)
             raw = await read_body(request, declared.limit)
@@ -192,6 +197,26 @@ def _endpoint(methods: dict[str, tuple[Operation, Handler]]
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
         operation, handler = methods[method]
-        return await handler(await operation.bind(request))
+        try:
+            return await handler(await operation.bind(request))
+        except Exception:
+            if operation.bodies and not getattr(request.state, "body_read", False):
+                await _discard_body(request)  # refused before its body was read (say, 415)
+            raise
 
     return endpoint
+
+
+async def _discard_body(request: Request) -> None:
+    """Read (and drop) a small unread body before refusing the request: a server that closes
+    a connection with unread bytes in it resets it, and the client may lose the answer. A
+    large one is left unread: the connection is closed after the answer instead."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isascii() or not declared.isdigit() or int(declared) > _DISCARD_LIMIT:
+        return
+    read = 0
+    with contextlib.suppress(Exception):  # the client went away, or the stream was read
+        async for chunk in request.stream():
+            read += len(chunk)
+            if read > _DISCARD_LIMIT:
+                return
