@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
@@ -91,11 +92,16 @@ class Runtime:
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),
         ))
+        acceptances = AcceptanceLedger(store.acceptances, store.submit,
+                                       window_s=config.dedup_window_s,
+                                       capacity=config.dedup_memory)
+        acceptances.prime(upgraded=store.acceptances_upgraded)
         service = CaxtonService(
             host, router, store,
             default_limits=config.default_limits(),
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
+            acceptances=acceptances,
         )
         metrics = Metrics()
         instrument(metrics, host=host, router=router, store=store)
@@ -107,7 +113,8 @@ class Runtime:
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, tracing=service.tracing,
-                         allowed_hosts=config.mtp_allowed, deliveries=store)
+                         allowed_hosts=config.mtp_allowed, deliveries=store,
+                         acceptances=acceptances)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,

@@ -128,6 +128,13 @@ def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = N
     Raises ``MalformedAclError`` naming what is wrong, including fields Caxton's model refuses
     (an agent name it cannot route, an over-long conversation id...).
     """
+    return parse_carrying_id(data, charset=charset, now=now)[0]
+
+
+def parse_carrying_id(data: str | bytes, *, charset: str = "utf-8",
+                      now: datetime | None = None) -> tuple[AclMessage, bool]:
+    """``parse``, and whether the text gave the message its id (``X-caxton-message-id``,
+    which another Caxton writes) rather than the parser making one up."""
     if isinstance(data, str):  # text is read as the UTF-8 that render's output is sent as
         data, charset = data.encode(), "utf-8"
     expr = sexpr.read(data, charset)
@@ -150,7 +157,7 @@ def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = N
             raise fail(f"parameter {spelled} is given twice", key_expr.pos)
         seen.add(key)
         _parameter(key, value, obj, extra)
-    return _build(obj, extra, now, expr.pos)
+    return _build(obj, extra, now, expr.pos), _ID in extra
 
 
 def _parameter(key: str, value: Expr, obj: dict[str, Any], extra: dict[str, str]) -> None:

@@ -244,7 +244,3 @@ class DeliveryRepository:
         rows = self._readers.get().execute(sql, params).fetchall()
         return [DeadLetter(mid, rcv, att, err, at, orjson.loads(body))
                 for mid, rcv, att, err, at, body in rows]
-
-    def seen(self, message_id: str) -> bool:
-        return self._readers.get().execute(
-            "SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from caxton.domain.acl import AclMessage
+from caxton.store.acceptances import SINCE_SCHEMA, AcceptanceRepository
 from caxton.store.compaction import compact
 from caxton.store.conversation_log import ConversationLog, ConversationRepository
 from caxton.store.database import DB_FILE, Readers, connect, migrate
@@ -22,6 +23,7 @@ class Store:
         self.path = data_dir / DB_FILE
         synchronous = "FULL" if durability == "full" else "NORMAL"
         self._conn = connect(self.path, synchronous=synchronous)
+        self.schema_before = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         self.schema_version = migrate(self._conn)
         self.writer = GroupCommitWriter(self._conn, compact=compact)
         self.readers = Readers(self.path)
@@ -30,7 +32,14 @@ class Store:
         self.conversation_log = ConversationLog(self.readers)
         self.state = StateRepository(self.writer, self.readers)
         self.deliveries = DeliveryRepository(self.readers)
+        self.acceptances = AcceptanceRepository(self.readers)
         self.writer.start()
+
+    @property
+    def acceptances_upgraded(self) -> bool:
+        """Whether this start created the ``accepted`` table in an older data dir (whose
+        earlier messages it does not list)."""
+        return 0 < self.schema_before < SINCE_SCHEMA
 
     def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
                            ) -> list[Statement]:

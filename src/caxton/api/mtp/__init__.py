@@ -18,6 +18,7 @@ from typing import Protocol
 
 import structlog
 
+from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
@@ -54,7 +55,8 @@ class Mtp:
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
-               deliveries: DeliveryLog | None = None) -> Mtp:
+               deliveries: DeliveryLog | None = None,
+               acceptances: AcceptanceLedger | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
@@ -72,7 +74,7 @@ class Mtp:
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                   tracing=tracing))
+                                                   tracing=tracing, acceptances=acceptances))
         if deliveries is not None:
             mtp.owed = deliveries.deliveries.pending
         mtp.local = router.lookup

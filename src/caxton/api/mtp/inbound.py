@@ -8,6 +8,12 @@ which is what JADE's MTP waits for. A receiver that is not here gets the sender 
 
 A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, too
 large) is answered ``400`` with ``{code, message}`` naming the problem, and nothing is delivered.
+
+A message that carries its own id (``X-caxton-message-id``, which another Caxton writes, or
+``message_id`` in the JSON form) is accepted once, like an API client's (``api/acceptance``):
+a POST repeated because its answer was lost is answered as the first was. FIPA ACL itself has
+no message id (``reply-with`` is the sender's to choose and may repeat), so a message from JADE
+and other platforms cannot be told from a repeat of it and is delivered each time it comes.
 """
 
 from __future__ import annotations
@@ -20,10 +26,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caxton.api.acceptance import AcceptanceLedger, Accepted, Ticket
 from caxton.api.mtp import foreign
 from caxton.api.rest.common import JSON, RequestError, error, read_body
 from caxton.codecs import mtp
-from caxton.errors import CodecError
+from caxton.domain.acl import AclMessage
+from caxton.domain.idempotency import fingerprint
+from caxton.errors import CodecError, MessageIdConflictError, StoreError
 from caxton.router.local import Router
 from caxton.telemetry.tracing import Tracing
 
@@ -33,9 +42,10 @@ log = structlog.get_logger("caxton.mtp")
 class AccEndpoint:
     """``POST /acc``; ``received`` and ``rejected`` count deliveries and refused bodies."""
 
-    def __init__(self, router: Router, *, max_bytes: int, tracing: Tracing | None = None
-                 ) -> None:
+    def __init__(self, router: Router, *, max_bytes: int, tracing: Tracing | None = None,
+                 acceptances: AcceptanceLedger | None = None) -> None:
         self._router = router
+        self._acceptances = acceptances
         self._max_bytes = max_bytes
         self.tracing = tracing or Tracing(env={})
         self.received = 0
@@ -57,32 +67,58 @@ class AccEndpoint:
         """
         try:
             body = await read_body(request, self._max_bytes)
-            envelope, parsed = mtp.decode(request.headers.get("content-type", ""), body)
-            msg = foreign.inbound(envelope, parsed,
+            decoded = mtp.read(request.headers.get("content-type", ""), body)
+            msg = foreign.inbound(decoded.envelope, decoded.message,
                                   header_trace=request.headers.get("traceparent"))
         except CodecError as exc:
             return self._reject(exc.code, exc.message)
         except RequestError as exc:
             return self._reject(exc.code, exc.message)
+        ticket: Ticket | None = None
+        if decoded.carries_id and self._acceptances is not None:
+            try:
+                admitted = await self._acceptances.admit(msg, fingerprint(decoded.message))
+            except MessageIdConflictError as exc:
+                self.rejected += 1
+                return error(409, exc.code, exc.message)
+            except StoreError as exc:
+                return error(503, "store_error", exc.message)
+            if isinstance(admitted, Accepted):
+                return _accepted(admitted.message)
+            ticket = admitted
+        try:
+            return await self._route(msg, ticket)
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    async def _route(self, msg: AclMessage, ticket: Ticket | None) -> Response:
         loop = asyncio.get_running_loop()
         logged: asyncio.Future[None] = loop.create_future()
 
         def on_commit(problem: BaseException | None) -> None:
             loop.call_soon_threadsafe(_settle, logged, problem)
+            if ticket is not None:
+                loop.call_soon_threadsafe(ticket.committed, msg, problem)
 
+        extra = [ticket.record(msg)] if ticket is not None else []
         with self.tracing.send(msg):
-            self._router.route(msg, on_commit)
+            self._router.route_batch((msg,), extra=extra, on_commit=on_commit)
         try:
             await logged
         except Exception as exc:
             return error(503, "store_error", f"could not log the message: {exc}")
         self.received += 1
-        return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+        return _accepted(msg)
 
     def _reject(self, code: str, message: str) -> Response:
         self.rejected += 1
         log.info("MTP request refused", code=code, reason=message)
         return error(400, code, message)
+
+
+def _accepted(msg: AclMessage) -> Response:
+    return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
 
 
 def _settle(future: asyncio.Future[None], problem: BaseException | None) -> None:
