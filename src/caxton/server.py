@@ -71,7 +71,7 @@ class Runtime:
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(config.data_dir, durability=config.durability)
+        store = Store(config.data_dir, durability=config.durability, init=config.init)
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from caxton.store.database import Readers
+from caxton.store.quarantine import UnreadableError, json_object
 from caxton.store.writer import Statement
 
 SINCE_SCHEMA = 5  # the migration that created the table
@@ -63,7 +62,7 @@ class AcceptanceRepository:
         """The logged message with that id (pruned with its conversation after a while)."""
         row = self._readers.get().execute(
             "SELECT body FROM messages WHERE message_id = ?", (message_id,)).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return _body(row[0]) if row else None
 
     def reply(self, conversation_id: str, in_reply_to: str) -> dict[str, Any] | None:
         """The first logged answer to ``in_reply_to`` in the conversation, if any."""
@@ -71,12 +70,19 @@ class AcceptanceRepository:
             "SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT 1000",
             (conversation_id,)).fetchall()
         for (body,) in rows:
-            msg = orjson.loads(body)
-            if msg.get("in_reply_to") == in_reply_to:
-                return dict(msg)
+            msg = _body(body)
+            if msg is not None and msg.get("in_reply_to") == in_reply_to:
+                return msg
         return None
 
     def issuing_key(self) -> bytes:
         row = self._readers.get().execute(
             "SELECT value FROM settings WHERE key = 'issued_id_key'").fetchone()
         return bytes.fromhex(row[0])
+
+
+def _body(text: Any) -> dict[str, Any] | None:
+    try:
+        return json_object(text, "message body")
+    except UnreadableError:
+        return None  # quarantined elsewhere; here it is just not an answer

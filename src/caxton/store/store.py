@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from caxton.domain.acl import AclMessage
+from caxton.store import integrity
 from caxton.store.acceptances import SINCE_SCHEMA, AcceptanceRepository
 from caxton.store.compaction import compact
 from caxton.store.conversation_log import ConversationLog, ConversationRepository
-from caxton.store.database import DB_FILE, Readers, connect, migrate
+from caxton.store.database import DB_FILE, Readers, connect, latest_version, migrate
 from caxton.store.repositories import (
     AgentRepository,
     DeliveryRepository,
@@ -19,8 +20,14 @@ from caxton.store.writer import GroupCommitWriter, OnCommit, Statement
 
 
 class Store:
-    def __init__(self, data_dir: Path, *, durability: str = "full") -> None:
+    def __init__(self, data_dir: Path, *, durability: str = "full", init: bool = False
+                 ) -> None:
+        """Open (or create) the data dir's database. Raises DataDirDamagedError, before
+        writing anything, for a file that is empty, not Caxton's, or fails its quick check
+        (``init``: an empty or foreign file is moved aside and a new database begun)."""
         self.path = data_dir / DB_FILE
+        if integrity.preflight(data_dir, DB_FILE, init=init):
+            integrity.opening_check(self.path, known_version=latest_version())
         synchronous = "FULL" if durability == "full" else "NORMAL"
         self._conn = connect(self.path, synchronous=synchronous)
         self.schema_before = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
