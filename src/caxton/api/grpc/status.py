@@ -52,6 +52,7 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.ReplyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.StoreBusyError: grpc.StatusCode.UNAVAILABLE,
     errors.StoreError: grpc.StatusCode.UNAVAILABLE,
+    errors.DataDirDamagedError: grpc.StatusCode.DATA_LOSS,
 }
 
 _BY_REASON: dict[str, type[errors.CaxtonError]] = {cls.code: cls for cls in STATUS_CODES}
