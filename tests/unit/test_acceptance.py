@@ -164,6 +164,9 @@ def test_issued_ids_are_recognised_and_others_are_not() -> None:
     assert not was_issued(some, bytes(16))  # another data dir's key
     assert not was_issued(some[:-1] + ("0" if some[-1] != "0" else "1"), key)
     assert not any(was_issued(i, key) for i in ("", "x" * 32, "é" * 32, "0" * 31))
+    fresh = "0123456789abcdef" * 2
+    signed = issue_id(key, fresh)
+    assert signed[:24] == fresh[:24] and was_issued(signed, key) and not was_issued(fresh, key)
 
 
 def test_fingerprint_ignores_what_the_platform_fills_in() -> None:

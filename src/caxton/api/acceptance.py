@@ -134,9 +134,10 @@ class AcceptanceLedger:
         if upgraded or len(rows) >= self._capacity:
             self._partial_until = now + self._window_s
 
-    def issue(self) -> str:
-        """An id for a message its sender gave none."""
-        return issue_id(self._key)
+    def issue(self, fresh: str | None = None) -> str:
+        """An id for a message its sender gave none (``fresh``: a new random id to build it
+        from)."""
+        return issue_id(self._key, fresh)
 
     async def admit(self, msg: AclMessage, fingerprint: str) -> Ticket | Accepted:
         """The first send of ``msg.message_id`` gets a ``Ticket``; a repeat, once the first

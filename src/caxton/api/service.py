@@ -162,7 +162,8 @@ class CaxtonService(StoredRecords):
         keyed = isinstance(obj, dict) and "message_id" in obj
         ticket: Ticket | None = None
         if not keyed:
-            msg.message_id = self.acceptances.issue()  # known again if the client resends it
+            # Signed, so that it is known again if the client sends the message again.
+            msg.message_id = self.acceptances.issue(msg.message_id)
         else:
             admitted = await self.acceptances.admit(
                 msg, fingerprint(msg, sender_given=bool(sender)))

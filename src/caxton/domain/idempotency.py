@@ -35,11 +35,13 @@ def fingerprint(msg: AclMessage, *, sender_given: bool = True) -> str:
     return digest.hexdigest()
 
 
-def issue_id(key: bytes) -> str:
+def issue_id(key: bytes, fresh: str | None = None) -> str:
     """A message id for a message whose sender chose none: 32 hex digits like any id, the
     last 8 a MAC of the rest under ``key``, so ``was_issued`` knows it again without a record
-    (a client that sends the message it was handed back again is retrying it)."""
-    nonce = os.urandom(12)
+    (a client that sends the message it was handed back again is retrying it). ``fresh``, a
+    new random id (``new_id``), lends its first 24 digits as the random part: no second draw
+    from the OS (which can cost tens of microseconds on a virtual machine)."""
+    nonce = bytes.fromhex(fresh[:24]) if fresh is not None else os.urandom(12)
     return nonce.hex() + _tag(key, nonce)
 
 
