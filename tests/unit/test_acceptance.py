@@ -177,3 +177,35 @@ def test_fingerprint_ignores_what_the_platform_fills_in() -> None:
     assert fingerprint(a) != fingerprint(b)
     assert fingerprint(a, sender_given=False) == fingerprint(b, sender_given=False)
     assert fingerprint(a) != fingerprint(_msg(content=2))
+
+
+def test_memory_lets_go_of_an_answered_message_and_reads_it_back(store: Store) -> None:
+    async def run() -> None:
+        ledger = _ledger(store)
+        msg = _msg(content={"big": "x" * 1000})
+        ticket = await ledger.admit(msg, fingerprint(msg))
+        assert isinstance(ticket, Ticket)
+        await _commit(store, ticket, msg)
+        ticket.routed()
+        ticket.release()  # the first send answered its client
+        again = await ledger.admit(_msg(content={"big": "x" * 1000}), fingerprint(msg))
+        assert isinstance(again, Accepted)
+        assert again.message is not msg  # read back from the message log...
+        assert again.message.to_dict() == msg.to_dict()  # ...the same message
+
+    asyncio.run(run())
+
+
+def test_a_route_that_raises_gives_the_id_back(store: Store) -> None:
+    async def run() -> None:
+        ledger = _ledger(store)
+        msg = _msg()
+        ticket = await ledger.admit(msg, fingerprint(msg))
+        assert isinstance(ticket, Ticket)
+        waiter = asyncio.ensure_future(ledger.admit(_msg(), fingerprint(msg)))
+        await asyncio.sleep(0)
+        ticket.record(msg)  # the row was built, but routing failed before routed()
+        ticket.release()
+        assert isinstance(await asyncio.wait_for(waiter, 5), Ticket)
+
+    asyncio.run(run())

@@ -57,6 +57,7 @@ class _Entry:
     logged: asyncio.Future[AclMessage | None] | None = None
     reply: asyncio.Future[AclMessage] | None = None  # the first send's awaited answer
     missing: str | None = None  # why the first send was answered "no such agent"
+    done: bool = False  # the first send has answered its sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Accepted:
 
     message: AclMessage  # the message as first accepted (its id, conversation, receivers)
     missing: str | None  # the first send's "no agent named ..." answer, if it had one
-    entry: _Entry
+    reply: asyncio.Future[AclMessage] | None  # the answer the first send waits for, if it does
 
 
 class Ticket:
@@ -78,12 +79,15 @@ class Ticket:
         self._routed = False
 
     def record(self, msg: AclMessage) -> Statement:
-        """The ``accepted`` row, to write in the same transaction as ``msg``; from now on the
-        send counts as routed."""
-        self._routed = True
+        """The ``accepted`` row, to write in the same transaction as ``msg``."""
         self._entry.conversation_id = msg.conversation_id
         return AcceptanceRepository.accept(self._key, msg.conversation_id,
                                            self._entry.fingerprint or "", self._entry.at)
+
+    def routed(self) -> None:
+        """The message and its row were handed to the router: the write will be reported
+        through ``committed``, whatever happens to the sender's request."""
+        self._routed = True
 
     def committed(self, msg: AclMessage, error: BaseException | None) -> None:
         """The message's transaction ended (call on the event loop)."""
@@ -97,9 +101,14 @@ class Ticket:
         self._entry.missing = reason
 
     def release(self) -> None:
-        """Done with the ticket: if the message was never routed, give the id back."""
+        """Done with the ticket: if the message was never routed, give the id back; else let
+        go of the message and its reply (memory holds ids for a day, not messages: later
+        repeats read the first send back from the message log)."""
         if not self._routed:
             self._ledger.abandon(self._key, self._entry)
+        else:
+            self._entry.done = True
+            self._ledger.trim(self._entry)
 
 
 class AcceptanceLedger:
@@ -166,14 +175,13 @@ class AcceptanceLedger:
                     "repeat the message unchanged, a new message needs a new id")
             if first is None:
                 first = await self._logged(key, entry, msg)
-            return Accepted(first, entry.missing, entry)
+            return Accepted(first, entry.missing, entry.reply)
 
     async def reply(self, accepted: Accepted, timeout: float) -> AclMessage | None:
         """The answer to the first send: the one it waited for (waiting up to ``timeout`` for
         it), else the first answer the conversation log holds, else None."""
-        entry = accepted.entry
-        if entry.reply is not None:
-            return await asyncio.wait_for(asyncio.shield(entry.reply), timeout)
+        if accepted.reply is not None:
+            return await asyncio.wait_for(asyncio.shield(accepted.reply), timeout)
         first = accepted.message
         if first.conversation_id is None:
             return None
@@ -194,6 +202,13 @@ class AcceptanceLedger:
                 entry.logged.exception()  # retrieved: no "never retrieved" warning
         elif not entry.logged.done():
             entry.logged.set_result(msg)
+        self.trim(entry)
+
+    def trim(self, entry: _Entry) -> None:
+        """Once the first send is logged and answered, keep only the id's facts: repeats
+        already waiting hold the futures themselves."""
+        if entry.done and entry.logged is not None and entry.logged.done():
+            entry.logged = entry.reply = None
 
     def abandon(self, key: str, entry: _Entry) -> None:
         if self._entries.get(key) is entry:

@@ -223,6 +223,8 @@ class CaxtonService(StoredRecords):
             extra = [ticket.record(msg)] if ticket is not None else []
             with self.tracing.send(msg):
                 self._router.route_batch((msg,), extra=extra, on_commit=on_commit)
+            if ticket is not None:
+                ticket.routed()
             await logged
             if missing:
                 reason = f"no agent named '{missing[0]}'"

@@ -104,6 +104,8 @@ class AccEndpoint:
         extra = [ticket.record(msg)] if ticket is not None else []
         with self.tracing.send(msg):
             self._router.route_batch((msg,), extra=extra, on_commit=on_commit)
+        if ticket is not None:
+            ticket.routed()
         try:
             await logged
         except Exception as exc:
