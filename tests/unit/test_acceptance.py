@@ -4,6 +4,7 @@ repeats answered with the first acceptance, ids given back when the first send f
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -209,3 +210,31 @@ def test_a_route_that_raises_gives_the_id_back(store: Store) -> None:
         assert isinstance(await asyncio.wait_for(waiter, 5), Ticket)
 
     asyncio.run(run())
+
+
+def test_after_upgrading_an_older_data_dir_its_logged_ids_are_still_repeats(
+        tmp_path: Path) -> None:
+    old = Store(tmp_path, durability="normal")
+    msg = _msg("sent-before-the-upgrade")
+    old.writer.write(old.message_statements(msg, ()))
+    old.close()
+    conn = sqlite3.connect(tmp_path / "caxton.db")  # back to schema 4: no accepted table
+    conn.executescript("DROP TABLE accepted; DROP TABLE settings; PRAGMA user_version = 4;")
+    conn.close()
+
+    upgraded = Store(tmp_path, durability="normal")
+    try:
+        assert upgraded.acceptances_upgraded and upgraded.schema_version >= 5
+        ledger = AcceptanceLedger(upgraded.acceptances, upgraded.submit, window_s=3600.0,
+                                  capacity=1000)
+        ledger.prime(upgraded=upgraded.acceptances_upgraded)
+
+        async def run() -> None:
+            again = await ledger.admit(_msg("sent-before-the-upgrade"), fingerprint(msg))
+            assert isinstance(again, Accepted) and again.message.to_dict() == msg.to_dict()
+            assert isinstance(await ledger.admit(_msg("new"), fingerprint(msg)), Ticket)
+            assert ledger.lookups == 2  # memory cannot vouch for the old ids for a while
+
+        asyncio.run(run())
+    finally:
+        upgraded.close()
