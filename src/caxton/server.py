@@ -94,7 +94,8 @@ class Runtime:
         ))
         acceptances = AcceptanceLedger(store.acceptances, store.submit,
                                        window_s=config.dedup_window_s,
-                                       capacity=config.dedup_memory)
+                                       capacity=config.dedup_memory,
+                                       barrier=store.writer.barrier)
         acceptances.prime(upgraded=store.acceptances_upgraded)
         service = CaxtonService(
             host, router, store,

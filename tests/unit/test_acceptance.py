@@ -238,3 +238,33 @@ def test_after_upgrading_an_older_data_dir_its_logged_ids_are_still_repeats(
         asyncio.run(run())
     finally:
         upgraded.close()
+
+
+def test_a_repeat_finds_a_reply_still_on_its_way_to_the_log(store: Store) -> None:
+    """The first send got its reply and answered, but the reply's row is not committed yet
+    (replies reach the waiting client before the writer commits them). Without the barrier
+    the look-up finds nothing here (the writer is kept busy)."""
+    ledger = AcceptanceLedger(store.acceptances, store.submit, window_s=3600.0,
+                              capacity=1000, barrier=store.writer.barrier)
+    ledger.prime()
+
+    async def run() -> AclMessage | None:
+        msg = _msg()
+        ticket = await ledger.admit(msg, fingerprint(msg))
+        assert isinstance(ticket, Ticket)
+        await _commit(store, ticket, msg)
+        ticket.routed()
+        ticket.release()
+        answer = AclMessage(performative=Performative.INFORM, sender="a",
+                            receiver=("client",), conversation_id="c-1",
+                            in_reply_to=msg.message_id, content="the reply")
+        store.writer.submit([("SELECT 1 FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+                              " SELECT i + 1 FROM n WHERE i < 300000) SELECT count(*) FROM n)",
+                              ())])  # keep the writer busy for a moment
+        store.submit(store.message_statements(answer, ()))
+        again = await ledger.admit(_msg(), fingerprint(msg))
+        assert isinstance(again, Accepted)
+        return await ledger.reply(again, 5.0)
+
+    found = asyncio.run(run())
+    assert found is not None and found.content == "the reply"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,9 +115,11 @@ class Ticket:
 class AcceptanceLedger:
     def __init__(self, repository: AcceptanceRepository,
                  submit: Callable[[list[Statement]], None], *, window_s: float,
-                 capacity: int, clock: Callable[[], float] = time.time) -> None:
+                 capacity: int, clock: Callable[[], float] = time.time,
+                 barrier: Callable[[], concurrent.futures.Future[None]] | None = None) -> None:
         self._repo = repository
         self._submit = submit
+        self._barrier = barrier  # a future for "all writes submitted so far are committed"
         self._window_s = window_s
         self._capacity = capacity
         self._clock = clock
@@ -187,6 +190,12 @@ class AcceptanceLedger:
             return None
         found = await asyncio.to_thread(self._repo.reply, first.conversation_id,
                                         first.reply_key)
+        if found is None and self._barrier is not None:
+            # The first send may have had its reply a moment ago, routed but not yet
+            # committed: once everything submitted so far is, look again.
+            await asyncio.wrap_future(self._barrier())
+            found = await asyncio.to_thread(self._repo.reply, first.conversation_id,
+                                            first.reply_key)
         return _message(found)
 
     # -- the ticket's reports ----------------------------------------------------------------
