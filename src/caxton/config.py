@@ -75,6 +75,13 @@ class ServerConfig:
     conversation_idle_timeout_s: float = 3600.0
     conversation_retention_s: float = 7 * 86400.0
     max_wait_s: float = 300.0
+    # Exactly-once acceptance: a message id a sender chose is remembered this long (a retry
+    # within it is answered with the first acceptance), the newest dedup_memory of them in memory.
+    dedup_window_s: float = 86400.0
+    dedup_memory: int = 100_000
+    # Start even when the database file is empty or missing although the data dir has other
+    # Caxton files (a new, empty database is created). Off: such a start is refused.
+    init: bool = False
     # FIPA: our agents are name@<platform_name> to other platforms, which reach us at acc_url
     # (the FIPA HTTP MTP endpoint; empty: http://<host>:<port>/acc where REST listens).
     platform_name: str = "caxton"
@@ -136,6 +143,8 @@ class ServerConfig:
         if self.conversation_idle_timeout_s <= 0 or self.conversation_retention_s <= 0:
             raise ConfigError("conversation_idle_timeout_s and conversation_retention_s must be"
                               " positive")
+        if self.dedup_window_s <= 0 or self.dedup_memory < 1:
+            raise ConfigError("dedup_window_s must be positive and dedup_memory at least 1")
         if not _PLATFORM.fullmatch(self.platform_name):
             raise ConfigError(f"platform_name must be 1 to 128 letters, digits or '_.:/+~-', "
                               f"not {self.platform_name!r}")
@@ -213,6 +222,7 @@ def _coerce(name: str, raw: Any, kind: Any, *, from_text: bool) -> Any:
             "int": isinstance(raw, int) and not isinstance(raw, bool),
             "float": isinstance(raw, int | float) and not isinstance(raw, bool),
             "Path": isinstance(raw, str | Path),
+            "bool": isinstance(raw, bool),
         }.get(kind, isinstance(raw, str))
         if not ok:
             raise bad
@@ -223,9 +233,22 @@ def _coerce(name: str, raw: Any, kind: Any, *, from_text: bool) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            return _boolean(raw)
         return str(raw)
     except (TypeError, ValueError):
         raise bad from None
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
 
 
 def load_config(

@@ -20,11 +20,13 @@
     ├── MemoryBudgetError           the agents' memory limits would exceed the server's total
     ├── TooManyDeploysError         deploys are already running and queued; retry shortly
     ├── ReplyTimeoutError           no reply arrived before the deadline
+    ├── MessageIdConflictError      a message id already accepted for a different message
     ├── CodecError                  bytes from another platform cannot be decoded
     │   ├── MalformedAclError       not a valid FIPA ACL message (string representation)
     │   └── MalformedEnvelopeError  not a valid FIPA transport envelope or MTP body
     └── StoreError                  the embedded database failed
-        └── StoreBusyError          too many writes are queued; retry shortly
+        ├── StoreBusyError          too many writes are queued; retry shortly
+        └── DataDirDamagedError     the data directory's database is damaged or not Caxton's
 
 Every error has a stable machine-readable ``code`` that the REST and gRPC layers report.
 """
@@ -153,6 +155,13 @@ class ReplyTimeoutError(CaxtonError):
     code = "reply_timeout"
 
 
+class MessageIdConflictError(CaxtonError):
+    """A client reused a message id for a message that differs from the one first accepted
+    under it: a retry must repeat the message, or use a new id."""
+
+    code = "message_id_conflict"
+
+
 class CodecError(CaxtonError):
     """Input in a foreign wire format (FIPA string, XML envelope, MTP body) is malformed."""
 
@@ -173,3 +182,11 @@ class StoreError(CaxtonError):
 
 class StoreBusyError(StoreError):
     code = "store_busy"
+
+
+class DataDirDamagedError(StoreError):
+    """The database file is not one Caxton can trust: empty where data was expected, not a
+    SQLite database, or failing its integrity check. The message names the file and what to
+    do."""
+
+    code = "data_dir_damaged"

@@ -19,6 +19,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
@@ -73,7 +74,7 @@ class Runtime:
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        store = Store(config.data_dir, durability=config.durability)
+        store = Store(config.data_dir, durability=config.durability, init=config.init)
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
         scheduler = Scheduler(config.workers)
         router = Router(store)
@@ -98,11 +99,17 @@ class Runtime:
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),
         ))
+        acceptances = AcceptanceLedger(store.acceptances, store.submit,
+                                       window_s=config.dedup_window_s,
+                                       capacity=config.dedup_memory,
+                                       barrier=store.writer.barrier)
+        acceptances.prime(upgraded=store.acceptances_upgraded)
         service = CaxtonService(
             host, router, store,
             default_limits=config.default_limits(),
             max_message_bytes=config.max_request_bytes,
             max_wait_s=config.max_wait_s,
+            acceptances=acceptances,
             max_content_depth=config.max_content_depth,
             ceilings=config.limit_ceilings(),
             deploy_gate=DeployGate(config.max_concurrent_deploys, config.max_queued_deploys),
@@ -117,8 +124,8 @@ class Runtime:
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
-                         tracing=service.tracing,
-                         allowed_hosts=config.mtp_allowed, deliveries=store)
+                         tracing=service.tracing, allowed_hosts=config.mtp_allowed,
+                         deliveries=store, acceptances=acceptances)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,

@@ -11,6 +11,7 @@ import pytest
 from caxton.domain.acl import AclMessage, Performative
 from caxton.store import conversation_log as c
 from caxton.store import repositories as r
+from caxton.store.acceptances import AcceptanceRepository
 from caxton.store.compaction import compact
 from caxton.store.database import connect, migrate
 from caxton.store.writer import Statement, _runs
@@ -33,7 +34,7 @@ def _dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     return {
         table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
         for table in ("messages", "conversations", "conversation_participants", "deliveries",
-                      "agent_state")
+                      "agent_state", "accepted")
     }
 
 
@@ -49,6 +50,9 @@ def _random_statements(rng: random.Random, n: int) -> list[Statement]:
                              conversation_id=rng.choice(["c1", "c2", f"c{i}"]),
                              protocol=rng.choice([None, "fipa-request"]),
                              timestamp=f"2026-01-01T00:00:{i % 60:02d}.{i:06d}Z")
+            if rng.random() < 0.3:  # a client chose the id: its acceptance row goes first
+                statements.append(AcceptanceRepository.accept(
+                    msg.message_id, msg.conversation_id, "fp", float(i)))
             statements.extend(r.message_statements(msg, (receiver,)))
             owed.append((msg.message_id, receiver))
             if msg.protocol is not None and rng.random() < 0.7:
@@ -65,8 +69,10 @@ def _random_statements(rng: random.Random, n: int) -> list[Statement]:
             mid, rcv = owed[rng.randrange(len(owed))]
             statements.append(("UPDATE deliveries SET attempts = ?, last_error = ?"
                                " WHERE message_id = ? AND receiver = ?", (2, "trap", mid, rcv)))
-        else:
+        elif roll < 0.95:
             statements.extend(r.StateRepository.statements("a", {f"k{i % 3}": None}))
+        else:
+            statements.append(AcceptanceRepository.prune(float(i - 20)))
     return statements
 
 

@@ -7,18 +7,19 @@ waiting for the database) runs in a thread or is awaited through a future.
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from caxton.api.acceptance import AcceptanceLedger, Accepted, Ticket
 from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
+from caxton.domain.idempotency import fingerprint
 from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
 from caxton.domain.limits import LimitCeilings, ResourceLimits
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
@@ -90,6 +91,7 @@ class CaxtonService(StoredRecords):
         default_limits: ResourceLimits,
         max_message_bytes: int,
         max_wait_s: float,
+        acceptances: AcceptanceLedger,
         max_content_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
         ceilings: LimitCeilings = DEFAULT_CEILINGS,
         deploy_gate: DeployGate | None = None,
@@ -107,9 +109,8 @@ class CaxtonService(StoredRecords):
         self.ready = False
         self.max_write_backlog = 50_000
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
-        # Ids of recently accepted client messages: a client that retries a send it is unsure
-        # about (same message_id) must not get it delivered twice.
-        self._recent_ids: collections.OrderedDict[str, None] = collections.OrderedDict()
+        # Client-chosen message ids: each accepted once (api/acceptance.py).
+        self.acceptances = acceptances
         self._watches: set[MessageWatch] = set()
         self._watches_ended = False
         self.directory: DirectoryService | None = None  # set by the composition root
@@ -180,14 +181,34 @@ class CaxtonService(StoredRecords):
 
         The call returns once the message is durably logged. A receiver with no agent still
         gets the message routed (so the conversation shows the platform's ``failure``), then
-        the call raises AgentNotFoundError.
+        the call raises AgentNotFoundError. A message whose ``message_id`` the client chose is
+        accepted once: a repeat (even at the same moment) answers with the first acceptance.
         """
         inbox = new_client_inbox()
         sender = obj.get("sender") if isinstance(obj, dict) else None
         msg = parse_message(obj, sender=None if sender else inbox,
                             max_depth=self._max_content_depth)
-        if isinstance(obj, dict) and "message_id" in obj and await self._seen(msg.message_id):
-            return SendResult(msg, None, duplicate=True)
+        keyed = isinstance(obj, dict) and "message_id" in obj
+        ticket: Ticket | None = None
+        if not keyed:
+            # Signed, so that it is known again if the client sends the message again.
+            msg.message_id = self.acceptances.issue(msg.message_id)
+        else:
+            admitted = await self.acceptances.admit(
+                msg, fingerprint(msg, sender_given=bool(sender)))
+            if isinstance(admitted, Accepted):
+                return await self._repeat(admitted, wait=wait, timeout=timeout)
+            ticket = admitted
+        try:
+            self._check(msg, inbox, wait=wait)
+            return await self._send(msg, inbox, ticket, wait=wait, timeout=timeout)
+        finally:
+            if ticket is not None:
+                ticket.release()  # gives the id back if the message was refused
+
+    def _check(self, msg: AclMessage, inbox: str, *, wait: bool) -> None:
+        """Refuse what cannot be sent now; give the message a conversation (and, for ``wait``,
+        the inbox as its reply address)."""
         if self._store.backlog > self.max_write_backlog:
             raise StoreBusyError(
                 f"the store is behind ({self._store.backlog} writes queued); retry shortly")
@@ -203,9 +224,11 @@ class CaxtonService(StoredRecords):
             raise PayloadTooLargeError(
                 f"message of {msg.wire_size} bytes exceeds the limit of {self._max_message_bytes}")
         self._host.deliverable(msg)
+
+    async def _send(self, msg: AclMessage, inbox: str, ticket: Ticket | None, *, wait: bool,
+                    timeout: float) -> SendResult:
         missing = [r for r in msg.receiver
                    if not self._router.knows(r, msg) and not is_client_inbox(r)]
-
         loop = asyncio.get_running_loop()
         reply_future: asyncio.Future[AclMessage] = loop.create_future()
         if wait:
@@ -216,23 +239,32 @@ class CaxtonService(StoredRecords):
                     loop.call_soon_threadsafe(_settle, reply_future, reply)
 
             self._router.register(inbox, ClientInbox(on_reply))
+            if ticket is not None:
+                ticket.awaits(reply_future)
         try:
             logged: asyncio.Future[None] = loop.create_future()
 
             def on_commit(error: BaseException | None) -> None:
                 loop.call_soon_threadsafe(_settle_commit, logged, error)
+                if ticket is not None:
+                    loop.call_soon_threadsafe(ticket.committed, msg, error)
 
+            extra = [ticket.record(msg)] if ticket is not None else []
             with self.tracing.send(msg):
-                self._router.route(msg, on_commit)
-            self._remember(msg.message_id)
+                self._router.route_batch((msg,), extra=extra, on_commit=on_commit)
+            if ticket is not None:
+                ticket.routed()
             await logged
             if missing:
-                raise AgentNotFoundError(f"no agent named '{missing[0]}'")
+                reason = f"no agent named '{missing[0]}'"
+                if ticket is not None:
+                    ticket.missing(reason)
+                raise AgentNotFoundError(reason)
             if not wait:
                 return SendResult(msg, None)
             limit = min(max(timeout, 0.001), self._max_wait_s)
             try:
-                reply = await asyncio.wait_for(reply_future, limit)
+                reply = await asyncio.wait_for(asyncio.shield(reply_future), limit)
             except TimeoutError:
                 raise ReplyTimeoutError(
                     f"no reply from {', '.join(msg.receiver)} within {limit:g}s") from None
@@ -240,6 +272,20 @@ class CaxtonService(StoredRecords):
         finally:
             if wait:
                 self._router.unregister(inbox)
+
+    async def _repeat(self, first: Accepted, *, wait: bool, timeout: float) -> SendResult:
+        """The answer to a repeat of an accepted message id: the first acceptance."""
+        if first.missing is not None:
+            raise AgentNotFoundError(first.missing)
+        if not wait:
+            return SendResult(first.message, None, duplicate=True)
+        limit = min(max(timeout, 0.001), self._max_wait_s)
+        try:
+            reply = await self.acceptances.reply(first, limit)
+        except TimeoutError:
+            raise ReplyTimeoutError(
+                f"no reply from {', '.join(first.message.receiver)} within {limit:g}s") from None
+        return SendResult(first.message, reply, duplicate=True)
 
     def watch_messages(self, *, agent: str | None = None, performative: str | None = None,
                        capacity: int = DEFAULT_CAPACITY) -> MessageWatch:
@@ -269,16 +315,6 @@ class CaxtonService(StoredRecords):
         for watch in list(self._watches):
             watch.end()
         self.events.end()
-
-    def _remember(self, message_id: str) -> None:
-        self._recent_ids[message_id] = None
-        if len(self._recent_ids) > 100_000:
-            self._recent_ids.popitem(last=False)
-
-    async def _seen(self, message_id: str) -> bool:
-        if message_id in self._recent_ids:
-            return True
-        return await asyncio.to_thread(self._store.deliveries.seen, message_id)
 
     # -- health --------------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

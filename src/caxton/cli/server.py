@@ -35,6 +35,9 @@ def start(
         help="Also serve /metrics on this port (default: only on the API port)")] = None,
     workers: Annotated[int | None, typer.Option(help="Agent worker threads")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+    init: Annotated[bool, typer.Option(
+        "--init", help="Begin an empty database where the data dir's database file is empty, "
+        "missing or not a database (the old file is kept beside it)")] = False,
 ) -> None:
     """Start the server in the foreground (Ctrl-C or SIGTERM stops it gracefully)."""
     # Imported here so that client commands do not pay for loading the server.
@@ -44,9 +47,29 @@ def start(
     settings = load_config(config, overrides={
         "data_dir": data_dir, "host": host, "port": port, "workers": workers,
         "log_level": log_level, "grpc_host": grpc_host, "grpc_port": grpc_port,
-        "metrics_port": metrics_port,
+        "metrics_port": metrics_port, "init": True if init else None,
     })
     run(settings)
+
+
+@app.command()
+def check(
+    data_dir: Annotated[Path | None, typer.Option(
+        help="The data directory (default: the configured one)")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML config file")] = None,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="If the check fails, copy every table into a new database (indexes "
+        "built afresh; the old file kept beside it), then check again; stop the server first")
+    ] = False,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Check a data directory's database: SQLite's full integrity check, then every stored
+    record decoded. Exit code 0 when all is well, 1 when anything is damaged."""
+    from caxton.cli._check import run_check  # noqa: PLC0415 - keeps client commands light
+    from caxton.config import load_config  # noqa: PLC0415
+
+    settings = load_config(config, overrides={"data_dir": data_dir})
+    raise typer.Exit(run_check(settings.data_dir, repair=repair, as_json=output is Output.json))
 
 
 @app.command()

@@ -131,6 +131,14 @@ def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = N
     Raises ``MalformedAclError`` naming what is wrong, including fields Caxton's model refuses
     (an agent name it cannot route, an over-long conversation id...).
     """
+    return parse_carrying_id(data, charset=charset, now=now, max_depth=max_depth)[0]
+
+
+def parse_carrying_id(data: str | bytes, *, charset: str = "utf-8",
+                      now: datetime | None = None, max_depth: int = CONTENT_DEPTH_CEILING
+                      ) -> tuple[AclMessage, bool]:
+    """``parse``, and whether the text gave the message its id (``X-caxton-message-id``,
+    which another Caxton writes) rather than the parser making one up."""
     if isinstance(data, str):  # text is read as the UTF-8 that render's output is sent as
         data, charset = data.encode(), "utf-8"
     expr = sexpr.read(data, charset)
@@ -153,7 +161,7 @@ def parse(data: str | bytes, *, charset: str = "utf-8", now: datetime | None = N
             raise fail(f"parameter {spelled} is given twice", key_expr.pos)
         seen.add(key)
         _parameter(key, value, obj, extra)
-    return _build(obj, extra, now, expr.pos, max_depth)
+    return _build(obj, extra, now, expr.pos, max_depth), _ID in extra
 
 
 def _parameter(key: str, value: Expr, obj: dict[str, Any], extra: dict[str, str]) -> None:

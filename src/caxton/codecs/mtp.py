@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -58,10 +59,26 @@ def encode(
     return multipart.build(envelope_xml.build(envelope), payload, boundary=boundary)
 
 
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    envelope: Envelope
+    message: AclMessage
+    # Whether the payload gave the message its id (Caxton's X-caxton-message-id, or message_id
+    # in the JSON form): only then can a repeated POST be recognised as the same message.
+    carries_id: bool
+
+
 def decode(
     content_type: str, body: bytes, *, now: datetime | None = None,
     max_depth: int = CONTENT_DEPTH_CEILING,
 ) -> tuple[Envelope, AclMessage]:
+    """The envelope and message of an MTP POST (``read`` without ``carries_id``)."""
+    decoded = read(content_type, body, now=now, max_depth=max_depth)
+    return decoded.envelope, decoded.message
+
+
+def read(content_type: str, body: bytes, *, now: datetime | None = None,
+         max_depth: int = CONTENT_DEPTH_CEILING) -> Decoded:
     """The envelope and message of an MTP POST; ``now`` anchors relative reply-by times;
     ``max_depth`` bounds how deeply the content nests (``domain.nesting``).
 
@@ -76,7 +93,8 @@ def decode(
     representation = envelope.acl_representation or fipa_string.NAME
     payload = _trimmed(parts.payload.data, envelope.payload_length)
     if "json" in representation.lower():
-        return envelope, _json(payload, max_depth)
+        msg, carries_id = _json(payload, max_depth)
+        return Decoded(envelope, msg, carries_id)
     if representation.lower() != fipa_string.NAME:
         raise MalformedEnvelopeError(
             f"acl-representation {representation!r} is not supported; Caxton reads "
@@ -84,25 +102,27 @@ def decode(
     charset = envelope.payload_encoding or parts.payload.charset
     if charset is None:
         try:
-            return envelope, fipa_string.parse(payload, now=now, max_depth=max_depth)
+            return Decoded(envelope, *fipa_string.parse_carrying_id(payload, now=now,
+                                                                     max_depth=max_depth))
         except MalformedAclError as exc:
             if "is not valid utf-8" not in exc.message:
                 raise
             # No charset declared and not UTF-8: Java platforms send their default charset.
-            return envelope, fipa_string.parse(payload, charset="latin-1", now=now,
-                                               max_depth=max_depth)
-    return envelope, fipa_string.parse(payload, charset=_charset(charset), now=now,
-                                       max_depth=max_depth)
+            return Decoded(envelope, *fipa_string.parse_carrying_id(
+                payload, charset="latin-1", now=now, max_depth=max_depth))
+    return Decoded(envelope, *fipa_string.parse_carrying_id(
+        payload, charset=_charset(charset), now=now, max_depth=max_depth))
 
 
-def _json(payload: bytes, max_depth: int) -> AclMessage:
+def _json(payload: bytes, max_depth: int) -> tuple[AclMessage, bool]:
     """A payload in Caxton's JSON form (UTF-8, as JSON is)."""
     try:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise MalformedAclError(f"{JSON_NAME}: the payload is not valid JSON: {exc}") from None
     try:
-        return parse_message(obj, max_depth=max_depth)
+        return (parse_message(obj, max_depth=max_depth),
+                isinstance(obj, dict) and "message_id" in obj)
     except InvalidMessageError as exc:
         raise MalformedAclError(f"{JSON_NAME}: {exc.message}") from None
 

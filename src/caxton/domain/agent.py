@@ -20,6 +20,9 @@ class AgentRecord:
     limits: ResourceLimits
     desired: AgentState = AgentState.RUNNING
     deployed_at: str = field(default_factory=utc_now_iso)
+    # Why the stored record could not be read back (the agent is then restored as failed,
+    # with default limits, until it is deployed again); None for a sound record.
+    damage: str | None = None
 
 
 @dataclass(slots=True)

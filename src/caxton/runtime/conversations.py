@@ -46,7 +46,7 @@ from caxton.domain.protocols import (
     utc_key,
 )
 from caxton.domain.protocols.base import LATE
-from caxton.errors import ProtocolViolation
+from caxton.errors import CaxtonError, ProtocolViolation
 from caxton.router.local import PASS, Verdict
 from caxton.store import conversation_log as rows
 from caxton.store.conversation_log import OpenConversation
@@ -116,7 +116,15 @@ class ConversationManager:
                 protocol = protocol_for(conv.state.get("protocol"))
                 if protocol is None:
                     continue
-                state = ConversationState.from_dict(conv.state, protocol)
+                try:
+                    state = ConversationState.from_dict(conv.state, protocol)
+                except (KeyError, TypeError, ValueError, CaxtonError) as exc:
+                    # A state that cannot be read back: that conversation goes untracked,
+                    # the others are restored.
+                    log.warning("unreadable row quarantined", table="conversations",
+                                key=conv.id, reason=f"protocol state: {exc!r}",
+                                action="not tracked")
+                    continue
                 tracked = _Tracked(state, conv.revision, now, expired=conv.status == "expired")
                 self._revision = max(self._revision, conv.revision)
                 if conv.status == "open":

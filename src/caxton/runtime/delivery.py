@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import structlog
 
 from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, parse_message, reply
-from caxton.errors import AgentNotFoundError
+from caxton.errors import AgentNotFoundError, CaxtonError, InvalidMessageError
 from caxton.router.local import Router
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
 from caxton.sandbox.instance import Outcome
+from caxton.store.quarantine import UnreadableError, warn
 from caxton.store.repositories import DeliveryRepository, StateRepository
 from caxton.store.store import Store
 
@@ -60,6 +61,7 @@ class Delivery:
         self._policy = policy
         self._renew = renew
         self.redelivered = 0
+        self.quarantined = 0  # owed messages that could not be read back: dead-lettered
         self.retried = 0
         self.dead_lettered = 0
         # (message, outcome, seconds, fuel, failure kind): set by telemetry when it is on
@@ -148,7 +150,18 @@ class Delivery:
             cell = cells.get(pending.receiver)
             if cell is None:
                 continue
-            msg = _stored(pending.body)
+            try:
+                if pending.problem is not None:
+                    raise UnreadableError(pending.problem)
+                msg = _stored(pending.body)
+            except (UnreadableError, CaxtonError) as exc:
+                # One unreadable message must not stop the others: it becomes a dead letter.
+                reason = f"unreadable after restart: {exc}"
+                self._store.submit([DeliveryRepository.dead(
+                    pending.message_id, pending.receiver, pending.attempts, reason)])
+                warn("deliveries", pending.message_id, str(exc), "dead-lettered")
+                self.quarantined += 1
+                continue
             if pending.attempts:
                 cell.attempts[msg.message_id] = pending.attempts
             self._router.took(msg)
@@ -167,6 +180,9 @@ class Delivery:
             cell = cells.get(letter.receiver)
             if cell is None:
                 raise AgentNotFoundError(f"no agent named '{letter.receiver}' to replay to")
+            if not letter.readable:
+                raise InvalidMessageError("message_id", "the stored message cannot be read, so "
+                                          "it cannot be replayed; purge it")
         self._store.writer.write([DeliveryRepository.revive(letter.message_id, letter.receiver)
                                   for letter in letters])
         for letter in letters:

@@ -29,6 +29,7 @@ from caxton.errors import (
     MemoryBudgetError,
     ModuleRejectedError,
     PayloadTooLargeError,
+    StoreError,
 )
 from caxton.router.local import Router
 from caxton.runtime.agent_state import AgentStateView
@@ -256,6 +257,9 @@ class AgentHost:
             self._cells[record.name] = cell
             self._router.register(record.name, cell)
             try:
+                if record.damage is not None:
+                    raise StoreError(f"its stored record is unreadable: {record.damage}; "
+                                     "deploy it again")
                 data = self._store.agents.module_bytes(record.module_hash)
                 if data is None:
                     raise ModuleRejectedError(f"artifact {record.module_hash[:12]} is missing")

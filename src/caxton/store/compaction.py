@@ -7,9 +7,11 @@ participants, a pending delivery, and later that delivery's removal). Within one
 - repeated participant rows are written once;
 - a pending delivery that is inserted and then marked done in the same batch (a fast agent)
   never touches the table at all;
-- a conversation's protocol state saved several times is saved once, the newest revision.
+- a conversation's protocol state saved several times is saved once, the newest revision;
+- the ``accepted`` rows of sender-chosen message ids go in with one ``executemany``.
 Everything else keeps its order. Only statements that commute are moved: messages,
-conversations and participants are written by nothing else in the message path.
+conversations and participants are written by nothing else in the message path (and
+``accepted`` rows only by it, besides the pruning of old ones).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from caxton.store import acceptances as a
 from caxton.store import conversation_log as c
 from caxton.store import repositories as r
 from caxton.store.writer import Statement
@@ -34,6 +37,7 @@ MERGE_CONVERSATION = (
 
 def compact(statements: Iterable[Statement]) -> Batch:
     messages: list[Sequence[Any]] = []
+    accepted: list[Sequence[Any]] = []
     conversations: dict[str, list[Any]] = {}
     participants: dict[tuple[Any, ...], None] = {}
     states: dict[Any, Sequence[Any]] = {}  # conversation id -> its newest state save
@@ -51,6 +55,8 @@ def compact(statements: Iterable[Statement]) -> Batch:
                 known[4] = last_at
                 known[5] += 1
                 known[1] = known[1] or protocol
+        elif sql is a.ACCEPT:
+            accepted.append(params)
         elif sql is r.ADD_PARTICIPANT:
             participants[tuple(params)] = None
         elif sql is c.SAVE_STATE:
@@ -71,6 +77,8 @@ def compact(statements: Iterable[Statement]) -> Batch:
     batch: Batch = []
     if messages:
         batch.append((r.INSERT_MESSAGE, messages))
+    if accepted:
+        batch.append((a.ACCEPT, accepted))
     if conversations:
         batch.append((MERGE_CONVERSATION, [tuple(c) for c in conversations.values()]))
     if participants:

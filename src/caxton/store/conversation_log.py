@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from caxton.store.database import Readers
+from caxton.store.quarantine import UnreadableError, json_object, readable_body, warn
 from caxton.store.writer import Statement
 
 # An upsert rather than an update: the conversation's row may not exist yet in this transaction
@@ -116,8 +117,14 @@ class ConversationLog:
                 "SELECT id, state, last_at, revision, status FROM conversations"
                 " WHERE status IN ('done', 'expired') AND state IS NOT NULL"
                 " ORDER BY last_at DESC LIMIT ?", (recently_closed,)).fetchall())
-        return [OpenConversation(cid, orjson.loads(state), last_at, revision, status)
-                for cid, state, last_at, revision, status in rows]
+        out = []
+        for cid, state, last_at, revision, status in rows:
+            try:
+                out.append(OpenConversation(cid, json_object(state, "protocol state"), last_at,
+                                            revision, status))
+            except UnreadableError as exc:
+                warn("conversations", cid, str(exc), "not tracked")
+        return out
 
     def state(self, cid: str) -> tuple[str | None, dict[str, Any] | None]:
         row = self._readers.get().execute(
@@ -191,10 +198,10 @@ class ConversationRepository:
 
     def messages(self, conversation_id: str, *, limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._readers.get().execute(
-            "SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT ?",
-            (conversation_id, limit),
+            "SELECT message_id, body FROM messages WHERE conversation_id = ? ORDER BY seq"
+            " LIMIT ?", (conversation_id, limit),
         ).fetchall()
-        return [orjson.loads(body) for (body,) in rows]
+        return [readable_body(message_id, body)[0] for message_id, body in rows]
 
     def _summary(self, row: tuple[Any, ...]) -> ConversationSummary:
         participants = self._readers.get().execute(

@@ -10,7 +10,9 @@ import orjson
 
 from caxton.domain.acl import utc_now_iso
 from caxton.domain.directory import AgentDescription, parse_description
+from caxton.errors import CaxtonError
 from caxton.store.database import Readers
+from caxton.store.quarantine import warn
 from caxton.store.writer import Statement
 
 UPSERT = (
@@ -37,8 +39,15 @@ class DirectoryRepository:
     def all(self) -> list[tuple[AgentDescription, str]]:
         """Every stored registration with its source, by agent name."""
         rows = self._readers.get().execute(
-            "SELECT description, source FROM directory ORDER BY agent").fetchall()
-        return [(_load(text), source) for text, source in rows]
+            "SELECT agent, description, source FROM directory ORDER BY agent").fetchall()
+        out = []
+        for agent, text, source in rows:
+            try:
+                out.append((_load(text), source))
+            except (ValueError, TypeError, KeyError, CaxtonError) as exc:
+                # One unreadable registration must not take the directory down.
+                warn("directory", str(agent), f"description: {exc}", "not restored")
+        return out
 
 
 def _load(text: str) -> AgentDescription:

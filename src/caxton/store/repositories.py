@@ -12,6 +12,7 @@ from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord
 from caxton.domain.lifecycle import AgentState
 from caxton.domain.limits import ResourceLimits
+from caxton.store import quarantine as q
 from caxton.store.database import Readers
 from caxton.store.writer import GroupCommitWriter, Statement
 
@@ -56,18 +57,23 @@ class AgentRepository:
         ])
 
     def all(self) -> list[AgentRecord]:
+        """Every stored agent; one whose row cannot be read comes back with ``damage`` set
+        (and default limits) rather than stopping the others from loading."""
         rows = self._readers.get().execute(
             "SELECT name, version, module_hash, limits, desired_state, deployed_at FROM agents"
             " ORDER BY name"
         ).fetchall()
-        return [
-            AgentRecord(
-                name=name, version=version, module_hash=module_hash,
-                limits=ResourceLimits(**orjson.loads(limits)), desired=AgentState(desired),
-                deployed_at=deployed_at,
-            )
-            for name, version, module_hash, limits, desired, deployed_at in rows
-        ]
+        records = []
+        for row in rows:
+            try:
+                records.append(q.agent_record(*row))
+            except q.UnreadableError as exc:
+                q.warn("agents", str(row[0]), str(exc), "agent marked failed")
+                records.append(AgentRecord(
+                    name=str(row[0]), version=row[1] if isinstance(row[1], str) else "?",
+                    module_hash=row[2] if isinstance(row[2], str) else "",
+                    limits=ResourceLimits(), deployed_at=str(row[5]), damage=str(exc)))
+        return records
 
     def module_bytes(self, module_hash: str) -> bytes | None:
         row = self._readers.get().execute(
@@ -165,6 +171,8 @@ class PendingDelivery:
     body: dict[str, Any]
     receiver: str
     attempts: int
+    message_id: str = ""
+    problem: str | None = None  # why the stored message cannot be read (then ``body`` is {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,7 @@ class DeadLetter:
     reason: str | None
     failed_at: str
     message: dict[str, Any]
+    readable: bool = True  # False: the stored message could not be decoded (see ``message``)
 
     def to_dict(self) -> dict[str, Any]:
         return {"message_id": self.message_id, "receiver": self.receiver,
@@ -219,13 +228,21 @@ class DeliveryRepository:
         return ("DELETE FROM deliveries WHERE status = 'dead' AND message_id = ?", (message_id,))
 
     def pending(self) -> list[PendingDelivery]:
+        """What is owed, in the order it was accepted; a row whose message cannot be read
+        comes back with ``problem`` set, for the caller to dead-letter."""
         rows = self._readers.get().execute(
-            "SELECT m.body, d.receiver, d.attempts FROM deliveries d"
+            "SELECT d.message_id, m.body, d.receiver, d.attempts FROM deliveries d"
             " JOIN messages m ON m.message_id = d.message_id"
             " WHERE d.status = 'pending' ORDER BY m.seq"
         ).fetchall()
-        return [PendingDelivery(orjson.loads(body), receiver, attempts)
-                for body, receiver, attempts in rows]
+        out = []
+        for message_id, body, receiver, attempts in rows:
+            try:
+                out.append(PendingDelivery(q.json_object(body, "message body"), receiver,
+                                           attempts, message_id))
+            except q.UnreadableError as exc:
+                out.append(PendingDelivery({}, receiver, attempts, message_id, str(exc)))
+        return out
 
     def dead_letters(self, *, receiver: str | None = None, message_id: str | None = None,
                      limit: int = 100) -> list[DeadLetter]:
@@ -242,9 +259,6 @@ class DeliveryRepository:
         sql += " ORDER BY m.seq DESC LIMIT ?"
         params.append(limit)
         rows = self._readers.get().execute(sql, params).fetchall()
-        return [DeadLetter(mid, rcv, att, err, at, orjson.loads(body))
+        return [DeadLetter(mid, rcv, att, err, at, *q.readable_body(mid, body, [rcv]))
                 for mid, rcv, att, err, at, body in rows]
 
-    def seen(self, message_id: str) -> bool:
-        return self._readers.get().execute(
-            "SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from caxton.domain.acl import AclMessage
+from caxton.store import integrity
+from caxton.store.acceptances import SINCE_SCHEMA, AcceptanceRepository
 from caxton.store.compaction import compact
 from caxton.store.conversation_log import ConversationLog, ConversationRepository
-from caxton.store.database import DB_FILE, Readers, connect, migrate
+from caxton.store.database import DB_FILE, Readers, connect, latest_version, migrate
 from caxton.store.repositories import (
     AgentRepository,
     DeliveryRepository,
@@ -18,10 +20,17 @@ from caxton.store.writer import GroupCommitWriter, OnCommit, Statement
 
 
 class Store:
-    def __init__(self, data_dir: Path, *, durability: str = "full") -> None:
+    def __init__(self, data_dir: Path, *, durability: str = "full", init: bool = False
+                 ) -> None:
+        """Open (or create) the data dir's database. Raises DataDirDamagedError, before
+        writing anything, for a file that is empty, not Caxton's, or fails its quick check
+        (``init``: an empty or foreign file is moved aside and a new database begun)."""
         self.path = data_dir / DB_FILE
+        if integrity.preflight(data_dir, DB_FILE, init=init):
+            integrity.opening_check(self.path, known_version=latest_version())
         synchronous = "FULL" if durability == "full" else "NORMAL"
         self._conn = connect(self.path, synchronous=synchronous)
+        self.schema_before = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
         self.schema_version = migrate(self._conn)
         self.writer = GroupCommitWriter(self._conn, compact=compact)
         self.readers = Readers(self.path)
@@ -30,7 +39,14 @@ class Store:
         self.conversation_log = ConversationLog(self.readers)
         self.state = StateRepository(self.writer, self.readers)
         self.deliveries = DeliveryRepository(self.readers)
+        self.acceptances = AcceptanceRepository(self.readers)
         self.writer.start()
+
+    @property
+    def acceptances_upgraded(self) -> bool:
+        """Whether this start created the ``accepted`` table in an older data dir (whose
+        earlier messages it does not list)."""
+        return 0 < self.schema_before < SINCE_SCHEMA
 
     def message_statements(self, msg: AclMessage, durable_receivers: tuple[str, ...]
                            ) -> list[Statement]:

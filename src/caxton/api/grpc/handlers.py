@@ -150,10 +150,12 @@ class MessageHandlers:
             timeout = remaining  # the client stops listening then: waiting longer is waste
         result = await self._service.send(convert.message_from_proto(request.message),
                                           wait=True, timeout=timeout)
-        assert result.reply is not None  # wait=True returns a reply or raises
+        # wait=True returns a reply or raises, except for a repeat of a message id whose
+        # first send had no reply to share: then the answer is the acceptance alone.
         return messages_pb2.SendAndWaitResponse(
             message=convert.message_to_proto(result.message.to_dict()),
-            reply=convert.message_to_proto(result.reply.to_dict()))
+            reply=(convert.message_to_proto(result.reply.to_dict())
+                   if result.reply is not None else None))
 
     @rpc
     async def StreamMessages(self, request: messages_pb2.StreamMessagesRequest,

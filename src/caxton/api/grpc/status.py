@@ -41,6 +41,7 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.DeadLetterNotFoundError: grpc.StatusCode.NOT_FOUND,
     errors.NotRegisteredError: grpc.StatusCode.NOT_FOUND,
     errors.AlreadyRegisteredError: grpc.StatusCode.ALREADY_EXISTS,
+    errors.MessageIdConflictError: grpc.StatusCode.ALREADY_EXISTS,
     errors.IllegalTransitionError: grpc.StatusCode.FAILED_PRECONDITION,
     # The act is fine in itself; the conversation's state does not allow it now.
     errors.ProtocolViolation: grpc.StatusCode.FAILED_PRECONDITION,
@@ -56,6 +57,7 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.ReplyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.StoreBusyError: grpc.StatusCode.UNAVAILABLE,
     errors.StoreError: grpc.StatusCode.UNAVAILABLE,
+    errors.DataDirDamagedError: grpc.StatusCode.DATA_LOSS,
 }
 
 _BY_REASON: dict[str, type[errors.CaxtonError]] = {cls.code: cls for cls in STATUS_CODES}

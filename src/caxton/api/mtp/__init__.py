@@ -16,14 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
 import structlog
 
+from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
-from caxton.domain.acl import parse_message
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.router.local import Router
+from caxton.store.quarantine import UnreadableError, stored_message, warn
 from caxton.store.repositories import DeliveryRepository, PendingDelivery
 from caxton.store.writer import OnCommit, Statement
 from caxton.telemetry.tracing import Tracing
@@ -51,12 +53,15 @@ class Mtp:
     local: Callable[[str], object | None] = lambda _name: None
     # What a previous run still owed (the store's pending deliveries); None: not durable.
     owed: Callable[[], list[PendingDelivery]] | None = None
+    # Makes an owed message that cannot be read back a dead letter, with the reason.
+    quarantine: Callable[[PendingDelivery, str], None] | None = None
 
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
                max_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
-               deliveries: DeliveryLog | None = None) -> Mtp:
+               deliveries: DeliveryLog | None = None,
+               acceptances: AcceptanceLedger | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
@@ -74,9 +79,17 @@ class Mtp:
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                   max_depth=max_depth, tracing=tracing))
+                                                   max_depth=max_depth, tracing=tracing,
+                                                   acceptances=acceptances))
         if deliveries is not None:
             mtp.owed = deliveries.deliveries.pending
+            store = deliveries
+
+            def quarantine(pending: PendingDelivery, reason: str) -> None:
+                store.submit([DeliveryRepository.dead(pending.message_id, pending.receiver,
+                                                      pending.attempts, reason)])
+
+            mtp.quarantine = quarantine
         mtp.local = router.lookup
         return mtp
 
@@ -98,9 +111,15 @@ class Mtp:
         for pending in self.owed():
             if self.local(pending.receiver) is not None:
                 continue  # a local agent's: the host redelivers those
-            body = pending.body
-            sender = body.get("sender")
-            msg = parse_message(body, sender=sender if isinstance(sender, str) else "ams")
+            try:
+                if pending.problem is not None:
+                    raise UnreadableError(pending.problem)
+                msg = stored_message(orjson.dumps(pending.body))
+            except UnreadableError as exc:
+                if self.quarantine is not None:
+                    self.quarantine(pending, f"unreadable after restart: {exc}")
+                warn("deliveries", pending.message_id, str(exc), "dead-lettered")
+                continue
             if self.transport.carries(msg, pending.receiver):
                 self.transport.forward(msg, pending.receiver)
                 count += 1

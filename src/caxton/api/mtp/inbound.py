@@ -9,6 +9,12 @@ which is what JADE's MTP waits for. A receiver that is not here gets the sender 
 A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, an
 unknown payload encoding, content nested too deeply) is answered ``400`` with ``{code, message}``
 naming the problem, one over ``max_request_bytes`` ``413``; either way nothing is delivered.
+
+A message that carries its own id (``X-caxton-message-id``, which another Caxton writes, or
+``message_id`` in the JSON form) is accepted once, like an API client's (``api/acceptance``):
+a POST repeated because its answer was lost is answered as the first was. FIPA ACL itself has
+no message id (``reply-with`` is the sender's to choose and may repeat), so a message from JADE
+and other platforms cannot be told from a repeat of it and is delivered each time it comes.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caxton.api.acceptance import AcceptanceLedger, Accepted, Ticket
 from caxton.api.mtp import foreign
 from caxton.api.rest.common import JSON, RequestError, error, read_body
 from caxton.codecs import mtp
+from caxton.domain.acl import AclMessage
+from caxton.domain.idempotency import fingerprint
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
-from caxton.errors import CodecError
+from caxton.errors import CodecError, MessageIdConflictError, StoreError
 from caxton.router.local import Router
 from caxton.telemetry.tracing import Tracing
 
@@ -35,9 +44,10 @@ class AccEndpoint:
     """``POST /acc``; ``received`` and ``rejected`` count deliveries and refused bodies."""
 
     def __init__(self, router: Router, *, max_bytes: int,
-                 max_depth: int = DEFAULT_MAX_CONTENT_DEPTH, tracing: Tracing | None = None
-                 ) -> None:
+                 max_depth: int = DEFAULT_MAX_CONTENT_DEPTH, tracing: Tracing | None = None,
+                 acceptances: AcceptanceLedger | None = None) -> None:
         self._router = router
+        self._acceptances = acceptances
         self._max_bytes = max_bytes
         self._max_depth = max_depth
         self.tracing = tracing or Tracing(env={})
@@ -48,33 +58,61 @@ class AccEndpoint:
         """A POST to ``/acc`` (the REST app routes it here): 200 once logged, else 4xx."""
         try:
             body = await read_body(request, self._max_bytes)
-            envelope, parsed = mtp.decode(request.headers.get("content-type", ""), body,
-                                          max_depth=self._max_depth)
-            msg = foreign.inbound(envelope, parsed,
+            decoded = mtp.read(request.headers.get("content-type", ""), body,
+                               max_depth=self._max_depth)
+            msg = foreign.inbound(decoded.envelope, decoded.message,
                                   header_trace=request.headers.get("traceparent"))
         except CodecError as exc:
             return self._reject(exc.code, exc.message)
         except RequestError as exc:  # the body is over the limit: 413
             return self._reject(exc.code, exc.message, exc.status)
+        ticket: Ticket | None = None
+        if decoded.carries_id and self._acceptances is not None:
+            try:
+                admitted = await self._acceptances.admit(msg, fingerprint(decoded.message))
+            except MessageIdConflictError as exc:
+                self.rejected += 1
+                return error(409, exc.code, exc.message)
+            except StoreError as exc:
+                return error(503, "store_error", exc.message)
+            if isinstance(admitted, Accepted):
+                return _accepted(admitted.message)
+            ticket = admitted
+        try:
+            return await self._route(msg, ticket)
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    async def _route(self, msg: AclMessage, ticket: Ticket | None) -> Response:
         loop = asyncio.get_running_loop()
         logged: asyncio.Future[None] = loop.create_future()
 
         def on_commit(problem: BaseException | None) -> None:
             loop.call_soon_threadsafe(_settle, logged, problem)
+            if ticket is not None:
+                loop.call_soon_threadsafe(ticket.committed, msg, problem)
 
+        extra = [ticket.record(msg)] if ticket is not None else []
         with self.tracing.send(msg):
-            self._router.route(msg, on_commit)
+            self._router.route_batch((msg,), extra=extra, on_commit=on_commit)
+        if ticket is not None:
+            ticket.routed()
         try:
             await logged
         except Exception as exc:
             return error(503, "store_error", f"could not log the message: {exc}")
         self.received += 1
-        return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+        return _accepted(msg)
 
     def _reject(self, code: str, message: str, status: int = 400) -> Response:
         self.rejected += 1
         log.info("MTP request refused", code=code, reason=message)
         return error(status, code, message)
+
+
+def _accepted(msg: AclMessage) -> Response:
+    return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
 
 
 def _settle(future: asyncio.Future[None], problem: BaseException | None) -> None:

@@ -50,6 +50,7 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
     errors.AlreadyRegisteredError: 409,
+    errors.MessageIdConflictError: 409,
     errors.ProtocolViolation: 409,
     errors.CodecError: 400,
     errors.StoreBusyError: 503,
