@@ -26,6 +26,7 @@ from caxton.api.rest.app import build_app
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
+from caxton.listen import Listener, check_ports, listen_error
 from caxton.router.local import Router
 from caxton.runtime.conversation_sweeper import ConversationSweeper
 from caxton.runtime.conversations import ConversationManager, ConversationSettings
@@ -184,6 +185,11 @@ def run(config: ServerConfig) -> None:
     configure_logging(config.log_level, config.log_format)
     lock = DataDirLock(config.data_dir)
     lock.acquire()
+    try:
+        check_ports(config)  # a taken port fails here, before the store opens
+    except ConfigError:
+        lock.release()
+        raise
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -209,17 +215,18 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         sock = bind(config.host, config.port)
     except OSError as exc:
         close_once()
-        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+        raise listen_error(Listener("HTTP", config.host, config.port, "--port"), exc) from None
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     try:
         grpc_server = GrpcServer(runtime.service, host=config.grpc_listen_host,
                                  port=config.grpc_port,
                                  max_receive_bytes=config.max_module_bytes + 1024 * 1024)
-    except ConfigError:
+    except ConfigError:  # taken since check_ports looked
         sock.close()
         close_once()
-        raise
+        raise listen_error(Listener("gRPC", config.grpc_listen_host, config.grpc_port,
+                                    "--grpc-port"), None) from None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -247,10 +254,11 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
         metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port)
-    except ConfigError:
+    except OSError as exc:
         sock.close()
         close_once()
-        raise
+        raise listen_error(Listener("metrics", config.host, config.metrics_port,
+                                    "--metrics-port"), exc) from None
     try:
         await grpc_server.start()
         await server.serve(sockets=[sock])

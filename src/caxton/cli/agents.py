@@ -47,10 +47,11 @@ def deploy(
     file: Annotated[Path, typer.Argument(help=".wasm binary or .wat text", show_default=False)],
     name: Annotated[str, typer.Option("--name", "-n", help="Agent name")],
     version: Annotated[str, typer.Option(help="Version label")] = "0.1.0",
-    fuel: Annotated[int | None, typer.Option(help="Fuel (instructions) per message")] = None,
-    memory_bytes: Annotated[int | None, typer.Option(help="Linear memory cap")] = None,
-    timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
-    max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
+    fuel: Annotated[int | None, typer.Option(min=1, help="Fuel (instructions) per message")] = None,
+    memory_bytes: Annotated[int | None, typer.Option(min=1, help="Linear memory cap")] = None,
+    timeout_ms: Annotated[int | None, typer.Option(
+        min=1, help="Wall-clock limit per message")] = None,
+    max_message_bytes: Annotated[int | None, typer.Option(min=1, help="Largest message")] = None,
     service: ServiceOpt = None,
     services: ServicesFileOpt = None,
     server: ServerOpt = None,
@@ -99,7 +100,7 @@ def show(name: str, server: ServerOpt = None, transport: TransportOpt = Transpor
 @app.command()
 def logs(
     name: str,
-    limit: Annotated[int, typer.Option(help="How many recent lines")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many recent lines")] = 100,
     since: Annotated[str | None, typer.Option(
         help="Only lines after this RFC 3339 time, e.g. 2026-11-23T18:00:00Z")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f",

@@ -46,7 +46,7 @@ def send(
         help="Deadline for the answers: a duration from now (5s, 500ms, 2m) or an RFC 3339 "
              "time; the platform times out whoever has not answered by then")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for and print the reply")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply")] = 30.0,
+    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for the reply")] = 30.0,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,

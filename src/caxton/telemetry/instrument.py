@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from caxton.api.mtp import Mtp
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
-from caxton.errors import ConfigError
 from caxton.router.local import Router
 from caxton.runtime.conversations import ConversationManager
 from caxton.runtime.host import AgentHost
@@ -155,12 +154,10 @@ def mount(app: Starlette, metrics: Metrics) -> None:
 
 
 def serve_metrics(metrics: Metrics, host: str, port: int) -> WSGIServer | None:
-    """Also serve the metrics on a port of their own (``port`` -1: don't)."""
+    """Also serve the metrics on a port of their own (``port`` -1: don't); OSError when the
+    port cannot be had (the caller names the option that moves it)."""
     if port < 0:
         return None
-    try:
-        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
-    except OSError as exc:
-        raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror}") from None
+    server, _ = start_http_server(port, addr=host, registry=metrics.registry)
     log.info("caxton metrics listening", port=server.server_address[1])
     return server
