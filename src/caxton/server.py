@@ -201,7 +201,7 @@ def run(config: ServerConfig) -> None:
         lock.release()
 
 
-async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
+async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR0915 - one start-up sequence, in order
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -237,7 +237,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         log.info("caxton grpc listening", target=grpc_server.target)
         print(f"caxton grpc listening on {grpc_server.target}", flush=True)  # and this one
         yield
-        # uvicorn has stopped accepting and finished in-flight requests by now.
+        # uvicorn has stopped accepting and finished in-flight requests by now; deploys that
+        # answered 202 may still run: give them the same grace.
+        await runtime.service.deployments.drain(config.shutdown_timeout_s)
         await asyncio.to_thread(close_once)
 
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,

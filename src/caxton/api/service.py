@@ -12,12 +12,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from caxton.api.deployments import Deployments, StageHook
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
-from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
+from caxton.domain.ids import (
+    is_client_inbox,
+    new_client_inbox,
+    new_id,
+    validate_agent_name,
+)
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import (
     AgentNotFoundError,
@@ -103,22 +109,36 @@ class CaxtonService(StoredRecords):
         self._watches_ended = False
         self.directory: DirectoryService | None = None  # set by the composition root
         self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
+        self.deployments = Deployments()  # deploys that run on while clients poll
         host.events.add_listener(self.events.publish)
         self.rates = message_rates(router, host.all)  # messages per second, last minute
         self.rates_ticker = Ticker(self.rates)  # started and stopped by the composition root
 
     # -- agents --------------------------------------------------------------------------------
-    async def deploy(self, request: DeployRequest) -> dict[str, Any]:
-        limits = self._default_limits.with_overrides(dict(request.limits or {}))
-        if not request.version or len(request.version) > 64:
-            raise InvalidMessageError("version", "must be 1 to 64 characters")
-        services = DirectoryService.parse_services(request.services)
+    async def deploy(self, request: DeployRequest, on_stage: StageHook | None = None
+                     ) -> dict[str, Any]:
+        """Deploy and answer when done; ``on_stage`` hears each stage begin (from a thread)."""
+        limits, services = self._check_deploy(request)
         cell = await asyncio.to_thread(
-            self._host.deploy, request.name, request.module, request.version, limits
+            self._host.deploy, request.name, request.module, request.version, limits,
+            *((on_stage,) if on_stage is not None else ()),
         )
         if self.directory is not None:
             await self.directory.declare(request.name, services)
         return agent_view(cell)
+
+    def start_deployment(self, request: DeployRequest) -> dict[str, Any]:
+        """Check the request, start deploying it, and answer at once (api/deployments.py)."""
+        self._check_deploy(request)  # bad fields fail the request, not the deployment
+        return self.deployments.start(request.name, request.version, len(request.module),
+                                      lambda on_stage: self.deploy(request, on_stage))
+
+    def _check_deploy(self, request: DeployRequest) -> tuple[ResourceLimits, Any]:
+        validate_agent_name(request.name)
+        limits = self._default_limits.with_overrides(dict(request.limits or {}))
+        if not request.version or len(request.version) > 64:
+            raise InvalidMessageError("version", "must be 1 to 64 characters")
+        return limits, DirectoryService.parse_services(request.services)
 
     async def list_agents(self) -> list[dict[str, Any]]:
         return [agent_view(cell) for cell in self._host.all()]

@@ -48,6 +48,10 @@ log = structlog.get_logger("caxton.host")
 _LOG_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
 
 
+def _no_stage(_stage: str) -> None:
+    """Nobody follows this deploy's stages."""
+
+
 @dataclass(frozen=True, slots=True)
 class HostSettings:
     mailbox_capacity: int = 10_000
@@ -92,8 +96,10 @@ class AgentHost:
         return sorted(self._cells.values(), key=lambda c: c.name)
 
     # -- deployment ----------------------------------------------------------------------------
-    def prepare(self, data: bytes, limits: ResourceLimits) -> tuple[bytes, Compiled]:
+    def prepare(self, data: bytes, limits: ResourceLimits,
+                on_stage: Callable[[str], None] = _no_stage) -> tuple[bytes, Compiled]:
         """Turn uploaded bytes into a validated, compiled module (or ModuleRejectedError)."""
+        on_stage("validate")
         if len(data) > self._settings.max_module_bytes:
             raise PayloadTooLargeError(
                 f"module of {len(data)} bytes exceeds the limit of "
@@ -102,6 +108,7 @@ class AgentHost:
         if not data:
             raise ModuleRejectedError("not a WebAssembly module: the file is empty")
         binary = to_binary(data)
+        on_stage("compile")
         try:
             compiled = self._engine.compile(binary)
         except wasmtime.WasmtimeError as exc:
@@ -109,16 +116,23 @@ class AgentHost:
         loader.check(self._engine, compiled, limits)
         return binary, compiled
 
-    def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits) -> AgentCell:
+    def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits,
+               on_stage: Callable[[str], None] = _no_stage) -> AgentCell:
+        """Validate, compile, instantiate, initialise, store and switch in ``data`` as ``name``.
+
+        ``on_stage`` hears each stage as it begins (domain/deployment.py names them), from this
+        thread: a slow deploy can show where it is.
+        """
         validate_agent_name(name)
         try:
-            binary, compiled = self.prepare(data, limits)
+            binary, compiled = self.prepare(data, limits, on_stage)
         except ModuleRejectedError:
             if self.on_rejected is not None:
                 self.on_rejected()
             raise
         with self._mutate:
-            instance = self._instantiate(compiled, name, limits)  # smoke run included
+            instance = self._instantiate(compiled, name, limits, on_stage)  # smoke run included
+            on_stage("switch")
             current = self._cells.get(name)
             record = AgentRecord(name=name, version=version, module_hash=compiled.module_hash,
                                  limits=limits)
@@ -238,10 +252,12 @@ class AgentHost:
         return AgentCell(record, instance, hooks=self,
                          mailbox_capacity=self._settings.mailbox_capacity)
 
-    def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits
-                     ) -> AgentInstance:
+    def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits,
+                     on_stage: Callable[[str], None] = _no_stage) -> AgentInstance:
+        on_stage("instantiate")
         instance = loader.instantiate(self._engine, compiled, name=name, limits=limits,
                                       services=self)
+        on_stage("init")
         try:
             instance.initialize()
         except Exception:

@@ -39,6 +39,9 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.ConversationNotFoundError: grpc.StatusCode.NOT_FOUND,
     errors.DeadLetterNotFoundError: grpc.StatusCode.NOT_FOUND,
     errors.NotRegisteredError: grpc.StatusCode.NOT_FOUND,
+    errors.DeploymentNotFoundError: grpc.StatusCode.NOT_FOUND,
+    errors.DeploymentConflictError: grpc.StatusCode.ALREADY_EXISTS,
+    errors.DeploymentsBusyError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.AlreadyRegisteredError: grpc.StatusCode.ALREADY_EXISTS,
     errors.IllegalTransitionError: grpc.StatusCode.FAILED_PRECONDITION,
     # The act is fine in itself; the conversation's state does not allow it now.

@@ -27,6 +27,7 @@ from caxton.api.rest.common import (
     read_json,
 )
 from caxton.api.rest.dead_letters import dead_letter_routes
+from caxton.api.rest.deployments import deployment_routes
 from caxton.api.rest.directory import directory_routes, json_param
 from caxton.api.rest.events import event_stream_routes
 from caxton.api.rest.protocols import protocol_routes
@@ -46,6 +47,9 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
+    errors.DeploymentNotFoundError: 404,
+    errors.DeploymentConflictError: 409,
+    errors.DeploymentsBusyError: 429,
     errors.AlreadyRegisteredError: 409,
     errors.ProtocolViolation: 409,
     errors.CodecError: 400,
@@ -234,6 +238,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         Route("/api/v1/messages", send_message, methods=["POST"]),
         Route("/api/v1/conversations", list_conversations, methods=["GET"]),
         Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        *deployment_routes(service, max_module_bytes),  # deploys that answer 202 at once
         *dead_letter_routes(service),
         *directory_routes(service),
         *message_stream_routes(service),
