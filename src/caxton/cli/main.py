@@ -15,6 +15,7 @@ import typer
 
 from caxton.cli import (
     agents,
+    build,
     conversations,
     dead_letters,
     directory,
@@ -69,6 +70,7 @@ def _global_options(
 
 
 agents.app.command("new")(scaffold.new)  # caxton agents new NAME --language LANG
+agents.app.command("build")(build.build)  # caxton agents build [DIR]
 app.add_typer(server.app, name="server")
 app.add_typer(agents.app, name="agents")
 app.add_typer(messages.app, name="messages")
