@@ -90,12 +90,14 @@ def test_cli_with_a_tiny_timeout_says_the_deploy_goes_on(deployer: ServerProcess
     line = result.stderr.strip()
     assert line.startswith("error: still deploying js-echo after 0.05s (stage ")
     assert "the deploy continues on the server" in line and len(result.stderr.splitlines()) == 1
-    deployment_id = line.split("caxton agents deployment ")[1].split()[0]
+    assert "`caxton agents deployment js-echo --wait`" in line
+    deployment_id = line.split("(deployment ")[1].split(")")[0]
     # the server carries on; the command it named follows the deploy to its end
-    follow = deployer.cli("agents", "deployment", deployment_id, "--wait", "-o", "json",
+    follow = deployer.cli("agents", "deployment", "js-echo", "--wait", "-o", "json",
                           timeout=SLOW)
     view = json.loads(follow.stdout)
     assert view["status"] == "succeeded" and view["agent"]["name"] == "js-echo"
+    assert view["id"] == deployment_id
     assert _ask(deployer, "js-echo") == {"hi": 1}
     shown = deployer.cli("agents", "deployment", deployment_id).stdout
     assert "succeeded" in shown and "compile" in shown

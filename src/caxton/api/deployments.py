@@ -119,11 +119,13 @@ class Deployments:
             self._changed.pop(key, None)
 
     def _find(self, deployment_id: str) -> Deployment:
-        deployment = self._all.get(deployment_id)
+        """By id, else the latest deployment of the agent of that name."""
+        deployment = self._all.get(deployment_id) or next(
+            (d for d in reversed(self._all.values()) if d.name == deployment_id), None)
         if deployment is None:
             raise DeploymentNotFoundError(
-                f"no deployment with id '{deployment_id}' (finished ones are kept for the last "
-                f"{self._keep} deployments)")
+                f"no deployment with id (or of an agent named) '{deployment_id}' (finished "
+                f"ones are kept for the last {self._keep} deployments)")
         return deployment
 
     def get(self, deployment_id: str) -> dict[str, Any]:

@@ -67,8 +67,8 @@ def still_deploying(deployment: dict[str, Any], waited: float) -> CliError:
     name, ident = deployment["name"], deployment["id"]
     return CliError(
         f"still deploying {name} after {waited:g}s (stage {deployment['stage']}); the deploy "
-        f"continues on the server: watch it with `caxton agents deployment {ident} --wait`, "
-        f"or see `caxton agents show {name}` when it is done", EXIT_TIMEOUT)
+        f"continues on the server: watch it with `caxton agents deployment {name} --wait` "
+        f"(deployment {ident})", EXIT_TIMEOUT)
 
 
 def failed(deployment: dict[str, Any]) -> CliError:

@@ -88,7 +88,7 @@ def deploy(
             emit_json(started)
         else:
             typer.echo(f"deploying {name} {version}: deployment {started['id']} (follow it "
-                       f"with `caxton agents deployment {started['id']} --wait`)")
+                       f"with `caxton agents deployment {name} --wait`)")
         return
     agent = following.deploy(client, name, data, version, chosen,
                              read_services(service, services), wait_s)
@@ -101,7 +101,7 @@ def deploy(
 @app.command()
 def deployment(
     deployment_id: Annotated[str, typer.Argument(
-        metavar="ID", help="The deployment's id, as `caxton agents deploy` printed it")],
+        metavar="ID|NAME", help="The deployment's id, or an agent's name for its latest")],
     wait: Annotated[bool, typer.Option(
         "--wait", help="Follow it until it succeeds or fails")] = False,
     timeout: Annotated[str, typer.Option(help="With --wait: how long to follow it")] = "30m",
@@ -110,7 +110,8 @@ def deployment(
     grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
-    """Show a deployment: its stage, how long each stage took, and how it ended.
+    """Show a deployment (by id, or an agent's latest by its name): its stage, how long each
+    stage took, and how it ended.
 
     Exits 1 when it failed; with --wait, 4 when it is still running after --timeout.
     """

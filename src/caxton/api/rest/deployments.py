@@ -87,6 +87,8 @@ def deployment_routes(service: CaxtonService, max_module_bytes: int) -> list[Rou
     async def get_deployment(request: Request) -> JSON:
         """
         summary: One deployment - its stage, progress, and when done the agent or the error
+        description: >
+          By its id, or by an agent's name for that agent's latest deployment.
         responses:
           200: {description: The deployment.}
           404: {description: No such deployment (or finished long ago).}
