@@ -11,17 +11,19 @@ The convention (docs/index.md, "Trying the examples"):
   command. Both are run.
 * A block right after an HTML comment `<!-- no-run -->` (optionally `<!-- no-run: why -->`) is
   not run: installing, starting a server, or a second platform.
+* `<!-- docs-test server: NAME=VALUE ... -->` anywhere in a page sets environment variables of
+  the page's server (e.g. `CAXTON_PLATFORM_NAME=alpha`).
 * Addresses: the pages use `http://127.0.0.1:18090` for REST and `127.0.0.1:50051` for gRPC
   (`--port 18090`, `--grpc-port 50051`); the test puts its server's addresses in their place
   (and sets CAXTON_SERVER, CAXTON_GRPC_SERVER and S, as the pages ask the reader to).
-* The output is checked loosely: a shown `error:` line means the command must fail with an
-  error that starts with the same three words; otherwise the command must succeed and the first
-  word it is shown printing must be in what it printed. Exit status 4 ("still waiting") is
-  fine where the page shows `error: still deploying`.
+* The output is checked loosely: a shown `error:` line (grpcurl's `ERROR:`) means the command
+  must fail with an error that starts with the same three words; otherwise the command must
+  succeed and the first word it is shown printing must be in what it printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -40,6 +42,10 @@ AT_HAND = ("examples", "tests", "scripts", "sdk", "wit", "protos")
 DOC_REST = "127.0.0.1:18090"
 DOC_GRPC = "127.0.0.1:50051"
 COMMAND_TIMEOUT_S = 90.0
+# Variables bash keeps itself (read-only, or about the shell): not carried to the next command.
+_SHELL_OWN = (r"^declare -[a-zA-Z]*r|^declare -[a-zA-Z-]* (BASH[A-Z_]*|FUNCNAME|GROUPS|PIPESTATUS|"
+              r"SHLVL|PWD|OLDPWD|SHELLOPTS|BASHOPTS|EUID|PPID|UID|_|__rc|COLUMNS|LINES|RANDOM|"
+              r"SECONDS|LINENO|HISTCMD|EPOCH[A-Z]*|SRANDOM|DIRSTACK)=")
 _FENCE = re.compile(r"^```(bash|console)\s*$")
 _NO_RUN = re.compile(r"^<!--\s*no-run\b.*-->\s*$")
 
@@ -82,7 +88,7 @@ def commands(page: Path) -> list[Command]:
                 text = text[2:] if kind == "console" else text
                 while (text.endswith("\\") or _open_quote(text)) and i + 1 < len(lines):
                     i += 1
-                    text = (text[:-1] if text.endswith("\\") else text) + "\n" + lines[i]
+                    text += "\n" + lines[i]  # bash reads a trailing backslash itself
                 current = Command(page.name, start, text)
                 if not skip:
                     out.append(current)
@@ -102,15 +108,22 @@ def test_the_parser_reads_both_kinds_of_block(tmp_path: Path) -> None:
         "```",
         "```python", "not_a_command()", "```"]))
     found = [(c.text, c.output, c.line) for c in commands(page)]
-    assert found == [("caxton a \n    --b c", ["out 1", "out 2"], 2), ("caxton d", [], 6),
+    assert found == [("caxton a \\\n    --b c", ["out 1", "out 2"], 2), ("caxton d", [], 6),
                      ("one --x   # trailing", [], 14), ("two -d '{\n  \"a\": 1}'", [], 16)]
 
 
 def _shown_error(output: list[str]) -> str | None:
-    return next((ln.strip() for ln in output if ln.strip().startswith("error:")), None)
+    """The error the page shows: the CLI's `error:` line, or grpcurl's `ERROR:` and code."""
+    shown = [ln.strip() for ln in output]
+    for i, line in enumerate(shown):
+        if line.startswith("error:"):
+            return line
+        if line == "ERROR:" and i + 1 < len(shown):
+            return f"ERROR: {shown[i + 1]}"
+    return None
 
 
-_WORD = re.compile(r"[A-Za-z_][\w.\-]*")
+_WORD = re.compile(r"(?<![\w.:\-])[A-Za-z_][\w.\-]*")
 
 
 def _first_word(output: list[str]) -> str | None:
@@ -124,7 +137,8 @@ def _first_word(output: list[str]) -> str | None:
 
 
 class Shell:
-    """Commands in one scratch directory; exported variables and `cd` carry over."""
+    """Commands in one scratch directory; exported variables, shell functions and `cd` carry
+    over from one to the next."""
 
     def __init__(self, work: Path, env: dict[str, str], rest: str, grpc: str) -> None:
         self.work, self.env = work, env
@@ -134,6 +148,7 @@ class Shell:
         (self.state / "cwd").write_text(str(work))
         (self.state / "env").write_text("")
         self.groups: list[int] = []
+        self.count = 0
 
     def run(self, command: Command) -> subprocess.CompletedProcess[str]:
         text = command.text.replace(DOC_REST, self.rest).replace(DOC_GRPC, self.grpc)
@@ -141,32 +156,39 @@ class Shell:
                             f"--port {self.rest.rsplit(':', 1)[1]}")
         text = text.replace(f"--grpc-port {DOC_GRPC.rsplit(':', 1)[1]}",
                             f"--grpc-port {self.grpc.rsplit(':', 1)[1]}")
-        script = (f'source {shlex.quote(str(self.state / "env"))}\n'
+        script = (f'source {shlex.quote(str(self.state / "env"))} 2>/dev/null\n'
                   f'cd "$(cat {shlex.quote(str(self.state / "cwd"))})"\n'
                   f"{text}\n"
                   "__rc=$?\n"
-                  f'export -p > {shlex.quote(str(self.state / "env"))}\n'
+                  f'{{ declare -p | grep -Ev "{_SHELL_OWN}"; declare -f; }} '
+                  f'> {shlex.quote(str(self.state / "env"))}\n'
                   f'pwd > {shlex.quote(str(self.state / "cwd"))}\n'
                   "exit $__rc\n")
-        proc = subprocess.Popen(["bash", "-c", script], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                                env=self.env, start_new_session=True)
+        # Output goes to files, not pipes: a command may leave a process running (`... &`),
+        # which would hold a pipe open.
+        self.count += 1  # files of their own: what a command left running writes on to its own
+        out_path, err_path = self.state / f"{self.count}.out", self.state / f"{self.count}.err"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            proc = subprocess.Popen(["bash", "-c", script], stdout=out, stderr=err,
+                                    stdin=subprocess.DEVNULL, env=self.env,
+                                    start_new_session=True)
         self.groups.append(proc.pid)
         try:
-            out, err = proc.communicate(timeout=COMMAND_TIMEOUT_S)
+            code = proc.wait(timeout=COMMAND_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            err += f"\n(did not finish in {COMMAND_TIMEOUT_S:g}s: killed)"
-            return subprocess.CompletedProcess(proc.args, -9, out, err)
-        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            proc.wait()
+            code = -9
+        err_text = err_path.read_text(errors="replace")
+        if code == -9:
+            err_text += f"\n(did not finish in {COMMAND_TIMEOUT_S:g}s: killed)"
+        return subprocess.CompletedProcess(proc.args, code, out_path.read_text(errors="replace"),
+                                           err_text)
 
     def close(self) -> None:
         for group in self.groups:  # what a command left running (a `... &`)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 def check(command: Command, result: subprocess.CompletedProcess[str]) -> str | None:
@@ -189,9 +211,20 @@ def check(command: Command, result: subprocess.CompletedProcess[str]) -> str | N
     return None
 
 
+_SERVER_ENV = re.compile(r"^<!--\s*docs-test server:\s*(.*?)\s*-->\s*$", re.MULTILINE)
+
+
+def server_env(page: Path) -> dict[str, str]:
+    """``<!-- docs-test server: NAME=VALUE ... -->`` in a page: the environment of its server
+    (say, the platform name its examples use)."""
+    found = _SERVER_ENV.search(page.read_text(encoding="utf-8"))
+    pairs = shlex.split(found.group(1)) if found else []
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 @pytest.fixture
-def shell(tmp_path: Path, examples: Path) -> Iterator[tuple[Shell, ServerProcess]]:
-    server = ServerProcess(tmp_path / "data").start()
+def shell(tmp_path: Path, examples: Path, page: Path) -> Iterator[tuple[Shell, ServerProcess]]:
+    server = ServerProcess(tmp_path / "data", env=server_env(page)).start()
     work = tmp_path / "work"
     work.mkdir()
     for name in AT_HAND:

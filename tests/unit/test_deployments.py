@@ -143,6 +143,11 @@ def test_unknown_ids_and_pruning() -> None:
             tracker.get(ids[0])
         with pytest.raises(DeploymentNotFoundError):
             tracker.get("nope")
+        # an agent's name finds its latest deployment
+        assert tracker.get("a5")["id"] == ids[5]
+        again = tracker.start("a5", "2", 5, make({}))
+        await tracker.drain(10)
+        assert tracker.get("a5")["id"] == again["id"]
         with pytest.raises(DeploymentNotFoundError):
             await anext(tracker.watch("nope"))
     asyncio.run(main())
