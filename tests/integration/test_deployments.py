@@ -169,6 +169,12 @@ def test_grpc_start_get_and_watch(deployer: ServerProcess) -> None:
         with pytest.raises(grpc.RpcError) as missing:
             stub.GetDeployment(agents_pb2.GetDeploymentRequest(id="nope"), timeout=60)
         assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.RpcError) as unwatched:
+            list(stub.WatchDeployment(agents_pb2.GetDeploymentRequest(id="nope"), timeout=60))
+        assert unwatched.value.code() is grpc.StatusCode.NOT_FOUND
+        # an agent's name stands for its latest deployment
+        by_name = stub.GetDeployment(agents_pb2.GetDeploymentRequest(id="grpc-echo"), timeout=60)
+        assert by_name.id == started.id
         with pytest.raises(grpc.RpcError) as bad:
             stub.StartDeployment(agents_pb2.DeployAgentRequest(name="9x", module=b"x"),
                                  timeout=60)
@@ -176,3 +182,25 @@ def test_grpc_start_get_and_watch(deployer: ServerProcess) -> None:
     over_grpc = deployer.cli("agents", "deploy", str(ECHO_WAT), "--name", "grpc-cli",
                              "--transport", "grpc")
     assert over_grpc.stdout == "deployed grpc-cli 0.1.0 (running)\n"
+
+
+@pytest.mark.timeout(120)
+def test_shutdown_does_not_wait_for_a_compile(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env={"CAXTON_SHUTDOWN_TIMEOUT_S": "2"}).start()
+    try:
+        started = server.http.post("/api/v1/deployments", params={"name": "py-late"},
+                                   content=PY_ECHO.read_bytes())
+        assert started.status_code == 202
+        time.sleep(0.5)  # compiling now (seconds to a minute)
+        began = time.monotonic()
+        assert server.stop() == 0
+        # the 2 s grace, not the rest of the compile
+        assert time.monotonic() - began < 30
+    finally:
+        server.stop()
+    again = ServerProcess(tmp_path / "data").start()
+    try:
+        # the abandoned deploy left nothing behind
+        assert again.http.get("/api/v1/agents/py-late").status_code == 404
+    finally:
+        again.stop()

@@ -167,3 +167,16 @@ def test_drain_cancels_what_outlives_the_grace() -> None:
         assert view["status"] == "failed" and view["error"]["code"] == "cancelled"
         assert DeploymentStatus(view["status"]) is DeploymentStatus.failed
     asyncio.run(main())
+
+
+def test_daemon_thread_work_hands_back_its_result_or_error() -> None:
+    from caxton.api.deployments import in_daemon_thread  # noqa: PLC0415
+
+    def boom() -> int:
+        raise ModuleRejectedError("bad module")
+
+    async def main() -> None:
+        assert await in_daemon_thread(lambda: threading.current_thread().daemon) is True
+        with pytest.raises(ModuleRejectedError, match="bad module"):
+            await in_daemon_thread(boom)
+    asyncio.run(main())

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -34,6 +35,7 @@ from caxton.errors import (
 log = structlog.get_logger("caxton.deployments")
 
 StageHook = Callable[[str], None]
+_T = TypeVar("_T")
 # Runs one deploy (the service's), calling the hook from its worker thread as stages begin.
 DeployFn = Callable[[StageHook], Awaitable[dict[str, Any]]]
 
@@ -158,3 +160,34 @@ class Deployments:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def in_daemon_thread(work: Callable[[], _T]) -> _T:
+    """``work()`` in a thread of its own that does not hold up the process's exit.
+
+    A deploy that answered 202 may still be compiling when the server stops; after the
+    shutdown grace (``Deployments.drain``) it is abandoned, not waited for (asyncio's default
+    executor would keep the process alive until the compile ends, a minute for a large
+    component). Nothing half-done is kept: the store is closed by then.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            failure = exc
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(settle, lambda: future.set_exception(failure))
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    threading.Thread(target=run, name="caxton-deploy", daemon=True).start()
+    return await future
+

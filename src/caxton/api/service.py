@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from caxton.api.deployments import Deployments, StageHook
+from caxton.api.deployments import Deployments, StageHook, in_daemon_thread
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.records import StoredRecords
@@ -115,14 +116,17 @@ class CaxtonService(StoredRecords):
         self.rates_ticker = Ticker(self.rates)  # started and stopped by the composition root
 
     # -- agents --------------------------------------------------------------------------------
-    async def deploy(self, request: DeployRequest, on_stage: StageHook | None = None
-                     ) -> dict[str, Any]:
-        """Deploy and answer when done; ``on_stage`` hears each stage begin (from a thread)."""
+    async def deploy(self, request: DeployRequest, on_stage: StageHook | None = None, *,
+                     detached: bool = False) -> dict[str, Any]:
+        """Deploy and answer when done; ``on_stage`` hears each stage begin (from a thread).
+
+        ``detached``: in a thread that shutdown does not wait for (a deploy no request waits
+        on, see ``start_deployment``)."""
         limits, services = self._check_deploy(request)
-        cell = await asyncio.to_thread(
-            self._host.deploy, request.name, request.module, request.version, limits,
-            *((on_stage,) if on_stage is not None else ()),
-        )
+        work = functools.partial(self._host.deploy, request.name, request.module,
+                                 request.version, limits,
+                                 *((on_stage,) if on_stage is not None else ()))
+        cell = await (in_daemon_thread(work) if detached else asyncio.to_thread(work))
         if self.directory is not None:
             await self.directory.declare(request.name, services)
         return agent_view(cell)
@@ -131,7 +135,8 @@ class CaxtonService(StoredRecords):
         """Check the request, start deploying it, and answer at once (api/deployments.py)."""
         self._check_deploy(request)  # bad fields fail the request, not the deployment
         return self.deployments.start(request.name, request.version, len(request.module),
-                                      lambda on_stage: self.deploy(request, on_stage))
+                                      lambda on_stage: self.deploy(request, on_stage,
+                                                                   detached=True))
 
     def _check_deploy(self, request: DeployRequest) -> tuple[ResourceLimits, Any]:
         validate_agent_name(request.name)
