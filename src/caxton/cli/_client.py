@@ -27,9 +27,6 @@ class Transport(Protocol):
 
     target: str
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]: ...
-
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
                          on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:

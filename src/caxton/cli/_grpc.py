@@ -48,11 +48,6 @@ class GrpcTransport:
         with self._errors():
             return call(*args, **kwargs)
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        return dict(self._do(self.client.deploy, name, module, version=version,
-                             services=services, **limits))
-
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
                          on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:

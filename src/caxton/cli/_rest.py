@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -83,12 +82,6 @@ class RestTransport:
     def __init__(self, server: str | None, timeout: float = 60.0) -> None:
         self.api = ApiClient(server, timeout)
         self.target = self.api.base
-
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        body = {"name": name, "version": version, "limits": limits,
-                "module_base64": base64.b64encode(module).decode(), "services": services}
-        return dict(self.api.request("POST", "/api/v1/agents", json=body, expect=(201,)))
 
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
