@@ -105,7 +105,8 @@ class ServerProcess:
         return result
 
     def deploy(self, path: Path, name: str, *extra: str) -> None:
-        self.cli("agents", "deploy", str(path), "--name", name, *extra)
+        # A large component compiles for a while on a loaded machine: wait as the CLI does.
+        self.cli("agents", "deploy", str(path), "--name", name, *extra, timeout=600)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self._http is not None:

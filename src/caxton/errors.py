@@ -13,6 +13,9 @@
     ├── MailboxFullError            the agent's mailbox is at its bound
     ├── ConversationNotFoundError   no conversation by that id
     ├── DeadLetterNotFoundError     no dead letter by that message id
+    ├── DeploymentNotFoundError     no deployment by that id (finished ones are kept a while)
+    ├── DeploymentConflictError     the agent has a deployment in progress already
+    ├── DeploymentsBusyError        as many deployments as the server runs at once are running
     ├── NotRegisteredError          no directory (DF) registration for that agent
     ├── AlreadyRegisteredError      the agent is registered with the directory already
     ├── PayloadTooLargeError        a message or module exceeds its size limit
@@ -114,6 +117,18 @@ class ConversationNotFoundError(CaxtonError):
 
 class DeadLetterNotFoundError(CaxtonError):
     code = "dead_letter_not_found"
+
+
+class DeploymentNotFoundError(CaxtonError):
+    code = "deployment_not_found"
+
+
+class DeploymentConflictError(CaxtonError):
+    code = "deployment_in_progress"
+
+
+class DeploymentsBusyError(CaxtonError):
+    code = "deployments_busy"
 
 
 class NotRegisteredError(CaxtonError):

@@ -29,6 +29,7 @@ from caxton.api.rest.http_protocol import guarded_protocol
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
+from caxton.listen import Listener, check_ports, listen_error
 from caxton.router.local import Router
 from caxton.runtime.cascades import CascadeGuard
 from caxton.runtime.conversation_sweeper import ConversationSweeper
@@ -202,6 +203,11 @@ def run(config: ServerConfig) -> None:
     configure_logging(config.log_level, config.log_format)
     lock = DataDirLock(config.data_dir)
     lock.acquire()
+    try:
+        check_ports(config)  # a taken port fails here, before the store opens
+    except ConfigError:
+        lock.release()
+        raise
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -213,7 +219,7 @@ def run(config: ServerConfig) -> None:
         lock.release()
 
 
-async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
+async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR0915 - one start-up sequence, in order
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -227,7 +233,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         sock = bind(config.host, config.port)
     except OSError as exc:
         close_once()
-        raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+        raise listen_error(Listener("HTTP", config.host, config.port, "--port"), exc) from None
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     try:
@@ -235,10 +241,11 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
                                  port=config.grpc_port,
                                  max_receive_bytes=config.max_module_bytes + 1024 * 1024,
                                  handshake_timeout_s=config.http_header_timeout_s)
-    except ConfigError:
+    except ConfigError:  # taken since check_ports looked
         sock.close()
         close_once()
-        raise
+        raise listen_error(Listener("gRPC", config.grpc_listen_host, config.grpc_port,
+                                    "--grpc-port"), None) from None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -249,7 +256,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
         log.info("caxton grpc listening", target=grpc_server.target)
         print(f"caxton grpc listening on {grpc_server.target}", flush=True)  # and this one
         yield
-        # uvicorn has stopped accepting and finished in-flight requests by now.
+        # uvicorn has stopped accepting and finished in-flight requests by now; deploys that
+        # answered 202 may still run: give them the same grace.
+        await runtime.service.deployments.drain(config.shutdown_timeout_s)
         await asyncio.to_thread(close_once)
 
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
@@ -271,10 +280,11 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
         metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port)
-    except ConfigError:
+    except OSError as exc:
         sock.close()
         close_once()
-        raise
+        raise listen_error(Listener("metrics", config.host, config.metrics_port,
+                                    "--metrics-port"), exc) from None
     try:
         await grpc_server.start()
         await server.serve(sockets=[sock])

@@ -122,7 +122,59 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         result = subprocess.run([CAXTON, "server", "start", "--data-dir", str(tmp_path / "d"),
                                  "--port", str(port)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert result.stderr == (f"error: cannot listen for HTTP on 127.0.0.1:{port}: address in "
+                             "use (use --port PORT, or --port 0 for any free port)\n")
+
+
+def test_taken_default_grpc_port_names_the_flag(tmp_path: Path) -> None:
+    # `caxton server start` as the README writes it, with the gRPC default port taken
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("127.0.0.1", 50051))
+        except OSError:
+            pass  # someone else holds it: the server must say so all the same
+        else:
+            busy.listen()
+        result = subprocess.run([CAXTON, "server", "start", "--data-dir", str(tmp_path / "d"),
+                                 "--port", "0"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr == ("error: cannot listen for gRPC on 127.0.0.1:50051: address in use "
+                             "(use --grpc-port PORT, or --grpc-port 0 for any free port)\n")
+    assert result.stdout == ""
+
+
+def test_metrics_port_in_use_names_the_flag(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([CAXTON, "server", "start", "--data-dir", str(tmp_path / "d"),
+                                 "--port", "0", "--grpc-port", "0", "--metrics-port", str(port)],
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr == (f"error: cannot listen for metrics on 127.0.0.1:{port}: address in "
+                             "use (use --metrics-port PORT, or --metrics-port 0 for any free "
+                             "port)\n")
+
+
+def test_one_port_for_two_listeners_is_refused(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = subprocess.run([CAXTON, "server", "start", "--data-dir", str(tmp_path / "d"),
+                             "--port", str(port), "--grpc-port", str(port)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"cannot listen for gRPC on 127.0.0.1:{port}: --port uses it already" in result.stderr
+
+
+def test_grpc_port_zero_prints_the_chosen_port(server: ServerProcess) -> None:
+    # the fixture starts with --port 0 --grpc-port 0 and reads the printed addresses
+    host, port = server.grpc_target.rsplit(":", 1)
+    assert host == "127.0.0.1" and int(port) > 0
+    with socket.socket() as probe:
+        assert probe.connect_ex((host, int(port))) == 0
 
 
 def test_unknown_route_is_json_404(server: ServerProcess) -> None:

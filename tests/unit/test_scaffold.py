@@ -86,7 +86,8 @@ def test_cli_creates_the_project_and_says_what_next(tmp_path: Path) -> None:
         os.chdir(cwd)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("created greeter/ (zig): README.md, agent.zig, build.sh")
-    assert "caxton agents deploy greeter.wasm --name greeter" in result.output
+    assert "caxton agents build greeter\n" in result.output
+    assert "caxton agents deploy greeter/greeter.wasm --name greeter" in result.output
     assert (tmp_path / "greeter" / "caxton.zig").is_file()
 
     result = runner.invoke(app, ["agents", "new", "g2", "-l", "go", "--dir",

@@ -7,6 +7,7 @@ waiting for the database) runs in a thread or is awaited through a future.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,13 +15,19 @@ from typing import Any
 
 from caxton.api.acceptance import AcceptanceLedger, Accepted, Ticket
 from caxton.api.deploy_gate import DeployGate
+from caxton.api.deployments import Deployments, StageHook, in_daemon_thread
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.idempotency import fingerprint
-from caxton.domain.ids import is_client_inbox, new_client_inbox, new_id
+from caxton.domain.ids import (
+    is_client_inbox,
+    new_client_inbox,
+    new_id,
+    validate_agent_name,
+)
 from caxton.domain.limits import LimitCeilings, ResourceLimits
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.errors import (
@@ -115,39 +122,56 @@ class CaxtonService(StoredRecords):
         self._watches_ended = False
         self.directory: DirectoryService | None = None  # set by the composition root
         self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
+        self.deployments = Deployments()  # deploys that run on while clients poll
         host.events.add_listener(self.events.publish)
         self.rates = message_rates(router, host.all)  # messages per second, last minute
         self.rates_ticker = Ticker(self.rates)  # started and stopped by the composition root
 
     # -- agents --------------------------------------------------------------------------------
-    async def deploy(self, request: DeployRequest) -> dict[str, Any]:
-        """Deploy a module the transport already holds (gRPC), in turn with other deploys."""
+    async def deploy(self, request: DeployRequest, on_stage: StageHook | None = None, *,
+                     detached: bool = False) -> dict[str, Any]:
+        """Deploy a module the transport already holds (gRPC, a started deployment), in turn
+        with other deploys; ``on_stage`` hears each stage begin (from a thread)."""
 
         async def given() -> DeployRequest:
             return request
 
-        return await self.deploy_read(given)
+        return await self.deploy_read(given, on_stage, detached=detached)
 
-    async def deploy_read(self, read: Callable[[], Awaitable[DeployRequest]]
+    async def deploy_read(self, read: Callable[[], Awaitable[DeployRequest]],
+                          on_stage: StageHook | None = None, *, detached: bool = False
                           ) -> dict[str, Any]:
         """Take a deploy slot (see DeployGate), *then* ``read`` the request and deploy it.
 
         REST passes a reader of the request body, so that deploys waiting for a slot do not
-        hold their modules in memory.
+        hold their modules in memory. ``detached``: in a thread that shutdown does not wait
+        for (a deploy no request waits on, see ``start_deployment``).
         """
         async with self.deploy_gate.slot():
             request = await read()
-            limits = self._default_limits.with_overrides(dict(request.limits or {}))
-            self._ceilings.check(limits)
-            if not request.version or len(request.version) > 64:
-                raise InvalidMessageError("version", "must be 1 to 64 characters")
-            services = DirectoryService.parse_services(request.services)
-            cell = await asyncio.to_thread(
-                self._host.deploy, request.name, request.module, request.version, limits
-            )
+            limits, services = self._check_deploy(request)
+            work = functools.partial(self._host.deploy, request.name, request.module,
+                                     request.version, limits,
+                                     *((on_stage,) if on_stage is not None else ()))
+            cell = await (in_daemon_thread(work) if detached else asyncio.to_thread(work))
         if self.directory is not None:
             await self.directory.declare(request.name, services)
         return agent_view(cell)
+
+    def start_deployment(self, request: DeployRequest) -> dict[str, Any]:
+        """Check the request, start deploying it, and answer at once (api/deployments.py)."""
+        self._check_deploy(request)  # bad fields fail the request, not the deployment
+        return self.deployments.start(request.name, request.version, len(request.module),
+                                      lambda on_stage: self.deploy(request, on_stage,
+                                                                   detached=True))
+
+    def _check_deploy(self, request: DeployRequest) -> tuple[ResourceLimits, Any]:
+        validate_agent_name(request.name)
+        limits = self._default_limits.with_overrides(dict(request.limits or {}))
+        self._ceilings.check(limits)
+        if not request.version or len(request.version) > 64:
+            raise InvalidMessageError("version", "must be 1 to 64 characters")
+        return limits, DirectoryService.parse_services(request.services)
 
     async def list_agents(self) -> list[dict[str, Any]]:
         return [agent_view(cell) for cell in self._host.all()]

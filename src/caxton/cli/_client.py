@@ -8,7 +8,7 @@ needs to know which one it has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from typing import Any, Protocol
@@ -27,8 +27,15 @@ class Transport(Protocol):
 
     target: str
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]: ...
+    def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
+                         services: list[dict[str, Any]] | None = None,
+                         on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Start a deploy that runs on in the server: the deployment, as REST shows it.
+
+        ``on_upload`` hears how many bytes of the module have been sent so far."""
+        ...
+
+    def deployment(self, deployment_id: str) -> dict[str, Any]: ...
 
     def list_agents(self) -> list[dict[str, Any]]: ...
 

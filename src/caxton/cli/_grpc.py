@@ -48,10 +48,17 @@ class GrpcTransport:
         with self._errors():
             return call(*args, **kwargs)
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        return dict(self._do(self.client.deploy, name, module, version=version,
-                             services=services, **limits))
+    def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
+                         services: list[dict[str, Any]] | None = None,
+                         on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
+        answer = dict(self._do(self.client.start_deployment, name, module, version=version,
+                               services=services, **limits))
+        if on_upload is not None:  # one message: sent whole by the time it is answered
+            on_upload(len(module))
+        return answer
+
+    def deployment(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self._do(self.client.deployment, deployment_id))
 
     def list_agents(self) -> list[dict[str, Any]]:
         return [dict(a) for a in self._do(self.client.agents)]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,6 +13,7 @@ import orjson
 from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
+_UPLOAD_CHUNK = 256 * 1024  # a module is sent in pieces of this size, for the progress bar
 
 
 def server_url(explicit: str | None) -> str:
@@ -83,11 +83,25 @@ class RestTransport:
         self.api = ApiClient(server, timeout)
         self.target = self.api.base
 
-    def deploy(self, name: str, module: bytes, version: str, limits: dict[str, int],
-               services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        body = {"name": name, "version": version, "limits": limits,
-                "module_base64": base64.b64encode(module).decode(), "services": services}
-        return dict(self.api.request("POST", "/api/v1/agents", json=body, expect=(201,)))
+    def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
+                         services: list[dict[str, Any]] | None = None,
+                         on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"name": name, "version": version, **limits}
+        if services is not None:
+            params["services"] = orjson.dumps(services).decode()
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(module), _UPLOAD_CHUNK):
+                yield module[start:start + _UPLOAD_CHUNK]
+                if on_upload is not None:
+                    on_upload(min(len(module), start + _UPLOAD_CHUNK))
+
+        return dict(self.api.request(
+            "POST", "/api/v1/deployments", params=params, content=chunks(), expect=(202,),
+            headers={"content-type": "application/wasm", "content-length": str(len(module))}))
+
+    def deployment(self, deployment_id: str) -> dict[str, Any]:
+        return dict(self.api.request("GET", f"/api/v1/deployments/{deployment_id}"))
 
     def list_agents(self) -> list[dict[str, Any]]:
         return list(self.api.request("GET", "/api/v1/agents")["agents"])

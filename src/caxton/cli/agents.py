@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from caxton.cli import _deploy as following
+from caxton.cli import _drivers as drivers
 from caxton.cli._client import CliError, TransportKind, connect
 from caxton.cli._output import (
     GrpcServerOpt,
@@ -48,20 +50,32 @@ def deploy(
     file: Annotated[Path, typer.Argument(help=".wasm binary or .wat text", show_default=False)],
     name: Annotated[str, typer.Option("--name", "-n", help="Agent name")],
     version: Annotated[str, typer.Option(help="Version label")] = "0.1.0",
-    fuel: Annotated[int | None, typer.Option(help="Fuel (instructions) per message")] = None,
-    memory_bytes: Annotated[int | None, typer.Option(help="Linear memory cap")] = None,
-    timeout_ms: Annotated[int | None, typer.Option(help="Wall-clock limit per message")] = None,
-    max_message_bytes: Annotated[int | None, typer.Option(help="Largest message")] = None,
+    fuel: Annotated[int | None, typer.Option(min=1, help="Fuel (instructions) per message")] = None,
+    memory_bytes: Annotated[int | None, typer.Option(min=1, help="Linear memory cap")] = None,
+    timeout_ms: Annotated[int | None, typer.Option(
+        min=1, help="Wall-clock limit per message")] = None,
+    max_message_bytes: Annotated[int | None, typer.Option(min=1, help="Largest message")] = None,
     max_sends_per_message: Annotated[int | None, typer.Option(
-        help="Sends and replies one handled message may make")] = None,
+        min=1, help="Sends and replies one handled message may make")] = None,
     service: ServiceOpt = None,
     services: ServicesFileOpt = None,
+    timeout: Annotated[str, typer.Option(
+        help="How long to wait for the deploy: 30s, 10m or seconds (it goes on in the server "
+             "after that)")] = "30m",
+    wait: Annotated[bool, typer.Option(
+        help="Wait for the deploy to finish (--no-wait: print its id and return)")] = True,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
     output: OutputOpt = Output.table,
 ) -> None:
-    """Validate FILE and deploy it as NAME (a new version if NAME exists)."""
+    """Validate FILE and deploy it as NAME (a new version if NAME exists).
+
+    Shows each stage on a terminal (upload, validate, compile, instantiate, init, switch). A
+    large component takes a while to compile: if --timeout passes first, the deploy goes on
+    in the server and `caxton agents deployment ID --wait` follows it.
+    """
+    wait_s = drivers.duration(timeout, "--timeout")
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -69,13 +83,62 @@ def deploy(
     limits = {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
               "max_message_bytes": max_message_bytes,
               "max_sends_per_message": max_sends_per_message}
-    agent = connect(server, transport, grpc_server).deploy(
-        name, data, version, {k: v for k, v in limits.items() if v is not None},
-        read_services(service, services))
+    chosen = {k: v for k, v in limits.items() if v is not None}
+    client = connect(server, transport, grpc_server)
+    if not wait:
+        started = client.start_deployment(name, data, version, chosen,
+                                          read_services(service, services))
+        if output is Output.json:
+            emit_json(started)
+        else:
+            typer.echo(f"deploying {name} {version}: deployment {started['id']} (follow it "
+                       f"with `caxton agents deployment {name} --wait`)")
+        return
+    agent = following.deploy(client, name, data, version, chosen,
+                             read_services(service, services), wait_s)
     if output is Output.json:
         emit_json(agent)
     else:
         typer.echo(f"deployed {agent['name']} {agent['version']} ({agent['state']})")
+
+
+@app.command()
+def deployment(
+    deployment_id: Annotated[str, typer.Argument(
+        metavar="ID|NAME", help="The deployment's id, or an agent's name for its latest")],
+    wait: Annotated[bool, typer.Option(
+        "--wait", help="Follow it until it succeeds or fails")] = False,
+    timeout: Annotated[str, typer.Option(help="With --wait: how long to follow it")] = "30m",
+    server: ServerOpt = None,
+    transport: TransportOpt = TransportKind.rest,
+    grpc_server: GrpcServerOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Show a deployment (by id, or an agent's latest by its name): its stage, how long each
+    stage took, and how it ended.
+
+    Exits 1 when it failed; with --wait, 4 when it is still running after --timeout.
+    """
+    wait_s = drivers.duration(timeout, "--timeout")
+    client = connect(server, transport, grpc_server)
+    found = client.deployment(deployment_id)
+    if wait:
+        with following.DeployProgress(found["name"]) as progress:
+            found = following.wait_for(client, found, wait_s, progress)
+    if output is Output.json:
+        emit_json(found)
+    else:
+        stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in found["stage_s"].items())
+        error = found.get("error") or {}
+        emit_fields([("deployment", found["id"]), ("agent", found["name"]),
+                     ("version", found["version"]), ("status", found["status"]),
+                     ("stage", found["stage"]), ("stages", stages),
+                     ("elapsed", f"{found['elapsed_s']:.1f}s"),
+                     ("error", error.get("message"))])
+    if found["status"] == "failed":
+        raise following.failed(found)
+    if wait and found["status"] == "running":
+        raise following.still_deploying(found, wait_s)
 
 
 @app.command("list")
@@ -103,7 +166,7 @@ def show(name: str, server: ServerOpt = None, transport: TransportOpt = Transpor
 @app.command()
 def logs(
     name: str,
-    limit: Annotated[int, typer.Option(help="How many recent lines")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many recent lines")] = 100,
     since: Annotated[str | None, typer.Option(
         help="Only lines after this RFC 3339 time, e.g. 2026-11-23T18:00:00Z")] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f",

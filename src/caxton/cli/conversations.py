@@ -27,7 +27,7 @@ CUT_KINDS = frozenset({LOOP, FANOUT})
 
 @app.command("list")
 def list_conversations(
-    limit: Annotated[int, typer.Option(help="How many, most recent first")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="How many, most recent first")] = 50,
     agent: Annotated[str | None, typer.Option(help="Only those this agent took part in")] = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,

@@ -33,7 +33,7 @@ _COLUMNS = ["MESSAGE", "RECEIVER", "ATTEMPTS", "FAILED", "REASON", "CONTENT"]
 @app.command("list")
 def list_letters(
     agent: Annotated[str | None, typer.Option(help="Only those for this agent")] = None,
-    limit: Annotated[int, typer.Option(help="How many, newest first")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first")] = 100,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,

@@ -89,7 +89,8 @@ def register(
     protocol: Strings = None,
     ontology: Strings = None,
     language: Strings = None,
-    lease_s: Annotated[float | None, typer.Option(help="Lapse after this many seconds")] = None,
+    lease_s: Annotated[float | None, typer.Option(
+        min=0, help="Lapse after this many seconds")] = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -112,7 +113,8 @@ def modify(
     protocol: Strings = None,
     ontology: Strings = None,
     language: Strings = None,
-    lease_s: Annotated[float | None, typer.Option(help="Lapse after this many seconds")] = None,
+    lease_s: Annotated[float | None, typer.Option(
+        min=0, help="Lapse after this many seconds")] = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -151,7 +153,7 @@ def search(
         "--property", help="KEY=VALUE the service must have (VALUE as JSON, else text)")] = None,
     template: Annotated[str | None, typer.Option(
         help="A whole template as JSON (the options above add to it)")] = None,
-    max_results: Annotated[int | None, typer.Option(help="At most this many (default 100)")
+    max_results: Annotated[int | None, typer.Option(min=1, help="At most this many (default 100)")
                            ] = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,

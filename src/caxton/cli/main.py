@@ -6,12 +6,16 @@ Exit codes: 0 success, 1 the request failed, 2 usage error, 3 server unreachable
 
 from __future__ import annotations
 
+import os
 import sys
+from importlib import metadata
+from typing import Annotated
 
 import typer
 
 from caxton.cli import (
     agents,
+    build,
     conversations,
     dead_letters,
     directory,
@@ -20,7 +24,7 @@ from caxton.cli import (
     scaffold,
     server,
 )
-from caxton.cli._client import CliError
+from caxton.cli._client import CliError, TransportKind
 from caxton.errors import CaxtonError
 
 app = typer.Typer(
@@ -30,7 +34,43 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            version = metadata.version("caxton")
+        except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+            version = "unknown"
+        typer.echo(f"caxton {version}")
+        raise typer.Exit
+
+
+@app.callback()
+def _global_options(
+    _show_version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_version,
+        help="Print the version and exit")] = False,
+    transport: Annotated[TransportKind | None, typer.Option(
+        help="How every client command reaches the server: rest or grpc (the same as the "
+             "command's own --transport, which wins; env CAXTON_TRANSPORT)")] = None,
+    server: Annotated[str | None, typer.Option(
+        help="Server URL for every client command (env CAXTON_SERVER)")] = None,
+    grpc_server: Annotated[str | None, typer.Option(
+        help="gRPC HOST:PORT for every client command (env CAXTON_GRPC_SERVER)")] = None,
+) -> None:
+    """Caxton: an application server for multi-agent systems."""
+    # Given before the command, these become the defaults of the command's own options, which
+    # read the same environment variables: `caxton --transport grpc agents list` works, and a
+    # --transport after the command still overrides it.
+    for variable, value in (("CAXTON_TRANSPORT", transport), ("CAXTON_SERVER", server),
+                            ("CAXTON_GRPC_SERVER", grpc_server)):
+        if value is not None:
+            os.environ[variable] = str(value)
+
+
 agents.app.command("new")(scaffold.new)  # caxton agents new NAME --language LANG
+agents.app.command("build")(build.build)  # caxton agents build [DIR]
 app.add_typer(server.app, name="server")
 app.add_typer(agents.app, name="agents")
 app.add_typer(messages.app, name="messages")

@@ -37,6 +37,9 @@ def send(
     content: Annotated[str, typer.Option(help="Content as JSON")] = "null",
     performative: Annotated[str, typer.Option(help="FIPA performative")] = "request",
     conversation_id: Annotated[str | None, typer.Option(help="Conversation id")] = None,
+    message_id: Annotated[str | None, typer.Option(
+        help="Message id (default: a new one); sending the same id again delivers nothing "
+             "twice, and `caxton dead-letters show ID` finds it")] = None,
     protocol: Annotated[str | None, typer.Option(help="Interaction protocol")] = None,
     ontology: Annotated[str | None, typer.Option(help="Ontology")] = None,
     language: Annotated[str | None, typer.Option(help="Content language")] = None,
@@ -46,7 +49,7 @@ def send(
         help="Deadline for the answers: a duration from now (5s, 500ms, 2m) or an RFC 3339 "
              "time; the platform times out whoever has not answered by then")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for and print the reply")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply")] = 30.0,
+    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for the reply")] = 30.0,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -58,8 +61,8 @@ def send(
         "receiver": [r.strip() for r in to.split(",") if r.strip()],
         "content": _content(content),
     }
-    optional = {"conversation_id": conversation_id, "protocol": protocol, "ontology": ontology,
-                "language": language, "sender": sender,
+    optional = {"conversation_id": conversation_id, "message_id": message_id,
+                "protocol": protocol, "ontology": ontology, "language": language, "sender": sender,
                 "reply_by": drivers.deadline(reply_by, "--reply-by") if reply_by else None}
     body.update({k: v for k, v in optional.items() if v is not None})
     client = connect(server, transport, grpc_server, timeout=timeout + 30)
@@ -67,6 +70,9 @@ def send(
     sent, reply = result["message"], result.get("reply")
     if output is Output.json:
         emit_json(result if wait else sent)
+    elif result.get("duplicate"):
+        # accepted before under this message_id: nothing was sent again, and there is no reply
+        typer.echo(f"not sent again: message {sent['message_id']} was accepted before")
     elif reply is not None:
         typer.echo(_line(reply))
     else:

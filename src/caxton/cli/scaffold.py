@@ -143,8 +143,8 @@ def new(
         raise typer.Exit(1) from None
     shown = ", ".join(f for f in files if "/" not in f or f.startswith("src/"))
     typer.echo(f"created {target}/ ({language.value}): {shown}")
-    typer.echo(f"needs: {TOOLCHAIN_HINTS[language]}")
+    typer.echo(f"needs: {TOOLCHAIN_HINTS[language]} (`caxton agents build` installs it)")
     typer.echo("next:")
-    typer.echo(f"  cd {target} && ./build.sh")
-    typer.echo(f"  caxton agents deploy {name}.wasm --name {name}")
+    typer.echo(f"  caxton agents build {target}")
+    typer.echo(f"  caxton agents deploy {target / (name + '.wasm')} --name {name}")
     typer.echo(f"  caxton messages send --to {name} --content '{{\"hi\": 1}}' --wait")

@@ -26,14 +26,18 @@ def start(
     config: Annotated[Path | None, typer.Option(help="TOML config file")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Where the database lives")] = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (0 picks a free one)")] = None,
+    port: Annotated[int | None, typer.Option(
+        min=0, max=65535, help="Port (0 picks a free one)")] = None,
     grpc_host: Annotated[str | None, typer.Option(
         help="Address for the gRPC API (default: the same as --host)")] = None,
     grpc_port: Annotated[int | None, typer.Option(
+        min=0, max=65535,
         help="Port for the gRPC API (default 50051; 0 picks a free one)")] = None,
     metrics_port: Annotated[int | None, typer.Option(
+        min=-1, max=65535,
         help="Also serve /metrics on this port (default: only on the API port)")] = None,
-    workers: Annotated[int | None, typer.Option(help="Agent worker threads")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=256, help="Agent worker threads")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
     init: Annotated[bool, typer.Option(
         "--init", help="Begin an empty database where the data dir's database file is empty, "

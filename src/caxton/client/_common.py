@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from caxton.api.grpc import convert
+from caxton.api.grpc import convert, convert_deployments
 from caxton.api.grpc._generated import (
     agents_pb2,
     agents_pb2_grpc,
@@ -24,6 +24,7 @@ from caxton.client.types import (
     Conversation,
     ConversationSummary,
     DeadLetter,
+    Deployment,
     LogLine,
     SendResult,
     ServerStatus,
@@ -77,6 +78,10 @@ def stream_request(agent: str | None, performative: str | None
 def conversations_request(limit: int, participant: str | None
                           ) -> conversations_pb2.ListConversationsRequest:
     return conversations_pb2.ListConversationsRequest(limit=limit, participant=participant)
+
+
+def deployment(pb: agents_pb2.Deployment) -> Deployment:
+    return cast(Deployment, convert_deployments.deployment_from_proto(pb))
 
 
 def agent(pb: agents_pb2.AgentView) -> AgentView:

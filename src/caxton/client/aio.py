@@ -25,6 +25,7 @@ from caxton.client.types import (
     Conversation,
     ConversationSummary,
     DeadLetter,
+    Deployment,
     LogLine,
     Message,
     SendResult,
@@ -83,6 +84,23 @@ class AsyncCaxtonClient:
         limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
         return await self._call(self._stubs.agents.DeployAgent,
                                 c.deploy_request(name, module, version, limits, services), c.agent)
+
+    async def start_deployment(self, name: str, module: bytes, *, version: str = "0.1.0",
+                         fuel: int | None = None, memory_bytes: int | None = None,
+                         timeout_ms: int | None = None, max_message_bytes: int | None = None,
+                         max_host_calls: int | None = None,
+                         services: Sequence[Mapping[str, Any]] | None = None) -> Deployment:
+        """Start deploying ``module`` as ``name`` and return at once: the deploy runs on in the
+        server (a large component compiles for a while). Follow it with ``deployment``."""
+        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
+        return await self._call(self._stubs.agents.StartDeployment,
+                          c.deploy_request(name, module, version, limits, services),
+                          c.deployment)
+
+    async def deployment(self, deployment_id: str) -> Deployment:
+        """Where a deployment is: its stage, progress, and when done the agent or the error."""
+        return await self._call(self._stubs.agents.GetDeployment,
+                          agents_pb2.GetDeploymentRequest(id=deployment_id), c.deployment)
 
     async def agents(self) -> list[AgentView]:
         return await self._call(self._stubs.agents.ListAgents, agents_pb2.ListAgentsRequest(),

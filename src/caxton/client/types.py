@@ -44,6 +44,30 @@ class AgentView(TypedDict):
     stats: AgentStats
 
 
+class DeploymentError(TypedDict):
+    code: str
+    message: str
+
+
+class Deployment(TypedDict):
+    """A deploy that runs on in the server (``start_deployment``), as REST shows it."""
+
+    id: str
+    name: str
+    version: str
+    module_bytes: int
+    status: str  # running, succeeded, failed
+    stage: str  # validate, compile, instantiate, init, switch
+    stages: list[str]
+    progress: float
+    started_at: str
+    finished_at: str | None
+    elapsed_s: float
+    stage_s: dict[str, float]
+    agent: AgentView | None
+    error: DeploymentError | None
+
+
 class LogLine(TypedDict):
     timestamp: str
     level: int  # 0 debug, 1 info, 2 warning, 3 error

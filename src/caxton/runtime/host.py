@@ -51,6 +51,10 @@ log = structlog.get_logger("caxton.host")
 _LOG_LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
 
 
+def _no_stage(_stage: str) -> None:
+    """Nobody follows this deploy's stages."""
+
+
 @dataclass(frozen=True, slots=True)
 class HostSettings:
     mailbox_capacity: int = 10_000
@@ -98,8 +102,10 @@ class AgentHost:
         return sorted(self._cells.values(), key=lambda c: c.name)
 
     # -- deployment ----------------------------------------------------------------------------
-    def prepare(self, data: bytes, limits: ResourceLimits) -> tuple[bytes, Compiled]:
+    def prepare(self, data: bytes, limits: ResourceLimits,
+                on_stage: Callable[[str], None] = _no_stage) -> tuple[bytes, Compiled]:
         """Turn uploaded bytes into a validated, compiled module (or ModuleRejectedError)."""
+        on_stage("validate")
         if len(data) > self._settings.max_module_bytes:
             raise PayloadTooLargeError(
                 f"module of {len(data)} bytes exceeds the limit of "
@@ -108,6 +114,7 @@ class AgentHost:
         if not data:
             raise ModuleRejectedError("not a WebAssembly module: the file is empty")
         binary = to_binary(data)
+        on_stage("compile")
         try:
             compiled = self._engine.compile(binary)
         except wasmtime.WasmtimeError as exc:
@@ -115,18 +122,25 @@ class AgentHost:
         loader.check(self._engine, compiled, limits)
         return binary, compiled
 
-    def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits) -> AgentCell:
+    def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits,
+               on_stage: Callable[[str], None] = _no_stage) -> AgentCell:
+        """Validate, compile, instantiate, initialise, store and switch in ``data`` as ``name``.
+
+        ``on_stage`` hears each stage as it begins (domain/deployment.py names them), from this
+        thread: a slow deploy can show where it is.
+        """
         validate_agent_name(name)
         try:
-            binary, compiled = self.prepare(data, limits)
+            binary, compiled = self.prepare(data, limits, on_stage)
         except ModuleRejectedError:
             if self.on_rejected is not None:
                 self.on_rejected()
             raise
-        return self.install(name, binary, compiled, version, limits)
+        return self.install(name, binary, compiled, version, limits, on_stage)
 
     def install(self, name: str, binary: bytes, compiled: Compiled, version: str,
-                limits: ResourceLimits) -> AgentCell:
+                limits: ResourceLimits, on_stage: Callable[[str], None] = _no_stage
+                ) -> AgentCell:
         """Start a prepared module as agent ``name`` (new, or a new version of it).
 
         Instantiation and ``init`` (which may take up to the init deadline) run outside the
@@ -138,11 +152,12 @@ class AgentHost:
             with self._mutate:
                 self._reserve(name, limits.memory_bytes)
             try:
-                instance = self._instantiate(compiled, name, limits)  # smoke run included
+                instance = self._instantiate(compiled, name, limits, on_stage)  # smoke run
             except BaseException:
                 with self._mutate:
                     self._reserved.pop(name, None)
                 raise
+            on_stage("switch")
             with self._mutate:
                 self._reserved.pop(name, None)
                 return self._switch_in(name, binary, compiled, version, limits, instance)
@@ -306,10 +321,12 @@ class AgentHost:
         return AgentCell(record, instance, hooks=self,
                          mailbox_capacity=self._settings.mailbox_capacity)
 
-    def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits
-                     ) -> AgentInstance:
+    def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits,
+                     on_stage: Callable[[str], None] = _no_stage) -> AgentInstance:
+        on_stage("instantiate")
         instance = loader.instantiate(self._engine, compiled, name=name, limits=limits,
                                       services=self)
+        on_stage("init")
         try:
             instance.initialize()
         except Exception:

@@ -16,7 +16,6 @@ from starlette.routing import Route
 from caxton.api.mtp import Mtp
 from caxton.api.rest.metrics_middleware import MetricsMiddleware
 from caxton.domain.cascade import FANOUT, LOOP
-from caxton.errors import ConfigError
 from caxton.router.local import Router
 from caxton.runtime.cascades import CascadeGuard
 from caxton.runtime.conversations import ConversationManager
@@ -175,12 +174,10 @@ def mount(app: Starlette, metrics: Metrics) -> None:
 
 
 def serve_metrics(metrics: Metrics, host: str, port: int) -> WSGIServer | None:
-    """Also serve the metrics on a port of their own (``port`` -1: don't)."""
+    """Also serve the metrics on a port of their own (``port`` -1: don't); OSError when the
+    port cannot be had (the caller names the option that moves it)."""
     if port < 0:
         return None
-    try:
-        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
-    except OSError as exc:
-        raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror}") from None
+    server, _ = start_http_server(port, addr=host, registry=metrics.registry)
     log.info("caxton metrics listening", port=server.server_address[1])
     return server

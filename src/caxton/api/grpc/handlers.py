@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 import grpc
 import structlog
 
-from caxton.api.grpc import convert, convert_directory
+from caxton.api.grpc import convert, convert_deployments, convert_directory
 from caxton.api.grpc._generated import (
     agents_pb2,
     conversations_pb2,
@@ -85,12 +85,26 @@ class AgentHandlers:
     @rpc
     async def DeployAgent(self, request: agents_pb2.DeployAgentRequest, context: Context
                           ) -> agents_pb2.AgentView:
-        view = await self._service.deploy(DeployRequest(
-            name=request.name, module=request.module, version=request.version or "0.1.0",
-            limits=convert.limits_from_proto(request.limits),
-            services=[convert_directory.service_from_proto(s, request=True)
-                      for s in request.services]))
+        view = await self._service.deploy(_deploy_request(request))
         return convert.agent_to_proto(view)
+
+    @rpc
+    async def StartDeployment(self, request: agents_pb2.DeployAgentRequest, context: Context
+                              ) -> agents_pb2.Deployment:
+        view = self._service.start_deployment(_deploy_request(request))
+        return convert_deployments.deployment_to_proto(view)
+
+    @rpc
+    async def GetDeployment(self, request: agents_pb2.GetDeploymentRequest, context: Context
+                            ) -> agents_pb2.Deployment:
+        return convert_deployments.deployment_to_proto(
+            self._service.deployments.get(request.id))
+
+    @rpc
+    async def WatchDeployment(self, request: agents_pb2.GetDeploymentRequest, context: Context
+                              ) -> AsyncIterator[agents_pb2.Deployment]:
+        async for view in self._service.deployments.watch(request.id):
+            yield convert_deployments.deployment_to_proto(view)
 
     @rpc
     async def ListAgents(self, request: agents_pb2.ListAgentsRequest, context: Context
@@ -125,6 +139,14 @@ class AgentHandlers:
         lines = await self._service.agent_logs(request.name, _limit(request.limit, 100, 1000))
         return agents_pb2.GetAgentLogsResponse(logs=[agents_pb2.LogLine(**line)
                                                      for line in lines])
+
+
+def _deploy_request(request: agents_pb2.DeployAgentRequest) -> DeployRequest:
+    return DeployRequest(
+        name=request.name, module=request.module, version=request.version or "0.1.0",
+        limits=convert.limits_from_proto(request.limits),
+        services=[convert_directory.service_from_proto(s, request=True)
+                  for s in request.services])
 
 
 class MessageHandlers:

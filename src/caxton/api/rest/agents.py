@@ -34,11 +34,18 @@ _DEPLOYED = (reply(201, "Deployed and running.", AgentView),
                         "many deploys are in progress (see Retry-After)."))
 
 
-def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
-                 upload_timeout_s: float = 120.0) -> None:
+def deploy_bodies(max_module_bytes: int) -> tuple[Body, ...]:
+    """What a deploy may send: JSON with the module in base64, or the raw module."""
     # base64 makes a module a third larger in a JSON body
     json_limit = max_module_bytes * 4 // 3 + 64 * 1024
+    # A limit is named alone ("fuel"), as in the raw form's query and over gRPC.
+    return (Body(DeployBody, json_limit, unnest=("limits",)),
+            Body(RAW, max_module_bytes, media_type="application/wasm",
+                 also=("application/octet-stream", "text/plain"), fallback=True))
 
+
+def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
+                 upload_timeout_s: float = 120.0) -> None:
     @api.operation("GET", "/api/v1/agents", operation_id="listAgents", tag="agents",
                    summary="List agents",
                    responses=(reply(200, "Every deployed agent with state, version, limits "
@@ -53,10 +60,7 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
                     "WAT text or a component) as the body, with the settings as query "
                     "parameters (any Content-Type but JSON is read as a raw module).",
         query=DeployQuery,
-        # A limit is named alone ("fuel"), as in the raw form's query and over gRPC.
-        bodies=(Body(DeployBody, json_limit, unnest=("limits",)),
-                Body(RAW, max_module_bytes, media_type="application/wasm",
-                     also=("application/octet-stream", "text/plain"), fallback=True)),
+        bodies=deploy_bodies(max_module_bytes),
         deferred_body=True, responses=_DEPLOYED)
     async def deploy_agent(call: Call) -> Response:
         async def read() -> DeployRequest:
@@ -73,29 +77,6 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
 
         return JSON(await service.deploy_read(read), status_code=201)
 
-    def deploy_request(call: Call) -> DeployRequest:
-        if isinstance(call.body, DeployBody):
-            body = call.body
-            limits = {k: getattr(body.limits, k) for k in _LIMITS} if body.limits else {}
-            request = DeployRequest(name=body.name, module=body.module_base64,
-                                    version=body.version, limits=limits,
-                                    services=call.json.get("services"))
-        else:
-            query: DeployQuery = call.query
-            if query.name is None:
-                raise RequestError(400, "invalid_parameter", "query parameter 'name' is "
-                                   "required with a raw module", field="name")
-            services = None
-            if query.services is not None:
-                try:
-                    services = orjson.loads(query.services)
-                except orjson.JSONDecodeError:
-                    raise RequestError(400, "invalid_parameter", "query parameter 'services' "
-                                       "must be JSON", field="services") from None
-            request = DeployRequest(name=query.name, module=call.body, version=query.version,
-                                    limits={k: getattr(query, k) for k in _LIMITS},
-                                    services=services)
-        return request
 
     @api.operation("GET", "/api/v1/agents/{name}", operation_id="getAgent", tag="agents",
                    summary="Show one agent", path_params=(NAME,),
@@ -135,3 +116,29 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
                               reply(422, "The module no longer loads.")))
     async def start_agent(call: Call) -> Response:
         return JSON(await service.start_agent(call.path["name"]))
+
+
+def deploy_request(call: Call) -> DeployRequest:
+    """The deploy a checked call asks for (JSON with ``module_base64``, or the raw module)."""
+    if isinstance(call.body, DeployBody):
+        body = call.body
+        limits = {k: getattr(body.limits, k) for k in _LIMITS} if body.limits else {}
+        request = DeployRequest(name=body.name, module=body.module_base64,
+                                version=body.version, limits=limits,
+                                services=call.json.get("services"))
+    else:
+        query: DeployQuery = call.query
+        if query.name is None:
+            raise RequestError(400, "invalid_parameter", "query parameter 'name' is "
+                               "required with a raw module", field="name")
+        services = None
+        if query.services is not None:
+            try:
+                services = orjson.loads(query.services)
+            except orjson.JSONDecodeError:
+                raise RequestError(400, "invalid_parameter", "query parameter 'services' "
+                                   "must be JSON", field="services") from None
+        request = DeployRequest(name=query.name, module=call.body, version=query.version,
+                                limits={k: getattr(query, k) for k in _LIMITS},
+                                services=services)
+    return request

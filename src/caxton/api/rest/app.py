@@ -23,6 +23,7 @@ from caxton.api.rest.agents import agent_routes
 from caxton.api.rest.body_timeout import BodyTimeout
 from caxton.api.rest.common import JSON, RequestError, error
 from caxton.api.rest.dead_letters import dead_letter_routes
+from caxton.api.rest.deployments import deployment_routes
 from caxton.api.rest.directory import directory_routes
 from caxton.api.rest.events import event_stream_routes
 from caxton.api.rest.messages import message_routes
@@ -46,6 +47,9 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.LimitAboveCeilingError: 400,
     errors.MemoryBudgetError: 409,
     errors.TooManyDeploysError: 503,
+    errors.DeploymentNotFoundError: 404,
+    errors.DeploymentConflictError: 409,
+    errors.DeploymentsBusyError: 429,
     errors.ReplyTimeoutError: 504,
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
@@ -129,6 +133,7 @@ def build_app(
     server_routes(api, service, mtp=mtp, max_request_bytes=max_request_bytes)
     agent_routes(api, service, max_module_bytes=max_module_bytes,
                  upload_timeout_s=deploy_upload_timeout_s)
+    deployment_routes(api, service, max_module_bytes=max_module_bytes)  # 202 at once
     message_routes(api, service, max_request_bytes=max_request_bytes)
     message_stream_routes(api, service)
     dead_letter_routes(api, service)

@@ -7,6 +7,59 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GetDeploymentRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeploymentError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class Deployment(_message.Message):
+    __slots__ = ("id", "name", "version", "module_bytes", "status", "stage", "stages", "progress", "started_at", "finished_at", "elapsed_s", "stage_s", "agent", "error")
+    class StageSEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MODULE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_S_FIELD_NUMBER: _ClassVar[int]
+    STAGE_S_FIELD_NUMBER: _ClassVar[int]
+    AGENT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    version: str
+    module_bytes: int
+    status: str
+    stage: str
+    stages: _containers.RepeatedScalarFieldContainer[str]
+    progress: float
+    started_at: str
+    finished_at: str
+    elapsed_s: float
+    stage_s: _containers.ScalarMap[str, float]
+    agent: AgentView
+    error: DeploymentError
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., module_bytes: _Optional[int] = ..., status: _Optional[str] = ..., stage: _Optional[str] = ..., stages: _Optional[_Iterable[str]] = ..., progress: _Optional[float] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., elapsed_s: _Optional[float] = ..., stage_s: _Optional[_Mapping[str, float]] = ..., agent: _Optional[_Union[AgentView, _Mapping]] = ..., error: _Optional[_Union[DeploymentError, _Mapping]] = ...) -> None: ...
+
 class LimitOverrides(_message.Message):
     __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message")
     FUEL_FIELD_NUMBER: _ClassVar[int]

@@ -69,6 +69,21 @@ class AgentServiceStub:
                 request_serializer=caxton_dot_v1_dot_agents__pb2.GetAgentLogsRequest.SerializeToString,
                 response_deserializer=caxton_dot_v1_dot_agents__pb2.GetAgentLogsResponse.FromString,
                 _registered_method=True)
+        self.StartDeployment = channel.unary_unary(
+                '/caxton.v1.AgentService/StartDeployment',
+                request_serializer=caxton_dot_v1_dot_agents__pb2.DeployAgentRequest.SerializeToString,
+                response_deserializer=caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
+                _registered_method=True)
+        self.GetDeployment = channel.unary_unary(
+                '/caxton.v1.AgentService/GetDeployment',
+                request_serializer=caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.SerializeToString,
+                response_deserializer=caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
+                _registered_method=True)
+        self.WatchDeployment = channel.unary_stream(
+                '/caxton.v1.AgentService/WatchDeployment',
+                request_serializer=caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.SerializeToString,
+                response_deserializer=caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
+                _registered_method=True)
 
 
 class AgentServiceServicer:
@@ -121,6 +136,29 @@ class AgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartDeployment(self, request, context):
+        """Start a deploy and answer at once, while it runs on in the server (a large component
+        compiles for a while): the twin of POST /api/v1/deployments. Bad fields fail the call;
+        a module that fails validation fails the deployment (see its `error`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeployment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchDeployment(self, request, context):
+        """The deployment now, at each stage (and every second while a stage runs), and when done;
+        then the stream ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -158,6 +196,21 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     servicer.GetAgentLogs,
                     request_deserializer=caxton_dot_v1_dot_agents__pb2.GetAgentLogsRequest.FromString,
                     response_serializer=caxton_dot_v1_dot_agents__pb2.GetAgentLogsResponse.SerializeToString,
+            ),
+            'StartDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartDeployment,
+                    request_deserializer=caxton_dot_v1_dot_agents__pb2.DeployAgentRequest.FromString,
+                    response_serializer=caxton_dot_v1_dot_agents__pb2.Deployment.SerializeToString,
+            ),
+            'GetDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeployment,
+                    request_deserializer=caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.FromString,
+                    response_serializer=caxton_dot_v1_dot_agents__pb2.Deployment.SerializeToString,
+            ),
+            'WatchDeployment': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchDeployment,
+                    request_deserializer=caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.FromString,
+                    response_serializer=caxton_dot_v1_dot_agents__pb2.Deployment.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -349,6 +402,87 @@ class AgentService:
             '/caxton.v1.AgentService/GetAgentLogs',
             caxton_dot_v1_dot_agents__pb2.GetAgentLogsRequest.SerializeToString,
             caxton_dot_v1_dot_agents__pb2.GetAgentLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/caxton.v1.AgentService/StartDeployment',
+            caxton_dot_v1_dot_agents__pb2.DeployAgentRequest.SerializeToString,
+            caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/caxton.v1.AgentService/GetDeployment',
+            caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.SerializeToString,
+            caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/caxton.v1.AgentService/WatchDeployment',
+            caxton_dot_v1_dot_agents__pb2.GetDeploymentRequest.SerializeToString,
+            caxton_dot_v1_dot_agents__pb2.Deployment.FromString,
             options,
             channel_credentials,
             insecure,
