@@ -35,7 +35,6 @@ def deployment_routes(api: RestApi, service: CaxtonService, *, max_module_bytes:
                    reply(400, "A bad name, version, limit or service (the message names it)."),
                    reply(409, "This agent has a deployment in progress already."),
                    reply(413, "The module is over max_module_bytes."),
-                   reply(415, "The body's Content-Type is not one this operation reads."),
                    reply(429, "As many deployments as the server runs at once are in "
                               "progress.")))
     async def start_deployment(call: Call) -> Response:
