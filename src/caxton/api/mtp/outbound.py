@@ -6,8 +6,10 @@ the SC00070 payload (``foreign.outbound``) and POST them with one shared keep-al
 pool. Each destination URL always goes to the same worker, so messages to one platform keep
 their order and one dead platform holds up only the destinations that share its worker.
 
-Connection errors, timeouts and 5xx/429 answers are retried with exponential back-off, trying
-the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
+The answer's status line decides: a ``2xx`` is success whatever follows it (JADE answers ``200``
+without a Content-Length and keeps the connection open, so its body never ends), and a message
+a peer has taken is never sent again. Connection errors, timeouts before the status line and
+5xx/429 answers are retried with exponential back-off, trying the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
 and the local sender gets a FIPA ``failure`` from ``ams`` (``bounce``). A full queue fails the
 message at once the same way: a slow peer must not hold memory or the router.
 
@@ -37,6 +39,7 @@ Bounce = Callable[[AclMessage, str, str], None]
 Settle = Callable[[str, str], None]  # (message id, receiver): no longer owed
 _Job = tuple[AclMessage, str, tuple[str, ...]]
 _SCHEMES = ("http://", "https://")
+_MAX_ANSWER_BYTES = 64 * 1024  # of an answer's body read to keep its connection for reuse
 
 
 class HttpTransport:
@@ -174,19 +177,43 @@ class HttpTransport:
                     break  # shutting down: no more waiting
             url = urls[attempt % len(urls)]
             try:
-                response = self._client.post(url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
+                status = self._post(url, body, headers)
+            except httpx.HTTPError as exc:  # no status line: the peer may not have it
                 reason = f"{url}: {type(exc).__name__}: {exc or 'no answer'}"
                 continue
-            if 200 <= response.status_code < 300:
+            if 200 <= status < 300:
                 self.sent += 1
                 if self._settle is not None:
                     self._settle(msg.message_id, receiver)
                 return True
-            reason = f"{url} answered HTTP {response.status_code}"
-            if response.status_code < 500 and response.status_code != 429:
+            reason = f"{url} answered HTTP {status}"
+            if status < 500 and status != 429:
                 break  # the peer refused this message; sending it again will not help
         return self._give_up(msg, receiver, reason)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST ``body`` and return the answer's status: the status line decides.
+
+        The answer's body is read (and dropped) only when the peer framed it with a
+        Content-Length or chunking, so the connection can carry the next message. JADE answers
+        ``200`` with neither and keeps the connection open: its body ends only when the
+        connection does, so waiting for it would time out and re-send a message the peer took.
+        Such a connection is closed instead. Nothing after the status line is an error.
+        """
+        request = self._client.build_request("POST", url, content=body, headers=headers)
+        response = self._client.send(request, stream=True)
+        try:
+            if _framed(response):
+                with contextlib.suppress(httpx.HTTPError):
+                    read = 0
+                    for chunk in response.iter_raw():
+                        read += len(chunk)
+                        if read > _MAX_ANSWER_BYTES:
+                            break  # not worth reading: the connection is closed instead
+        finally:
+            with contextlib.suppress(httpx.HTTPError):
+                response.close()
+        return response.status_code
 
     def _give_up(self, msg: AclMessage, receiver: str, reason: str) -> bool:
         self.failed += 1
@@ -196,3 +223,9 @@ class HttpTransport:
         if self._settle is not None:
             self._settle(msg.message_id, receiver)
         return False
+
+
+def _framed(response: httpx.Response) -> bool:
+    """Whether the answer says where its body ends (else it ends when the connection does)."""
+    headers = response.headers
+    return "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
