@@ -23,6 +23,7 @@ from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
 from caxton.api.rest.app import build_app
+from caxton.api.rest.http11 import H11Protocol
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
@@ -239,6 +240,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
+        http=H11Protocol,  # h11, reading the empty line JADE writes after a body (RFC 9112)
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
     ), runtime.service, grpc_server, config.shutdown_timeout_s)
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps(

@@ -157,6 +157,25 @@ def test_keep_alive_and_absolute_uri_request_lines(mtp_server: ServerProcess,
     assert got == ["ka-1", "ka-2", "ka-3"]
 
 
+def test_the_empty_line_jade_writes_after_each_body_is_ignored(mtp_server: ServerProcess,
+                                                              peer: Peer) -> None:
+    # JADE's MTP writes CRLF after each request body, beyond its Content-Length, and sends the
+    # next request on the same connection: RFC 9112 section 2.2 says to ignore that line.
+    before = handled(mtp_server)
+    answers = client(
+        mtp_server,
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-1")) + b"\r\n",
+        b"\r\n" + request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-2")),
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-3")) + b"\r\n",
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-4")),
+    )
+    assert [a["status"] for a in answers] == [200, 200, 200, 200], answers
+    got = sorted(peer.next().param("conversation-id") or "" for _ in range(4))
+    assert got == ["crlf-1", "crlf-2", "crlf-3", "crlf-4"]
+    assert peer.quiet(0.5)  # and each was delivered once
+    assert handled(mtp_server) == before + 4
+
+
 # -- outbound from local senders ----------------------------------------------------------------
 def test_a_client_message_to_another_platform_reaches_it(mtp_server: ServerProcess,
                                                          peer: Peer) -> None:

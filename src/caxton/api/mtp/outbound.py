@@ -9,9 +9,10 @@ their order and one dead platform holds up only the destinations that share its 
 The answer's status line decides: a ``2xx`` is success whatever follows it (JADE answers ``200``
 without a Content-Length and keeps the connection open, so its body never ends), and a message
 a peer has taken is never sent again. Connection errors, timeouts before the status line and
-5xx/429 answers are retried with exponential back-off, trying the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
-and the local sender gets a FIPA ``failure`` from ``ams`` (``bounce``). A full queue fails the
-message at once the same way: a slow peer must not hold memory or the router.
+5xx/429 answers are retried with exponential back-off, trying the receiver's addresses in turn;
+anything else, or the last attempt failing, counts as failed and the local sender gets a FIPA
+``failure`` from ``ams`` (``bounce``). A full queue fails the message at once the same way: a
+slow peer must not hold memory or the router.
 
 ``allowed_hosts`` (the ``mtp_allowed_hosts`` setting) limits where the server will POST: without
 it any client or agent could make the server call any URL it can reach.
