@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import orjson
 import wasmtime
 
-from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.acl import AclMessage, carry_addresses, parse_message
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import InvalidMessageError
 from caxton.sandbox._capi import HostTrap, MemoryView, caller_context
@@ -92,6 +92,7 @@ class CallContext:
             msg.conversation_id = msg.message_id
         if self.current is not None:
             msg.hops = self.current.hops + 1
+            carry_addresses(msg, self.current)
         if msg.wire_size > self.limits.max_message_bytes:
             return TOO_LARGE
         self.outbox.append(msg)
