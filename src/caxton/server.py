@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
+from caxton.api.platforms import PlatformService
 from caxton.api.rest.app import build_app
 from caxton.api.rest.http11 import H11Protocol
 from caxton.api.service import CaxtonService
@@ -33,9 +34,11 @@ from caxton.runtime.conversations import ConversationManager, ConversationSettin
 from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
 from caxton.runtime.platform_agents import install as install_platform_agents
+from caxton.runtime.platforms import PlatformBook
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
+from caxton.store.platforms import PlatformRepository
 from caxton.store.store import Store
 from caxton.telemetry.instrument import (
     instrument,
@@ -106,9 +109,13 @@ class Runtime:
         if tracing.enabled:
             host.tracing = service.tracing = tracing
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
+        book = PlatformBook(PlatformRepository(store.readers), store.submit,
+                            own=config.platform_name, configured=config.platform_book)
+        book.restore()
+        service.platforms = PlatformService(book)
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, tracing=service.tracing,
-                         allowed_hosts=config.mtp_allowed, deliveries=store)
+                         allowed_hosts=config.mtp_allowed, deliveries=store, book=book.urls)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,

@@ -193,6 +193,40 @@ def test_a_client_message_to_another_platform_reaches_it(mtp_server: ServerProce
     assert re.search(r"^caxton_mtp_messages_sent_total [1-9]", metrics, re.M)
 
 
+def test_the_platform_address_book_names_agents_of_other_platforms(mtp_server: ServerProcess,
+                                                                   peer: Peer) -> None:
+    unknown = mtp_server.cli("messages", "send", "--to", "x@Other", check=False)
+    assert unknown.returncode == 1 and "no agent named 'x@Other'" in unknown.stderr
+    assert mtp_server.cli("platforms", "add", "Other", peer.url).stdout.strip() == (
+        f"added Other: {peer.url}")
+    sent = mtp_server.cli("messages", "send", "--to", "x@other", "--content", '"via book"',
+                          "--conversation-id", "book-1")
+    assert "sent" in sent.stdout
+    got = peer.next()
+    assert got.names("intended-receiver") == ["x@other"] and got.urls("to") == [peer.url]
+    assert got.param("content") == "via book"
+    # REST and gRPC see the same book; a second add replaces the URLs.
+    again = mtp_server.http.put("/api/v1/platforms/OTHER", json={"urls": [peer.url, peer.url]})
+    assert again.status_code == 200, again.text
+    assert again.json() == {"name": "OTHER", "urls": [peer.url], "source": "api"}
+    listed = mtp_server.cli("platforms", "list", "--transport", "grpc", "-o", "json").stdout
+    assert json.loads(listed) == [{"name": "OTHER", "urls": [peer.url], "source": "api"}]
+    for bad, says in ((f"{PLATFORM.lower()}", "own platform"), ("Other", "is not an http")):
+        url = "ftp://x" if says.startswith("is not") else peer.url
+        refused = mtp_server.http.put(f"/api/v1/platforms/{bad}", json={"urls": [url]})
+        assert refused.status_code == 400 and says in refused.json()["message"], refused.text
+    # Explicit addresses win, and reach agents of platforms the book does not know.
+    mtp_server.cli("messages", "send", "--to", "y@nowhere", "--address", f"y@nowhere={peer.url}",
+                   "--content", '"explicit"')
+    assert peer.next().param("content") == "explicit"
+    assert mtp_server.cli("platforms", "remove", "other", "--transport", "grpc").stdout.strip() \
+        == "removed other"
+    assert mtp_server.http.get("/api/v1/platforms").json() == {"platforms": []}
+    gone = mtp_server.cli("platforms", "remove", "other", check=False)
+    assert gone.returncode == 1 and "not in the address book (HTTP 404)" in gone.stderr
+    assert mtp_server.cli("messages", "send", "--to", "x@Other", check=False).returncode == 1
+
+
 def test_grpc_carries_transport_addresses(mtp_server: ServerProcess, peer: Peer) -> None:
     with CaxtonClient(mtp_server.grpc_target) as c:
         c.send({"performative": "inform", "receiver": ["y@other"],
@@ -267,3 +301,25 @@ def test_traces_continue_across_the_mtp(tmp_path: Path, examples: Path, peer: Pe
     _, back_trace, back_parent, _ = (reply.param("X-caxton-traceparent") or "").split("-")
     assert (back_trace, back_parent) == (trace_id, handled.span_id.hex())
     assert reply.headers["traceparent"] == reply.param("X-caxton-traceparent")
+
+
+def test_the_address_book_survives_a_restart_and_keeps_config_entries(tmp_path: Path) -> None:
+    env = {"CAXTON_PLATFORMS": "Fixed=http://127.0.0.1:9/acc"}
+    first = ServerProcess(tmp_path / "book", env=env).start()
+    try:
+        first.cli("platforms", "add", "JadePlat", "http://127.0.0.1:7778/acc",
+                  "http://127.0.0.1:7779/acc")
+    finally:
+        first.stop()
+    second = ServerProcess(tmp_path / "book", env=env).start()
+    try:
+        table = second.cli("platforms", "list").stdout
+        assert "JadePlat" in table and "http://127.0.0.1:7779/acc" in table and "config" in table
+        assert second.http.get("/api/v1/platforms").json()["platforms"] == [
+            {"name": "Fixed", "urls": ["http://127.0.0.1:9/acc"], "source": "config"},
+            {"name": "JadePlat", "urls": ["http://127.0.0.1:7778/acc",
+                                          "http://127.0.0.1:7779/acc"], "source": "api"}]
+        fixed = second.cli("platforms", "remove", "fixed", check=False)
+        assert fixed.returncode == 1 and "server config" in fixed.stderr and "409" in fixed.stderr
+    finally:
+        second.stop()

@@ -14,6 +14,7 @@ from typing import Any
 
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
+from caxton.api.platforms import PlatformService
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
@@ -102,6 +103,7 @@ class CaxtonService(StoredRecords):
         self._watches: set[MessageWatch] = set()
         self._watches_ended = False
         self.directory: DirectoryService | None = None  # set by the composition root
+        self.platforms: PlatformService | None = None  # the address book, set there too
         self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
         host.events.add_listener(self.events.publish)
         self.rates = message_rates(router, host.all)  # messages per second, last minute

@@ -85,6 +85,27 @@ def frame(expr: Expr, name: str) -> dict[str, Expr]:
     return slots
 
 
+def mts_error_receiver(text: str) -> str | None:
+    """The receiver an AMS's report of an undeliverable message names, or None: the content
+    JADE's AMS (and Caxton's, see ``api.mtp.foreign.mts_error``) writes holds
+    ``(MTS-error <receiver's agent-identifier> <reason>)``."""
+    try:
+        stack = [sexpr.read(text.encode())]
+    except MalformedAclError:
+        return None
+    while stack:  # the reader bounds the nesting
+        expr = stack.pop()
+        if not isinstance(expr, Group):
+            continue
+        if _head(expr) == "mts-error" and len(expr.items) >= 2:
+            try:
+                return _aid(expr.items[1], "MTS-error")
+            except InvalidMessageError:
+                return None
+        stack.extend(expr.items)
+    return None
+
+
 def _text(expr: Expr, where: str) -> str:
     if isinstance(expr, Atom):
         return expr.text

@@ -19,7 +19,7 @@ from typing import Protocol
 import structlog
 
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
-from caxton.api.mtp.outbound import HttpTransport
+from caxton.api.mtp.outbound import Book, HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
 from caxton.domain.acl import parse_message
 from caxton.router.local import Router
@@ -54,11 +54,12 @@ class Mtp:
     @classmethod
     def attach(cls, router: Router, *, platform: str, acc_url: str, max_bytes: int,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
-               deliveries: DeliveryLog | None = None) -> Mtp:
+               deliveries: DeliveryLog | None = None, book: Book | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
-        what a previous run still owed is sent again once we listen (``serving``)."""
+        what a previous run still owed is sent again once we listen (``serving``). ``book``
+        gives the MTP URLs of an agent's platform (the platform address book)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
         settle = None
         if deliveries is not None:
@@ -68,7 +69,7 @@ class Mtp:
                 log_.submit([DeliveryRepository.done(message_id, receiver)])
 
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
-                                  allowed_hosts=allowed_hosts, settle=settle)
+                                  allowed_hosts=allowed_hosts, settle=settle, book=book)
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,

@@ -37,9 +37,10 @@ _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 # -- outbound ----------------------------------------------------------------------------------
-def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str
-             ) -> tuple[AclMessage, AgentIdentifier]:
-    """``msg`` as the platform of ``receiver`` should read it, and the envelope's receiver.
+def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str,
+             urls: tuple[str, ...] = ()) -> tuple[AclMessage, AgentIdentifier]:
+    """``msg`` as the platform of ``receiver`` should read it, and the envelope's receiver
+    (with the message's addresses for it, else ``urls``: where it is being sent).
 
     Local names become GUIDs with ``acc_url`` as their address; the platform's own
     ``undeliverable`` failures get FIPA content (``mts_error``).
@@ -60,7 +61,7 @@ def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str
     content = mts_error(msg, out, platform)
     if content is not None:
         out.content, out.language, out.ontology = content, SL, MANAGEMENT_ONTOLOGY
-    return out, AgentIdentifier(receiver, foreign.get(receiver, ()))
+    return out, AgentIdentifier(receiver, foreign.get(receiver) or urls)
 
 
 def mts_error(failure: AclMessage, out: AclMessage, platform: str) -> str | None:

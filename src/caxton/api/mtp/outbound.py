@@ -1,6 +1,7 @@
 """The outbound FIPA HTTP MTP: a router ``Transport`` that POSTs messages to other platforms.
 
-``carries`` says yes for a receiver the message has an ``http://`` or ``https://`` address for.
+``carries`` says yes for a receiver the message has an ``http://`` or ``https://`` address for,
+or whose platform (``NAME@PLATFORM``) is in the platform address book.
 ``forward`` runs on the routing thread, so it only queues: worker threads render the envelope and
 the SC00070 payload (``foreign.outbound``) and POST them with one shared keep-alive connection
 pool. Each destination URL always goes to the same worker, so messages to one platform keep
@@ -38,6 +39,7 @@ from caxton.domain.acl import AclMessage
 log = structlog.get_logger("caxton.mtp")
 Bounce = Callable[[AclMessage, str, str], None]
 Settle = Callable[[str, str], None]  # (message id, receiver): no longer owed
+Book = Callable[[str], tuple[str, ...]]  # agent NAME@PLATFORM -> its platform's MTP URLs
 _Job = tuple[AclMessage, str, tuple[str, ...]]
 _SCHEMES = ("http://", "https://")
 _MAX_ANSWER_BYTES = 64 * 1024  # of an answer's body read to keep its connection for reuse
@@ -47,8 +49,12 @@ class HttpTransport:
     def __init__(self, *, platform: str, bounce: Bounce, acc_url: str = "", workers: int = 4,
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
                  timeout_s: float = 10.0, client: httpx.Client | None = None,
-                 allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None) -> None:
+                 allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None,
+                 book: Book | None = None) -> None:
         self.platform = platform
+        # The platform address book: where NAME@PLATFORM lives when the message gives no
+        # http(s) address for it.
+        self._book: Book = book or (lambda _name: ())
         # With ``settle`` the router records each message as owed until it is sent or given
         # up, so a message still queued or retrying when the process dies is sent after the
         # restart (``Mtp.recover``).
@@ -75,7 +81,13 @@ class HttpTransport:
 
     # -- the router's side (routing thread: never blocks) --------------------------------------
     def carries(self, msg: AclMessage, receiver: str) -> bool:
-        return any(url.lower().startswith(_SCHEMES) for url in msg.addresses.get(receiver, ()))
+        return bool(self.urls(msg, receiver))
+
+    def urls(self, msg: AclMessage, receiver: str) -> tuple[str, ...]:
+        """Where ``receiver`` is sent: the message's http(s) addresses for it, else those the
+        address book has for its platform."""
+        given = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
+        return given or self._book(receiver)
 
     def allows(self, url: str) -> bool:
         """Whether ``url``'s host (or host:port) matches an ``allowed_hosts`` pattern."""
@@ -91,7 +103,7 @@ class HttpTransport:
                    for p in self._allowed)
 
     def forward(self, msg: AclMessage, receiver: str) -> None:
-        urls = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
+        urls = self.urls(msg, receiver)
         if not urls:
             self._give_up(msg, receiver, "no http:// or https:// address")
             return
@@ -157,7 +169,7 @@ class HttpTransport:
         """POST ``msg`` for ``receiver`` (on a worker thread); False when it failed for good."""
         try:
             out, to = foreign.outbound(msg, receiver, platform=self.platform,
-                                       acc_url=self.acc_url)
+                                       acc_url=self.acc_url, urls=urls)
             trace = foreign.traceparent(out)
             slots = (("X-traceparent", trace),) if trace else ()
             content_type, body = mtp.encode(out, to=(to,), user_defined=slots)

@@ -29,6 +29,7 @@ from caxton.api.rest.common import (
 from caxton.api.rest.dead_letters import dead_letter_routes
 from caxton.api.rest.directory import directory_routes, json_param
 from caxton.api.rest.events import event_stream_routes
+from caxton.api.rest.platforms import platform_routes
 from caxton.api.rest.protocols import protocol_routes
 from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService, DeployRequest
@@ -47,6 +48,8 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.DeadLetterNotFoundError: 404,
     errors.NotRegisteredError: 404,
     errors.AlreadyRegisteredError: 409,
+    errors.PlatformNotFoundError: 404,
+    errors.PlatformConfiguredError: 409,
     errors.ProtocolViolation: 409,
     errors.CodecError: 400,
     errors.StoreBusyError: 503,
@@ -236,6 +239,7 @@ def build_app(  # noqa: PLR0915 - one closure per route keeps handlers next to t
         Route("/api/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
         *dead_letter_routes(service),
         *directory_routes(service),
+        *platform_routes(service),
         *message_stream_routes(service),
         *(mtp.routes() if mtp is not None else ()),  # FIPA HTTP MTP: POST /acc
         *event_stream_routes(service),
