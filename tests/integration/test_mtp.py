@@ -21,6 +21,7 @@ from tests.integration.mtp_peer import (
     acc,
     client,
     jade_body,
+    jade_client,
     post,
     request,
 )
@@ -174,6 +175,22 @@ def test_the_empty_line_jade_writes_after_each_body_is_ignored(mtp_server: Serve
     assert got == ["crlf-1", "crlf-2", "crlf-3", "crlf-4"]
     assert peer.quiet(0.5)  # and each was delivered once
     assert handled(mtp_server) == before + 4
+
+
+def test_a_client_that_reads_answers_as_jade_does_keeps_its_connection(
+        mtp_server: ServerProcess, peer: Peer) -> None:
+    # JADE's MTP reads the status line and headers of an answer and never its body, then
+    # sends the next message on the same connection: a body would be read in place of the
+    # next answer (a stall until the server closes the connection, then JADE sends the
+    # message again).
+    before = handled(mtp_server)
+    statuses = jade_client(mtp_server, *(
+        request(mtp_server, *jade_body(mtp_server, peer, conversation=f"jade-{n}"))
+        for n in range(3)))
+    assert statuses == [200, 200, 200]
+    got = sorted(peer.next().param("conversation-id") or "" for _ in range(3))
+    assert got == ["jade-0", "jade-1", "jade-2"]
+    assert peer.quiet(0.5) and handled(mtp_server) == before + 3
 
 
 # -- outbound from local senders ----------------------------------------------------------------

@@ -234,11 +234,16 @@ def test_acc_delivers_and_answers_200(endpoint: tuple[Client, _Sink, AccEndpoint
                      addresses={"buyer@jade": (PEER,)})
     response = _post(client, msg)
     assert response.status_code == 200
-    assert response.json() == {"message_id": msg.message_id, "receiver": ["echo"]}
+    assert response.content == b"" and response.headers["content-length"] == "0"  # as JADE reads
+    content_type, body = mtp.encode(msg)
+    asked = client.post("/acc", content=body, headers={"content-type": content_type,
+                                                        "accept": "application/json"})
+    assert asked.json() == {"message_id": msg.message_id, "receiver": ["echo"]}
+    sink.got.pop()
     (got,) = sink.got
     assert (got.sender, got.content, got.addresses) == ("buyer@jade", "hi",
                                                         {"buyer@jade": (PEER,)})
-    assert acc.received == 1
+    assert acc.received == 2
 
 
 @pytest.mark.parametrize(("content_type", "body", "code", "says"), [

@@ -3,8 +3,10 @@
 Other platforms POST a ``multipart/mixed`` body, the XML envelope (SC00085) first and the ACL
 payload (SC00070, or Caxton's JSON when the envelope says so) second. The message is delivered to
 the envelope's intended receivers, logged like any other, and answered ``200 OK`` once logged,
-which is what JADE's MTP waits for. A receiver that is not here gets the sender a FIPA
-``failure`` from ``ams`` over the outbound MTP, as the router answers every unknown receiver.
+which is what JADE's MTP waits for: with no body (JADE never reads one), unless the request's
+``Accept`` asks for JSON (``{"message_id", "receiver"}``). A receiver that is not here gets the
+sender a FIPA ``failure`` from ``ams`` over the outbound MTP, as the router answers every unknown
+receiver.
 
 A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, too
 large) is answered ``400`` with ``{code, message}`` naming the problem, and nothing is delivered.
@@ -52,7 +54,8 @@ class AccEndpoint:
           FIPA string representation (SC00070). Delivered to the envelope's intended receivers
           (name@platform or name); unknown ones get the sender a FIPA failure from ams.
         responses:
-          200: {description: Accepted and logged.}
+          200: {description: "Accepted and logged. No body, or {message_id, receiver} when the
+            Accept header asks for application/json."}
           400: {description: The body cannot be read (the message says why); nothing delivered.}
         """
         try:
@@ -77,7 +80,12 @@ class AccEndpoint:
         except Exception as exc:
             return error(503, "store_error", f"could not log the message: {exc}")
         self.received += 1
-        return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+        if "application/json" in request.headers.get("accept", "").lower():
+            return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+        # What FIPA peers expect: JADE's MTP reads the status line and headers of an answer,
+        # never its body, and sends the next message on the same connection, where a body
+        # would be read in place of the next answer.
+        return Response(status_code=200)
 
     def _reject(self, code: str, message: str) -> Response:
         self.rejected += 1
