@@ -124,9 +124,11 @@ def test_the_outbound_mtp_sends_to_a_platform_of_the_book() -> None:
 
 
 def test_the_receiver_of_an_mts_error_report_is_read() -> None:
-    jade = ('( (action ( agent-identifier :name ams@JadePlat :addresses (sequence '
-            'http://127.0.0.1:7778/acc )) (ACLMessage) ) (MTS-error ( agent-identifier :name '
-            'ghost@JadePlat ) (internal-error "Agent not found: getContainerID() failed")) )')
+    # As JADE 4.6.5's AMS writes it.
+    jade = ('( (action ( agent-identifier :name party@caxton  :addresses (sequence '
+            'http://127.0.0.1:39983/acc )) (ACLMessage) ) (MTS-error ( agent-identifier :name '
+            'ghost@JadePlat  :addresses (sequence http://127.0.0.1:51117/acc )) (internal-error '
+            '"Agent not found: getContainerID() failed to find agent ghost@JadePlat")) )')
     assert fipa_sl.mts_error_receiver(jade) == "ghost@JadePlat"
     assert fipa_sl.mts_error_receiver("(MTS-error ghost@x (internal-error x))") == "ghost@x"
     for other in ("done", "(result x)", "(unclosed", "(MTS-error)"):

@@ -16,7 +16,7 @@ Pure: no IO. Content that is not SL, or not an ``action``, raises ``MalformedAcl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -224,6 +224,18 @@ def _aid_sl(name: str) -> str:
     return f"(agent-identifier :name {_w(name)})"
 
 
+def render_aid(name: str, addresses: Iterable[str] = ()) -> str:
+    """``(agent-identifier :name N :addresses (sequence URL...))`` (no addresses: just the
+    name)."""
+    urls = [_w(a) for a in addresses]
+    if not urls:
+        return _aid_sl(name)
+    return f"(agent-identifier :name {_w(name)} :addresses {_set_sl(urls, 'sequence')})"
+
+
+AidRenderer = Callable[[str], str]  # an agent's name as an SL agent-identifier
+
+
 def _set_sl(items: Iterable[str], kind: str = "set") -> str:
     return f"({' '.join((kind, *items))})"
 
@@ -255,10 +267,10 @@ def render_service(service: ServiceDescription) -> str:
     return " ".join(out) + ")"
 
 
-def render_description(description: AgentDescription) -> str:
+def render_description(description: AgentDescription, aid: AidRenderer = _aid_sl) -> str:
     out = ["(df-agent-description"]
     if description.agent is not None:
-        out.append(f":name {_aid_sl(description.agent)}")
+        out.append(f":name {aid(description.agent)}")
     if description.services:
         out.append(f":services {_set_sl(render_service(s) for s in description.services)}")
     for slot in ("protocols", "ontologies", "languages"):
@@ -270,8 +282,8 @@ def render_description(description: AgentDescription) -> str:
     return " ".join(out) + ")"
 
 
-def render_ams_description(agent: Mapping[str, Any]) -> str:
-    return (f"(ams-agent-description :name {_aid_sl(agent['name'])}"
+def render_ams_description(agent: Mapping[str, Any], aid: AidRenderer = _aid_sl) -> str:
+    return (f"(ams-agent-description :name {aid(agent['name'])}"
             f" :state {_w(agent['state'])})")
 
 
