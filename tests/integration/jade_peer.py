@@ -162,8 +162,8 @@ class JadePlatform:
                 seen = len(self.events)
                 left = deadline - time.monotonic()
                 if left <= 0 or (self._proc is not None and self._proc.poll() is not None):
-                    raise AssertionError(f"no {what} within {timeout:g}s; JADE log tail:\n"
-                                         f"{self.log()[-3000:]}")
+                    raise AssertionError(f"waited {timeout:g}s for {what} in vain; JADE log "
+                                         f"tail:\n{self.log()[-3000:]}")
                 self._changed.wait(min(left, 0.5))
 
     def start_agent(self, name: str, cls: str, *args: object, timeout: float = 60.0) -> None:

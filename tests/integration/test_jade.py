@@ -131,6 +131,17 @@ def clean_wire(platforms: Platforms) -> Iterator[None]:
     assert platforms.metrics() == before
 
 
+@pytest.fixture
+def without_book(platforms: Platforms) -> Iterator[None]:
+    """JADE out of Caxton's address book: what reaches it must find its way by the addresses
+    that came with JADE's messages."""
+    platforms.caxton.cli("platforms", "remove", JADE)
+    try:
+        yield
+    finally:
+        platforms.caxton.cli("platforms", "add", JADE, platforms.jade.mtp_url)
+
+
 def _json(text: str | None) -> Any:
     return json.loads(text) if text else None
 
@@ -292,7 +303,8 @@ def test_caxton_subscribes_to_a_jade_agent(platforms: Platforms) -> None:
 
 
 # -- the directory -----------------------------------------------------------------------------
-def test_a_jade_agent_registers_and_searches_in_caxtons_df(platforms: Platforms) -> None:
+def test_a_jade_agent_registers_and_searches_in_caxtons_df(platforms: Platforms,
+                                                           without_book: None) -> None:
     platforms.caxton.cli("directory", "register", "echo", "--service",
                          '{"type": "caxton-echo", "name": "echoing"}')
     platforms.jade.start_agent("dfuser", "DfUser", "jade-printing", "caxton-echo")
@@ -300,6 +312,16 @@ def test_a_jade_agent_registers_and_searches_in_caxtons_df(platforms: Platforms)
     assert steps == ["registered", {"type": "caxton-echo", "found": [f"echo@{CAXTON}"]},
                      {"type": "jade-printing", "found": [f"dfuser@{JADE}"]}, "deregistered"]
     assert platforms.caxton.http.get(f"/api/v1/directory/dfuser@{JADE}").status_code == 404
+    # register, two searches, deregister: one conversation each, a request from JADE (sent by
+    # DFService, so not tagged) and df's answer, received once.
+    listed = platforms.caxton.http.get("/api/v1/conversations",
+                                       params={"participant": f"dfuser@{JADE}"}).json()
+    ids = [c["conversation_id"] for c in listed["conversations"]]
+    assert len(ids) == 4
+    for cid in ids:
+        assert [m["performative"] for m in platforms.conversation(cid)["messages"]] == [
+            "request", "inform"]
+        assert platforms.settled(cid) == (0, 1)
 
 
 # -- failures and relays between the platforms -------------------------------------------------
@@ -341,7 +363,8 @@ def test_a_caxton_agent_learns_that_a_jade_agent_does_not_exist(platforms: Platf
         f"ams@{JADE}") == 1
 
 
-def test_a_forwarder_relays_from_jade_and_echo_answers_there(platforms: Platforms) -> None:
+def test_a_forwarder_relays_from_jade_and_echo_answers_there(platforms: Platforms,
+                                                             without_book: None) -> None:
     # JADE -> forwarder@caxton, which passes it on to echo with reply_to the JADE agent; echo's
     # answer goes straight back to JADE.
     platforms.jade.start_agent("fwd", "Sender", "request", "forwarder", "relay me", "fwd")
@@ -354,7 +377,8 @@ def test_a_forwarder_relays_from_jade_and_echo_answers_there(platforms: Platform
     assert senders == [f"fwd@{JADE}", "forwarder", "echo"]
 
 
-def test_an_answer_goes_to_the_reply_to_agent_on_jade(platforms: Platforms) -> None:
+def test_an_answer_goes_to_the_reply_to_agent_on_jade(platforms: Platforms,
+                                                      without_book: None) -> None:
     platforms.jade.start_agent("asker", "Sender", "request", "echo", "for the sink", "to-sink",
                                "jsink")
     found = platforms.jade.wait(lambda e: e["kind"] == "recv" and e["agent"] == "jsink",
@@ -367,7 +391,7 @@ def test_an_answer_goes_to_the_reply_to_agent_on_jade(platforms: Platforms) -> N
 
 
 def test_a_jade_initiator_hears_that_its_caxton_participant_timed_out(
-        platforms: Platforms) -> None:
+        platforms: Platforms, without_book: None) -> None:
     platforms.jade.start_agent("late", "Requester", "party", "request", "fipa-request",
                                json.dumps({"answer": []}), "json", 2, "late")
     report = platforms.jade.wait(

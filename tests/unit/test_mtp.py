@@ -172,6 +172,21 @@ def test_inbound_keeps_the_sender_addresses_of_the_envelope() -> None:
     assert stranger.addresses == {}
 
 
+def test_inbound_reaches_a_reply_to_of_the_senders_platform_where_the_sender_is() -> None:
+    # JADE writes no addresses for a reply-to named by its local name.
+    msg = parse_message({"performative": "request", "sender": "asker@JadePlat",
+                         "receiver": ["echo@caxton"], "reply_to": ["sink@jadeplat", "x@other"],
+                         "addresses": {"asker@JadePlat": [JADE]}, "content": 1})
+    routed = inbound(Envelope(to=(_aid("echo@caxton"),)), msg)
+    assert routed.addresses == {"asker@JadePlat": (JADE,), "sink@jadeplat": (JADE,)}
+    given = parse_message({**msg.to_dict(), "addresses": {"asker@JadePlat": [JADE],
+                                                           "sink@jadeplat": ["http://s/acc"]}})
+    assert inbound(Envelope(to=(_aid("echo@caxton"),)), given).addresses[
+        "sink@jadeplat"] == ("http://s/acc",)  # its own addresses win
+    answer = reply(routed, sender="echo", performative=Performative.INFORM)
+    assert answer.addresses == {"sink@jadeplat": (JADE,)}  # x@other: nowhere to send
+
+
 @pytest.mark.parametrize(("user_params", "slots", "header", "expected"), [
     ({"X-traceparent": TRACE}, (), None, TRACE),
     ({}, (("X-traceparent", TRACE),), None, TRACE),

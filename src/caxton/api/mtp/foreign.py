@@ -112,6 +112,14 @@ def inbound(envelope: Envelope, msg: AclMessage, *, header_trace: str | None = N
     if sender is not None and sender.addresses and sender.name.lower() == msg.sender.lower():
         known = addresses.setdefault(msg.sender, [])
         known += [url for url in sender.addresses if url not in known]
+    # An agent of the sender's own platform that comes without addresses (JADE writes none for
+    # a reply-to it names by local name) is reached where the sender is: a FIPA agent's
+    # transport addresses are its platform's.
+    home = _platform(msg.sender)
+    for name in keep:
+        if not addresses.get(name) and home is not None and _platform(name) == home \
+                and addresses.get(msg.sender):
+            addresses[name] = list(addresses[msg.sender])
     obj = msg.to_dict()
     obj["receiver"] = receivers
     obj["addresses"] = addresses or None
@@ -128,6 +136,11 @@ def inbound(envelope: Envelope, msg: AclMessage, *, header_trace: str | None = N
         raise MalformedEnvelopeError(f"{ENVELOPE_NAME}: {where}: {exc.reason}") from None
     routed.hops = msg.hops  # a loop through other platforms still meets the hop limit
     return routed
+
+
+def _platform(name: str) -> str | None:
+    local, at, platform = name.rpartition("@")
+    return platform.lower() if at and local and platform else None
 
 
 def _trace(envelope: Envelope, msg: AclMessage, header: str | None) -> str | None:
