@@ -38,8 +38,8 @@ class PlatformBook:
         """Load the stored entries (the config's win over a stored one of the same name)."""
         stored = self._repository.all() if self._repository is not None else []
         with self._lock:
-            for entry in stored:
-                self._entries.setdefault(entry.name.lower(), entry)
+            entries = {e.name.lower(): e for e in stored}
+            self._entries = {**entries, **self._configured}
         log.info("platform address book restored", platforms=len(self._entries))
         return len(self._entries)
 
