@@ -241,9 +241,12 @@ def test_a_jade_contract_net_with_caxton_bidders(platforms: Platforms) -> None:
     assert (parties["b1"]["last"], parties["b2"]["last"]) == ("reject-proposal", "inform")
 
 
-def test_caxton_messages_cfp_with_jade_bidders(platforms: Platforms) -> None:
+def test_caxton_messages_cfp_with_jade_bidders(platforms: Platforms,
+                                               without_book: None) -> None:
+    url = platforms.jade.mtp_url  # explicit addresses, JADE being out of the address book
     run = platforms.caxton.cli(
         "messages", "cfp", "--to", f"jb1@{JADE},jb2@{JADE}", "--content", '{"task": "print"}',
+        "--address", f"jb1@{JADE}={url}", "--address", f"jb2@{JADE}={url}",
         "--deadline", "20s", "--conversation-id", "cfp-jade", "-o", "json")
     outcome = json.loads(run.stdout)
     assert (outcome["status"], outcome["winner"], outcome["proposal"]) == (
@@ -290,9 +293,12 @@ def test_jade_subscribes_to_a_caxton_agent(platforms: Platforms) -> None:
     assert platforms.settled("sub") == (2, 4)
 
 
-def test_caxton_subscribes_to_a_jade_agent(platforms: Platforms) -> None:
+def test_caxton_subscribes_to_a_jade_agent(platforms: Platforms, without_book: None) -> None:
+    # Over gRPC this time, with the publisher's address given.
     run = platforms.caxton.cli("messages", "subscribe", "--to", f"jpub@{JADE}", "--count", "2",
-                               "--conversation-id", "sub-jade", "-o", "json")
+                               "--address", f"jpub@{JADE}={platforms.jade.mtp_url}",
+                               "--transport", "grpc", "--conversation-id", "sub-jade",
+                               "-o", "json")
     events = [json.loads(line) for line in run.stdout.splitlines()]
     assert [e["event"] for e in events] == ["subscribed", "agree", "inform", "inform",
                                             "cancelled"]

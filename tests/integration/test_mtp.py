@@ -232,6 +232,12 @@ def test_the_platform_address_book_names_agents_of_other_platforms(mtp_server: S
         url = "ftp://x" if says.startswith("is not") else peer.url
         refused = mtp_server.http.put(f"/api/v1/platforms/{bad}", json={"urls": [url]})
         assert refused.status_code == 400 and says in refused.json()["message"], refused.text
+    # The protocol drivers check addresses as messages have them checked.
+    for addresses, says in (({"z@else": [peer.url]}, "not the sender, a receiver"),
+                            ({"y@nowhere": "http://x"}, "must be a list of URLs")):
+        refused = mtp_server.http.post("/api/v1/protocols/contract-net", json={
+            "receiver": ["y@nowhere"], "addresses": addresses, "deadline_s": 1})
+        assert refused.status_code == 400 and says in refused.json()["message"], refused.text
     # Explicit addresses win, and reach agents of platforms the book does not know.
     mtp_server.cli("messages", "send", "--to", "y@nowhere", "--address", f"y@nowhere={peer.url}",
                    "--content", '"explicit"')
