@@ -61,10 +61,10 @@ def java_tools() -> tuple[str, str]:
 
 def compiled(jade: Path) -> Path:
     """The test agents' classes, compiled against ``jade`` once per content of the sources and
-    the jar (under ``.cache/jade-classes/``)."""
+    the jar and per JDK (under ``.cache/jade-classes/``)."""
     _, javac = java_tools()
     sources = sorted((SOURCES / PACKAGE).glob("*.java"))
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(os.path.realpath(javac).encode())  # another JDK: compile again
     for path in [*sources, jade / JARS[0]]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     out = CACHE / digest.hexdigest()[:24]
