@@ -25,6 +25,7 @@ from caxton.codecs.envelope_xml import NAME as ENVELOPE_NAME
 from caxton.codecs.envelope_xml import Envelope
 from caxton.domain.acl import AclMessage, Performative, parse_message
 from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.platforms import platform_of
 from caxton.errors import InvalidMessageError, MalformedEnvelopeError
 
 MANAGEMENT_ONTOLOGY = "FIPA-Agent-Management"
@@ -115,9 +116,9 @@ def inbound(envelope: Envelope, msg: AclMessage, *, header_trace: str | None = N
     # An agent of the sender's own platform that comes without addresses (JADE writes none for
     # a reply-to it names by local name) is reached where the sender is: a FIPA agent's
     # transport addresses are its platform's.
-    home = _platform(msg.sender)
+    home = (platform_of(msg.sender) or "").lower()
     for name in keep:
-        if not addresses.get(name) and home is not None and _platform(name) == home \
+        if not addresses.get(name) and home and (platform_of(name) or "").lower() == home \
                 and addresses.get(msg.sender):
             addresses[name] = list(addresses[msg.sender])
     obj = msg.to_dict()
@@ -136,11 +137,6 @@ def inbound(envelope: Envelope, msg: AclMessage, *, header_trace: str | None = N
         raise MalformedEnvelopeError(f"{ENVELOPE_NAME}: {where}: {exc.reason}") from None
     routed.hops = msg.hops  # a loop through other platforms still meets the hop limit
     return routed
-
-
-def _platform(name: str) -> str | None:
-    local, at, platform = name.rpartition("@")
-    return platform.lower() if at and local and platform else None
 
 
 def _trace(envelope: Envelope, msg: AclMessage, header: str | None) -> str | None:
