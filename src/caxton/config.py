@@ -16,7 +16,8 @@ from typing import Any
 
 from caxton.domain.limits import CEILING_SETTINGS, DEFAULT_LIMITS, LimitCeilings, ResourceLimits
 from caxton.domain.nesting import CONTENT_DEPTH_CEILING, DEFAULT_MAX_CONTENT_DEPTH
-from caxton.errors import CaxtonError, ConfigError
+from caxton.domain.platforms import PlatformEntry, parse_book
+from caxton.errors import CaxtonError, ConfigError, InvalidMessageError
 
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
@@ -89,6 +90,10 @@ class ServerConfig:
     # Hosts the outbound MTP may POST to: comma-separated patterns of host or host:port, with
     # * wildcards (e.g. "*.example.org, 10.0.0.7:7778"); empty: any host.
     mtp_allowed_hosts: str = ""
+    # The platform address book's fixed entries: where agents NAME@PLATFORM of other platforms
+    # are reached, "NAME=URL[ URL...], ..." (a [platforms] table in the config file); more are
+    # added with `caxton platforms add`.
+    platforms: str = ""
     default_fuel: int = DEFAULT_LIMITS.fuel
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
@@ -150,6 +155,13 @@ class ServerConfig:
                               f"not {self.platform_name!r}")
         if self.acc_url and not self.acc_url.lower().startswith(("http://", "https://")):
             raise ConfigError(f"acc_url must be an http:// or https:// URL, not {self.acc_url!r}")
+        try:
+            book = parse_book(self.platforms)
+        except InvalidMessageError as exc:
+            raise ConfigError(f"platforms: {exc.reason}") from None
+        if any(entry.name.lower() == self.platform_name.lower() for entry in book):
+            raise ConfigError(f"platforms: {self.platform_name!r} is this server's own "
+                              "platform_name")
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):
@@ -202,6 +214,11 @@ class ServerConfig:
         return tuple(p.strip() for p in self.mtp_allowed_hosts.split(",") if p.strip())
 
     @property
+    def platform_book(self) -> tuple[PlatformEntry, ...]:
+        """The address book's entries this config fixes."""
+        return parse_book(self.platforms)
+
+    @property
     def grpc_listen_host(self) -> str:
         """Where the gRPC API listens: ``grpc_host``, else the REST ``host``."""
         return self.grpc_host or self.host
@@ -251,6 +268,20 @@ def _boolean(raw: Any) -> bool:
     raise ValueError(text)
 
 
+def _book_text(table: dict[str, Any]) -> str:
+    """A config file's ``[platforms]`` table (``NAME = "URL"`` or ``NAME = ["URL", ...]``) in the
+    setting's text form."""
+    entries = []
+    for name, urls in table.items():
+        listed = [urls] if isinstance(urls, str) else urls
+        if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+            raise ConfigError(f"config [platforms] {name}: give a URL or a list of URLs")
+        if any("," in u or "=" in u or not u.strip() for u in (name, *listed)):
+            raise ConfigError(f"config [platforms] {name}: names and URLs cannot hold ',' or '='")
+        entries.append(f"{name}={' '.join(listed)}")
+    return ", ".join(entries)
+
+
 def load_config(
     file: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -273,6 +304,8 @@ def load_config(
             raise ConfigError("config [limits] must be a table")
         for key, value in limits.items():
             data[f"default_{key}"] = value
+        if isinstance(data.get("platforms"), dict):
+            data["platforms"] = _book_text(data["platforms"])
         for key, value in data.items():
             if key not in kinds:
                 raise ConfigError(f"config file {file}: unknown setting '{key}'")

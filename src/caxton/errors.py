@@ -139,6 +139,16 @@ class AlreadyRegisteredError(CaxtonError):
     code = "already_registered"
 
 
+class PlatformNotFoundError(CaxtonError):
+    code = "platform_not_found"
+
+
+class PlatformConfiguredError(CaxtonError):
+    """The address book entry comes from the server config: change it there."""
+
+    code = "platform_configured"
+
+
 class PayloadTooLargeError(CaxtonError):
     code = "payload_too_large"
 

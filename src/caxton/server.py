@@ -24,6 +24,7 @@ from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
+from caxton.api.platforms import PlatformService
 from caxton.api.rest.app import build_app
 from caxton.api.rest.http_protocol import guarded_protocol
 from caxton.api.service import CaxtonService
@@ -37,9 +38,11 @@ from caxton.runtime.conversations import ConversationManager, ConversationSettin
 from caxton.runtime.delivery import RetryPolicy
 from caxton.runtime.host import AgentHost, HostSettings
 from caxton.runtime.platform_agents import install as install_platform_agents
+from caxton.runtime.platforms import PlatformBook
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.store.lock import DataDirLock
+from caxton.store.platforms import PlatformRepository
 from caxton.store.store import Store
 from caxton.telemetry.instrument import (
     instrument,
@@ -123,10 +126,14 @@ class Runtime:
         if tracing.enabled:
             host.tracing = service.tracing = tracing
             router.add_tap(lambda msg: tracing.route(msg, "routed"))
+        book = PlatformBook(PlatformRepository(store.readers), store.submit,
+                            own=config.platform_name, configured=config.platform_book)
+        book.restore()
+        service.platforms = PlatformService(book)
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
                          tracing=service.tracing, allowed_hosts=config.mtp_allowed,
-                         deliveries=store, acceptances=acceptances)
+                         deliveries=store, acceptances=acceptances, book=book.urls)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,
@@ -270,6 +277,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
+        # h11 with a header deadline and a connection cap, reading the empty line JADE writes
+        # after a body (RFC 9112)
         http=guarded_protocol(header_timeout_s=config.http_header_timeout_s,
                               max_connections=config.max_connections),
         timeout_keep_alive=config.http_keep_alive_s,  # type: ignore[arg-type]  # a float works

@@ -51,6 +51,35 @@ sock.close()
 print(json.dumps(answers))
 """
 
+# A client that reads answers as JADE's HTTP MTP does (jade.mtp.http.HTTPIO.getResponseCode):
+# line by line, skipping lines until one starts with "HTTP/1.", then header lines up to the
+# blank one; it never reads a body. Writes each request followed by CRLF, as JADE does, on ONE
+# connection. stdin: JSON list of base64 requests; stdout: the status codes, or "stalled".
+JADE_CLIENT = r"""
+import base64, json, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+requests = [base64.b64decode(r) for r in json.load(sys.stdin)]
+sock = socket.create_connection((host, port), timeout=3)
+reader = sock.makefile("rb")
+statuses = []
+for raw in requests:
+    sock.sendall(raw + b"\r\n")
+    try:
+        line = reader.readline()
+        while line and not line.startswith(b"HTTP/1."):
+            line = reader.readline()
+        if not line:
+            statuses.append("closed")
+            break
+        statuses.append(int(line.split()[1]))
+        while reader.readline().strip():
+            pass
+    except OSError:
+        statuses.append("stalled")
+        break
+print(json.dumps(statuses))
+"""
+
 
 @dataclass
 class Received:
@@ -172,3 +201,14 @@ def client(server: ServerProcess, *requests: bytes) -> list[dict]:
 
 def post(server: ServerProcess, content_type: str, body: bytes) -> dict:
     return client(server, request(server, content_type, body))[0]
+
+
+def jade_client(server: ServerProcess, *requests: bytes) -> list[int | str]:
+    """Send ``requests`` the way JADE's MTP does, on one connection; the answers' statuses."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    result = subprocess.run(
+        [sys.executable, "-c", JADE_CLIENT, host, port], capture_output=True, text=True,
+        timeout=60, input=json.dumps([base64.b64encode(r).decode() for r in requests]))
+    assert result.returncode == 0, result.stderr
+    statuses: list[int | str] = json.loads(result.stdout)
+    return statuses

@@ -21,6 +21,7 @@ from tests.integration.mtp_peer import (
     acc,
     client,
     jade_body,
+    jade_client,
     post,
     request,
 )
@@ -157,6 +158,41 @@ def test_keep_alive_and_absolute_uri_request_lines(mtp_server: ServerProcess,
     assert got == ["ka-1", "ka-2", "ka-3"]
 
 
+def test_the_empty_line_jade_writes_after_each_body_is_ignored(mtp_server: ServerProcess,
+                                                              peer: Peer) -> None:
+    # JADE's MTP writes CRLF after each request body, beyond its Content-Length, and sends the
+    # next request on the same connection: RFC 9112 section 2.2 says to ignore that line.
+    before = handled(mtp_server)
+    answers = client(
+        mtp_server,
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-1")) + b"\r\n",
+        b"\r\n" + request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-2")),
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-3")) + b"\r\n",
+        request(mtp_server, *jade_body(mtp_server, peer, conversation="crlf-4")),
+    )
+    assert [a["status"] for a in answers] == [200, 200, 200, 200], answers
+    got = sorted(peer.next().param("conversation-id") or "" for _ in range(4))
+    assert got == ["crlf-1", "crlf-2", "crlf-3", "crlf-4"]
+    assert peer.quiet(0.5)  # and each was delivered once
+    assert handled(mtp_server) == before + 4
+
+
+def test_a_client_that_reads_answers_as_jade_does_keeps_its_connection(
+        mtp_server: ServerProcess, peer: Peer) -> None:
+    # JADE's MTP reads the status line and headers of an answer and never its body, then
+    # sends the next message on the same connection: a body would be read in place of the
+    # next answer (a stall until the server closes the connection, then JADE sends the
+    # message again).
+    before = handled(mtp_server)
+    statuses = jade_client(mtp_server, *(
+        request(mtp_server, *jade_body(mtp_server, peer, conversation=f"jade-{n}"))
+        for n in range(3)))
+    assert statuses == [200, 200, 200]
+    got = sorted(peer.next().param("conversation-id") or "" for _ in range(3))
+    assert got == ["jade-0", "jade-1", "jade-2"]
+    assert peer.quiet(0.5) and handled(mtp_server) == before + 3
+
+
 # -- outbound from local senders ----------------------------------------------------------------
 def test_a_client_message_to_another_platform_reaches_it(mtp_server: ServerProcess,
                                                          peer: Peer) -> None:
@@ -172,6 +208,46 @@ def test_a_client_message_to_another_platform_reaches_it(mtp_server: ServerProce
     assert json.loads(got.param("content") or "") == {"n": 1}
     metrics = mtp_server.http.get("/metrics").text
     assert re.search(r"^caxton_mtp_messages_sent_total [1-9]", metrics, re.M)
+
+
+def test_the_platform_address_book_names_agents_of_other_platforms(mtp_server: ServerProcess,
+                                                                   peer: Peer) -> None:
+    unknown = mtp_server.cli("messages", "send", "--to", "x@Other", check=False)
+    assert unknown.returncode == 1 and "no agent named 'x@Other'" in unknown.stderr
+    assert mtp_server.cli("platforms", "add", "Other", peer.url).stdout.strip() == (
+        f"added Other: {peer.url}")
+    sent = mtp_server.cli("messages", "send", "--to", "x@other", "--content", '"via book"',
+                          "--conversation-id", "book-1")
+    assert "sent" in sent.stdout
+    got = peer.next()
+    assert got.names("intended-receiver") == ["x@other"] and got.urls("to") == [peer.url]
+    assert got.param("content") == "via book"
+    # REST and gRPC see the same book; a second add replaces the URLs.
+    again = mtp_server.http.put("/api/v1/platforms/OTHER", json={"urls": [peer.url, peer.url]})
+    assert again.status_code == 200, again.text
+    assert again.json() == {"name": "OTHER", "urls": [peer.url], "source": "api"}
+    listed = mtp_server.cli("platforms", "list", "--transport", "grpc", "-o", "json").stdout
+    assert json.loads(listed) == [{"name": "OTHER", "urls": [peer.url], "source": "api"}]
+    for bad, says in ((f"{PLATFORM.lower()}", "own platform"), ("Other", "is not an http")):
+        url = "ftp://x" if says.startswith("is not") else peer.url
+        refused = mtp_server.http.put(f"/api/v1/platforms/{bad}", json={"urls": [url]})
+        assert refused.status_code == 400 and says in refused.json()["message"], refused.text
+    # The protocol drivers check addresses as messages have them checked.
+    for addresses, says in (({"z@else": [peer.url]}, "not the sender, a receiver"),
+                            ({"y@nowhere": "http://x"}, "must be a list of URLs")):
+        refused = mtp_server.http.post("/api/v1/protocols/contract-net", json={
+            "receiver": ["y@nowhere"], "addresses": addresses, "deadline_s": 1})
+        assert refused.status_code == 400 and says in refused.json()["message"], refused.text
+    # Explicit addresses win, and reach agents of platforms the book does not know.
+    mtp_server.cli("messages", "send", "--to", "y@nowhere", "--address", f"y@nowhere={peer.url}",
+                   "--content", '"explicit"')
+    assert peer.next().param("content") == "explicit"
+    assert mtp_server.cli("platforms", "remove", "other", "--transport", "grpc").stdout.strip() \
+        == "removed other"
+    assert mtp_server.http.get("/api/v1/platforms").json() == {"platforms": []}
+    gone = mtp_server.cli("platforms", "remove", "other", check=False)
+    assert gone.returncode == 1 and "not in the address book (HTTP 404)" in gone.stderr
+    assert mtp_server.cli("messages", "send", "--to", "x@Other", check=False).returncode == 1
 
 
 def test_grpc_carries_transport_addresses(mtp_server: ServerProcess, peer: Peer) -> None:
@@ -248,3 +324,25 @@ def test_traces_continue_across_the_mtp(tmp_path: Path, examples: Path, peer: Pe
     _, back_trace, back_parent, _ = (reply.param("X-caxton-traceparent") or "").split("-")
     assert (back_trace, back_parent) == (trace_id, handled.span_id.hex())
     assert reply.headers["traceparent"] == reply.param("X-caxton-traceparent")
+
+
+def test_the_address_book_survives_a_restart_and_keeps_config_entries(tmp_path: Path) -> None:
+    env = {"CAXTON_PLATFORMS": "Fixed=http://127.0.0.1:9/acc"}
+    first = ServerProcess(tmp_path / "book", env=env).start()
+    try:
+        first.cli("platforms", "add", "JadePlat", "http://127.0.0.1:7778/acc",
+                  "http://127.0.0.1:7779/acc")
+    finally:
+        first.stop()
+    second = ServerProcess(tmp_path / "book", env=env).start()
+    try:
+        table = second.cli("platforms", "list").stdout
+        assert "JadePlat" in table and "http://127.0.0.1:7779/acc" in table and "config" in table
+        assert second.http.get("/api/v1/platforms").json()["platforms"] == [
+            {"name": "Fixed", "urls": ["http://127.0.0.1:9/acc"], "source": "config"},
+            {"name": "JadePlat", "urls": ["http://127.0.0.1:7778/acc",
+                                          "http://127.0.0.1:7779/acc"], "source": "api"}]
+        fixed = second.cli("platforms", "remove", "fixed", check=False)
+        assert fixed.returncode == 1 and "server config" in fixed.stderr and "409" in fixed.stderr
+    finally:
+        second.stop()

@@ -3,6 +3,9 @@ other platforms (caxton.api.mtp.foreign) and the JSON payloads of caxton.codecs.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
 import orjson
 import pytest
 
@@ -14,8 +17,11 @@ from caxton.codecs.aid import AgentIdentifier
 from caxton.codecs.envelope_xml import Envelope
 from caxton.config import ServerConfig, load_config
 from caxton.domain.acl import AclMessage, Performative, parse_message, reply
+from caxton.domain.limits import DEFAULT_LIMITS
 from caxton.errors import ConfigError, MalformedAclError, MalformedEnvelopeError
-from caxton.router.local import Router
+from caxton.router.local import PASS, Router
+from caxton.runtime.conversations import ConversationManager, ConversationSettings
+from caxton.sandbox.hostcalls import CallContext
 
 ACC = "http://caxton.example:8080/acc"
 JADE = "http://jade.example:7778/acc"
@@ -166,6 +172,21 @@ def test_inbound_keeps_the_sender_addresses_of_the_envelope() -> None:
     assert stranger.addresses == {}
 
 
+def test_inbound_reaches_a_reply_to_of_the_senders_platform_where_the_sender_is() -> None:
+    # JADE writes no addresses for a reply-to named by its local name.
+    msg = parse_message({"performative": "request", "sender": "asker@JadePlat",
+                         "receiver": ["echo@caxton"], "reply_to": ["sink@jadeplat", "x@other"],
+                         "addresses": {"asker@JadePlat": [JADE]}, "content": 1})
+    routed = inbound(Envelope(to=(_aid("echo@caxton"),)), msg)
+    assert routed.addresses == {"asker@JadePlat": (JADE,), "sink@jadeplat": (JADE,)}
+    given = parse_message({**msg.to_dict(), "addresses": {"asker@JadePlat": [JADE],
+                                                           "sink@jadeplat": ["http://s/acc"]}})
+    assert inbound(Envelope(to=(_aid("echo@caxton"),)), given).addresses[
+        "sink@jadeplat"] == ("http://s/acc",)  # its own addresses win
+    answer = reply(routed, sender="echo", performative=Performative.INFORM)
+    assert answer.addresses == {"sink@jadeplat": (JADE,)}  # x@other: nowhere to send
+
+
 @pytest.mark.parametrize(("user_params", "slots", "header", "expected"), [
     ({"X-traceparent": TRACE}, (), None, TRACE),
     ({}, (("X-traceparent", TRACE),), None, TRACE),
@@ -266,3 +287,108 @@ def test_config_checks_the_platform_name_and_acc_url() -> None:
         ServerConfig(platform_name="")
     with pytest.raises(ConfigError, match="acc_url must be an http"):
         ServerConfig(acc_url="iiop://caxton.example")
+
+
+# -- conversations with agents of other platforms -------------------------------------------------
+def test_a_late_reply_to_an_api_client_is_filed_under_its_inbox() -> None:
+    # The client waited for the first answer (agree) only; the inform comes once its inbox is
+    # gone from the router, still addressed to the GUID the client had on the wire.
+    router = Router(_NoLog())
+    manager = ConversationManager(ConversationSettings(), submit=lambda _: None,
+                                  route=lambda _: None)
+    router.observer = manager
+    router.add_resolver(PlatformResolver("caxton", lambda n: router.lookup(n) is not None))
+    assert PlatformResolver("caxton", lambda _: False).resolve("_client-9@caxton") == (
+        "_client-9",)
+    router.register("_client-1", _Sink())
+    request = AclMessage(Performative.REQUEST, "_client-1", ("jresp@jade",), conversation_id="c",
+                         protocol="fipa-request", addresses={"jresp@jade": (JADE,)})
+    manager.observe(request)
+
+    def answer(perf: Performative) -> AclMessage:
+        msg = AclMessage(perf, "jresp@jade", ("_client-1@caxton",), conversation_id="c",
+                         protocol="fipa-request", addresses={"jresp@jade": (JADE,)})
+        router.resolve(msg)
+        assert msg.receiver == ("_client-1",)
+        return msg
+
+    manager.observe(answer(Performative.AGREE))
+    router.unregister("_client-1")  # the client has its answer and stops waiting
+    manager.observe(answer(Performative.INFORM))
+    assert manager.snapshot("c") is not None and manager.open_count == 0  # done
+
+
+def test_another_platforms_ams_reports_are_part_of_the_conversation() -> None:
+    manager = ConversationManager(ConversationSettings(), submit=lambda _: None,
+                                  route=lambda _: None)
+    request = AclMessage(Performative.REQUEST, "party", ("ghost@jade",), conversation_id="c",
+                         protocol="fipa-request", reply_with="r-1",
+                         addresses={"ghost@jade": (JADE,)})
+    manager.observe(request)
+    failure = AclMessage(
+        Performative.FAILURE, "ams@jade", ("party",), conversation_id="c",
+        protocol="fipa-request", in_reply_to="r-1", addresses={"ams@jade": (JADE,)},
+        content='((action (agent-identifier :name party@caxton) ACLMessage) (MTS-error '
+                '(agent-identifier :name ghost@jade) (internal-error "Agent not found")))')
+    assert manager.observe(failure) is PASS  # delivered to party, not refused
+    assert manager.observe(dataclasses.replace(failure, sender="AMS@jade")) is PASS
+    assert manager.violations == 0
+
+
+def test_a_timeout_report_reaches_an_initiator_on_another_platform() -> None:
+    routed: list[AclMessage] = []
+    manager = ConversationManager(ConversationSettings(), submit=lambda _: None,
+                                  route=routed.extend)
+    now = datetime.now(UTC)
+    cfp = AclMessage(Performative.CFP, "cni@jade", ("b1", "b2"), conversation_id="cn",
+                     protocol="fipa-contract-net", reply_to=("cni@jade", "log@jade"),
+                     reply_by=(now + timedelta(seconds=1)).isoformat(),
+                     addresses={"cni@jade": (JADE,), "log@jade": (JADE + "2",)})
+    manager.observe(cfp)
+    manager.sweep(now + timedelta(seconds=2))
+    assert len(routed) == 2  # b1 and b2 timed out
+    for report in routed:
+        assert report.receiver == ("cni@jade", "log@jade")
+        assert report.addresses == {"cni@jade": (JADE,), "log@jade": (JADE + "2",)}
+
+
+class _Services:
+    def state_read(self, agent: str, key: str) -> bytes | None:
+        return None
+
+    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
+        return []
+
+    def state_room(self, agent: str) -> int:
+        return 0
+
+    def agent_log(self, agent: str, level: int, text: str) -> None:
+        return None
+
+
+def test_an_agent_passing_a_foreign_message_on_keeps_the_foreign_addresses() -> None:
+    # The forwarder sends a new message with reply_to the JADE sender; the echo it reaches
+    # answers that reply_to, and the answer needs the JADE agent's address.
+    ctx = CallContext(agent="forwarder", limits=DEFAULT_LIMITS, services=_Services())
+    ctx.begin(AclMessage(Performative.REQUEST, "buyer@jade", ("forwarder",),
+                         conversation_id="c", addresses={"buyer@jade": (JADE,)}))
+    passed = orjson.dumps({"performative": "request", "receiver": ["echo"],
+                           "reply_to": ["buyer@jade"], "content": 1})
+    assert ctx.emit(passed, as_reply=False) == 0
+    (sent,) = ctx.outbox
+    assert sent.addresses == {"buyer@jade": (JADE,)}
+    echo = reply(sent, sender="echo", performative=Performative.INFORM, content=1)
+    assert echo.receiver == ("buyer@jade",) and echo.addresses == {"buyer@jade": (JADE,)}
+    # Addresses the agent gives win; names the message does not use get none.
+    own = orjson.dumps({"performative": "inform", "receiver": ["buyer@jade"],
+                        "addresses": {"buyer@jade": ["http://elsewhere/acc"]}})
+    assert ctx.emit(own, as_reply=False) == 0
+    assert ctx.outbox[-1].addresses == {"buyer@jade": ("http://elsewhere/acc",)}
+    assert ctx.emit(b'{"performative": "inform", "receiver": ["echo"]}', as_reply=False) == 0
+    assert ctx.outbox[-1].addresses == {}
+    # A reply to the JADE agent that names another of its agents in reply_to keeps both.
+    ctx.begin(AclMessage(Performative.REQUEST, "buyer@jade", ("forwarder",),
+                         reply_to=("buyer@jade", "log@jade"), conversation_id="c",
+                         addresses={"buyer@jade": (JADE,), "log@jade": (JADE + "2",)}))
+    assert ctx.emit(b'{"performative": "agree", "reply_to": ["log@jade"]}', as_reply=True) == 0
+    assert ctx.outbox[-1].addresses == {"buyer@jade": (JADE,), "log@jade": (JADE + "2",)}

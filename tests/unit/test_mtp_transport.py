@@ -4,7 +4,11 @@ mock), the /acc endpoint (with a real router and an in-memory log) and absolute-
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -231,11 +235,16 @@ def test_acc_delivers_and_answers_200(endpoint: tuple[Client, _Sink, AccEndpoint
                      addresses={"buyer@jade": (PEER,)})
     response = _post(client, msg)
     assert response.status_code == 200
-    assert response.json() == {"message_id": msg.message_id, "receiver": ["echo"]}
+    assert response.content == b"" and response.headers["content-length"] == "0"  # as JADE reads
+    content_type, body = mtp.encode(msg)
+    asked = client.post("/acc", content=body, headers={"content-type": content_type,
+                                                        "accept": "application/json"})
+    assert asked.json() == {"message_id": msg.message_id, "receiver": ["echo"]}
+    sink.got.pop()
     (got,) = sink.got
     assert (got.sender, got.content, got.addresses) == ("buyer@jade", "hi",
                                                         {"buyer@jade": (PEER,)})
-    assert acc.received == 1
+    assert acc.received == 2
 
 
 @pytest.mark.parametrize(("content_type", "body", "status", "code", "says"), [
@@ -306,3 +315,107 @@ def test_a_receiver_outside_the_allowed_hosts_gets_nothing_and_the_sender_is_tol
     assert (bounced, receiver) == (msg, "bob@jade")
     assert "mtp_allowed_hosts" in reason
     assert posted == []
+
+
+# -- peers that answer the way JADE does ----------------------------------------------------------
+class _JadeLikeAcc:
+    """An /acc on a real socket that answers each POST the way JADE's HTTP MTP does:
+    ``HTTP/1.1 200 OK`` with ``Connection: keep-alive``, no Content-Length and no chunking, and
+    the connection left open (``framed`` adds a Content-Length, as other peers send)."""
+
+    def __init__(self, *, status: int = 200, framed: bool = False) -> None:
+        self.requests: list[bytes] = []
+        self._status, self._framed = status, framed
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}/acc"
+        self._stop = threading.Event()
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._open.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        buf = b""
+        with contextlib.suppress(OSError):
+            while not self._stop.is_set():
+                while b"\r\n\r\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                size = int(re.search(rb"(?i)content-length:\s*(\d+)", head)[1])  # type: ignore[index]
+                while len(buf) < size:
+                    buf += conn.recv(65536)
+                self.requests.append(buf[:size])
+                buf = buf[size:]
+                answer = f"HTTP/1.1 {self._status} OK\r\nConnection: keep-alive\r\n"
+                answer += "Content-Length: 2\r\n\r\nok" if self._framed else "\r\n"
+                conn.sendall(answer.encode())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for conn in self._open:
+            conn.close()
+
+
+@pytest.fixture
+def jade_like() -> Iterator[_JadeLikeAcc]:
+    acc = _JadeLikeAcc()
+    yield acc
+    acc.close()
+
+
+def test_a_200_without_a_body_length_is_success_at_once_and_sent_once(
+        jade_like: _JadeLikeAcc) -> None:
+    bounces = Bounces()
+    transport = HttpTransport(platform="caxton", bounce=bounces, acc_url=ACC, timeout_s=3.0,
+                              backoff_s=0.01)
+    msg = _message(addresses={"bob@jade": [jade_like.url]})
+    try:
+        started = time.monotonic()
+        for _ in range(3):  # the same keep-alive pool, message after message
+            assert transport.deliver(msg, "bob@jade", (jade_like.url,))
+        took = time.monotonic() - started
+    finally:
+        transport.close(1)
+    assert len(jade_like.requests) == 3  # each POST once: nothing re-sent
+    assert (transport.sent, transport.retried, transport.failed, bounces.got) == (3, 0, 0, [])
+    assert took < 2.5, took  # never waited for a body the peer does not end (timeout: 3 s)
+
+
+def test_a_framed_answer_is_read_and_the_connection_reused() -> None:
+    acc = _JadeLikeAcc(framed=True)
+    transport = HttpTransport(platform="caxton", bounce=Bounces(), acc_url=ACC, timeout_s=3.0)
+    try:
+        for _ in range(3):
+            assert transport.deliver(_message(), "bob@jade", (acc.url,))
+    finally:
+        transport.close(1)
+        acc.close()
+    assert len(acc.requests) == 3 and len(acc._open) == 1  # one connection for all three
+
+
+def test_a_refusal_without_a_body_length_is_not_retried() -> None:
+    acc = _JadeLikeAcc(status=403)
+    bounces = Bounces()
+    transport = HttpTransport(platform="caxton", bounce=bounces, acc_url=ACC, timeout_s=3.0,
+                              backoff_s=0.01)
+    try:
+        assert not transport.deliver(_message(), "bob@jade", (acc.url,))
+    finally:
+        transport.close(1)
+        acc.close()
+    assert len(acc.requests) == 1
+    assert bounces.got[0][2] == f"FIPA HTTP MTP: {acc.url} answered HTTP 403"

@@ -15,7 +15,7 @@ from caxton.domain.directory import AgentDescription, parse_description, parse_s
 from caxton.domain.lifecycle import AgentState
 from caxton.errors import AlreadyRegisteredError, NotRegisteredError
 from caxton.runtime.directory import Directory
-from caxton.runtime.platform_agents import AmsAgent, DfAgent, server_endpoints
+from caxton.runtime.platform_agents import AmsAgent, DfAgent, guid_renderer, server_endpoints
 from caxton.store.writer import OnCommit, Statement
 
 CLIENT = "_client-0123456789ab"
@@ -252,3 +252,33 @@ def test_server_endpoints_come_from_the_server_file(tmp_path: Path) -> None:
     file.unlink()
     assert endpoints()["caxton.api.grpc"] == "h:2"  # kept
     assert server_endpoints(file, "https://acc.example/acc")() == {}
+
+
+def test_another_platforms_agent_gets_our_agents_by_guid_with_our_address() -> None:
+    # A JADE agent's DFService search: an AID "alpha" would mean an agent of its own platform.
+    replies: list[AclMessage] = []
+    directory = Directory(cast(Any, Repo()), lambda *_: None)
+    directory.register(parse_description({"agent": "alpha", "services": [{"type": "t"}]}))
+    directory.register(parse_description({"agent": "seller@jade", "services": [{"type": "t"}]}))
+    guid = guid_renderer("acme", lambda: {"fipa.mts.mtp.http.std": "http://acme/acc"})
+    df = DfAgent(replies.append, directory, guid=guid)
+    search = ("((action (agent-identifier :name df@acme) (search (df-agent-description "
+              ":services (set (service-description :type t))) (search-constraints))))")
+    df.deliver(AclMessage(Performative.REQUEST, "buyer@jade", ("df",), content=search,
+                          language="fipa-sl0", addresses={"buyer@jade": ("http://jade/acc",)}))
+    found = replies[-1].content
+    assert ("(df-agent-description :name (agent-identifier :name alpha@acme :addresses "
+            "(sequence http://acme/acc)) :services") in found
+    assert "(agent-identifier :name seller@jade) :services" in found
+    df.deliver(AclMessage(Performative.REQUEST, CLIENT, ("df",), content=search,
+                          language="fipa-sl0"))
+    assert "(df-agent-description :name (agent-identifier :name alpha) :services" in (
+        replies[-1].content)  # local askers keep local names
+    cells = [SimpleNamespace(name="alpha", state=AgentState.RUNNING,
+                             record=SimpleNamespace(version="1"))]
+    ams = AmsAgent(replies.append, lambda: cast(Any, cells), platform="acme", guid=guid)
+    ams.deliver(AclMessage(Performative.REQUEST, "buyer@jade", ("ams",), language="fipa-sl0",
+                           content="((action (agent-identifier :name ams@acme) (search "
+                                   "(ams-agent-description))))"))
+    assert ("(ams-agent-description :name (agent-identifier :name alpha@acme :addresses "
+            "(sequence http://acme/acc)) :state active)") in replies[-1].content

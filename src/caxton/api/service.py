@@ -18,6 +18,7 @@ from caxton.api.deploy_gate import DeployGate
 from caxton.api.deployments import Deployments, StageHook, in_daemon_thread
 from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
+from caxton.api.platforms import PlatformService
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
@@ -121,6 +122,7 @@ class CaxtonService(StoredRecords):
         self._watches: set[MessageWatch] = set()
         self._watches_ended = False
         self.directory: DirectoryService | None = None  # set by the composition root
+        self.platforms: PlatformService | None = None  # the address book, set there too
         self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
         self.deployments = Deployments()  # deploys that run on while clients poll
         host.events.add_listener(self.events.publish)

@@ -109,6 +109,15 @@ class Transport(Protocol):
     def df_search(self, template: dict[str, Any], max_results: int | None
                   ) -> list[dict[str, Any]]: ...
 
+    # The platform address book: entries {"name", "urls", "source"}.
+    def list_platforms(self) -> list[dict[str, Any]]: ...
+
+    def add_platform(self, name: str, urls: list[str]) -> dict[str, Any]:
+        """The entry, with ``created`` (False: its URLs were replaced)."""
+        ...
+
+    def remove_platform(self, name: str) -> None: ...
+
 
 def connect(server: str | None, transport: TransportKind = TransportKind.rest,
             grpc_server: str | None = None, *, timeout: float = 60.0) -> Transport:

@@ -46,6 +46,19 @@ def params(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
+def addresses(pairs: list[str] | None) -> dict[str, list[str]]:
+    """``--address NAME=URL`` options as a message's ``addresses`` (a NAME given twice gets
+    both URLs)."""
+    out: dict[str, list[str]] = {}
+    for pair in pairs or ():
+        name, eq, url = pair.partition("=")
+        name, url = name.strip(), url.strip()
+        if not eq or not name or not url:
+            raise CliError(f"--address: expected NAME=URL, not {pair!r}", EXIT_USAGE)
+        out.setdefault(name, []).append(url)
+    return out
+
+
 def _json(value: Any, width: int | None = _CONTENT_WIDTH) -> str:
     text = orjson.dumps(value).decode()
     if width is not None and len(text) > width:

@@ -144,3 +144,12 @@ class GrpcTransport:
     def df_search(self, template: dict[str, Any], max_results: int | None
                   ) -> list[dict[str, Any]]:
         return self._do(self.client.df_search, template, max_results=max_results)
+
+    def list_platforms(self) -> list[dict[str, Any]]:
+        return self._do(self.client.platforms)
+
+    def add_platform(self, name: str, urls: list[str]) -> dict[str, Any]:
+        return self._do(self.client.add_platform, name, urls)
+
+    def remove_platform(self, name: str) -> None:
+        self._do(self.client.remove_platform, name)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -32,13 +33,19 @@ class ApiClient:
 
     def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
                 **kwargs: Any) -> Any:
+        response = self.request_response(method, path, expect=expect, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def request_response(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
+                         **kwargs: Any) -> httpx.Response:
+        """The response itself (when its status matters), once it is one of ``expect``."""
         with self._errors():
             response = self._http.request(method, path, **kwargs)
         if response.status_code not in expect:
             raise _api_error(response)
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+        return response
 
     @contextmanager
     def stream(self, path: str, method: str = "GET", **kwargs: Any
@@ -202,3 +209,14 @@ class RestTransport:
                   ) -> list[dict[str, Any]]:
         return list(self.api.request("POST", "/api/v1/directory/search", json={
             "template": template, "max_results": max_results})["agents"])
+
+    def list_platforms(self) -> list[dict[str, Any]]:
+        return list(self.api.request("GET", "/api/v1/platforms")["platforms"])
+
+    def add_platform(self, name: str, urls: list[str]) -> dict[str, Any]:
+        found = self.api.request_response("PUT", f"/api/v1/platforms/{quote(name, safe='')}",
+                                          json={"urls": urls}, expect=(200, 201))
+        return {**found.json(), "created": found.status_code == 201}
+
+    def remove_platform(self, name: str) -> None:
+        self.api.request("DELETE", f"/api/v1/platforms/{quote(name, safe='')}", expect=(204,))

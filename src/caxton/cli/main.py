@@ -21,6 +21,7 @@ from caxton.cli import (
     directory,
     events,
     messages,
+    platforms,
     scaffold,
     server,
 )
@@ -77,6 +78,7 @@ app.add_typer(messages.app, name="messages")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(directory.app, name="directory")
+app.add_typer(platforms.app, name="platforms")
 app.add_typer(events.app, name="events")
 
 

@@ -14,6 +14,10 @@ from caxton.cli._output import GrpcServerOpt, Output, OutputOpt, ServerOpt, Tran
 
 app = typer.Typer(help="Send FIPA-ACL messages to agents, and watch them.", no_args_is_help=True)
 
+AddressOpt = Annotated[list[str] | None, typer.Option(
+    "--address", help="Where an agent on another platform is reached, NAME=URL (repeatable; "
+                      "not needed when its platform is in `caxton platforms`)")]
+
 # Replies that mean the request did not succeed; the CLI exits non-zero on them.
 _TROUBLE = {"failure", "not-understood"}
 
@@ -50,6 +54,7 @@ def send(
              "time; the platform times out whoever has not answered by then")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for and print the reply")] = False,
     timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for the reply")] = 30.0,
+    address: AddressOpt = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -63,7 +68,8 @@ def send(
     }
     optional = {"conversation_id": conversation_id, "message_id": message_id,
                 "protocol": protocol, "ontology": ontology, "language": language, "sender": sender,
-                "reply_by": drivers.deadline(reply_by, "--reply-by") if reply_by else None}
+                "reply_by": drivers.deadline(reply_by, "--reply-by") if reply_by else None,
+                "addresses": drivers.addresses(address) or None}
     body.update({k: v for k, v in optional.items() if v is not None})
     client = connect(server, transport, grpc_server, timeout=timeout + 30)
     result = client.send(body, wait=wait, timeout=timeout)
@@ -134,6 +140,7 @@ def cfp(
     ontology: Annotated[str | None, typer.Option(help="Ontology")] = None,
     language: Annotated[str | None, typer.Option(help="Content language")] = None,
     param: ParamOpt = None,
+    address: AddressOpt = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -154,7 +161,8 @@ def cfp(
         "pick": pick,
         "result_timeout_s": drivers.duration(result_timeout, "--result-timeout"),
     }
-    optional = {"conversation_id": conversation_id, "ontology": ontology, "language": language}
+    optional = {"conversation_id": conversation_id, "ontology": ontology, "language": language,
+                "addresses": drivers.addresses(address) or None}
     request.update({k: v for k, v in optional.items() if v is not None})
     request.update(drivers.params(param))
     wait = request["deadline_s"] + request["result_timeout_s"]
@@ -180,6 +188,7 @@ def subscribe(
     ontology: Annotated[str | None, typer.Option(help="Ontology")] = None,
     language: Annotated[str | None, typer.Option(help="Content language")] = None,
     param: ParamOpt = None,
+    address: AddressOpt = None,
     server: ServerOpt = None,
     transport: TransportOpt = TransportKind.rest,
     grpc_server: GrpcServerOpt = None,
@@ -196,7 +205,7 @@ def subscribe(
                                "cancel_timeout_s": drivers.duration(cancel_timeout,
                                                                     "--cancel-timeout")}
     optional = {"count": count, "conversation_id": conversation_id, "ontology": ontology,
-                "language": language}
+                "language": language, "addresses": drivers.addresses(address) or None}
     request.update({k: v for k, v in optional.items() if v is not None})
     request.update(drivers.params(param))
     client = connect(server, transport, grpc_server, timeout=request["cancel_timeout_s"] + 30)

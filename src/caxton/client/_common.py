@@ -16,6 +16,7 @@ from caxton.api.grpc._generated import (
     directory_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
+    platforms_pb2_grpc,
     server_pb2_grpc,
 )
 from caxton.api.grpc.convert_directory import services_to_proto
@@ -50,6 +51,7 @@ class Stubs:
         self.dead_letters = dead_letters_pb2_grpc.DeadLetterServiceStub(channel)
         self.server = server_pb2_grpc.ServerServiceStub(channel)
         self.directory = directory_pb2_grpc.DirectoryServiceStub(channel)
+        self.platforms = platforms_pb2_grpc.PlatformServiceStub(channel)
 
 
 def deploy_request(name: str, module: bytes, version: str, limits: Mapping[str, int | None],

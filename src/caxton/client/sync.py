@@ -13,10 +13,12 @@ from caxton.api.grpc._generated import (
     agents_pb2,
     conversations_pb2,
     dead_letters_pb2,
+    platforms_pb2,
     server_pb2,
 )
 from caxton.client import _common as c
 from caxton.client import _directory as d
+from caxton.client import _platforms as pf
 from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
 from caxton.client.events import EventStream, open_stream
@@ -223,6 +225,22 @@ class CaxtonClient:
         """The registrations ``template`` matches (FIPA DF search), by agent name."""
         return self._call(self._stubs.directory.Search,
                           d.search_request(template, max_results), d.descriptions)
+
+    # -- the platform address book --------------------------------------------------------------
+    def platforms(self) -> list[dict[str, Any]]:
+        """Every platform of the address book: ``{"name", "urls", "source"}``, by name."""
+        return self._call(self._stubs.platforms.ListPlatforms,
+                          platforms_pb2.ListPlatformsRequest(), pf.entries)
+
+    def add_platform(self, name: str, urls: list[str]) -> dict[str, Any]:
+        """Add a platform (or replace its URLs); the entry, with ``created``."""
+        return self._call(self._stubs.platforms.AddPlatform, pf.add_request(name, urls),
+                          pf.added)
+
+    def remove_platform(self, name: str) -> None:
+        """Remove a platform; PlatformNotFoundError when it is not in the book."""
+        self._call(self._stubs.platforms.RemovePlatform,
+                   platforms_pb2.RemovePlatformRequest(name=name), lambda _: None)
 
     # -- server --------------------------------------------------------------------------------
     def status(self) -> ServerStatus:

@@ -16,7 +16,7 @@ Pure: no IO. Content that is not SL, or not an ``action``, raises ``MalformedAcl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,27 @@ def frame(expr: Expr, name: str) -> dict[str, Expr]:
             raise InvalidMessageError(name, f"expected a :slot, got {sexpr.source(key)[:40]}")
         slots[key.text[1:].lower()] = value
     return slots
+
+
+def mts_error_receiver(text: str) -> str | None:
+    """The receiver an AMS's report of an undeliverable message names, or None: the content
+    JADE's AMS (and Caxton's, see ``api.mtp.foreign.mts_error``) writes holds
+    ``(MTS-error <receiver's agent-identifier> <reason>)``."""
+    try:
+        stack = [sexpr.read(text.encode())]
+    except MalformedAclError:
+        return None
+    while stack:  # the reader bounds the nesting
+        expr = stack.pop()
+        if not isinstance(expr, Group):
+            continue
+        if _head(expr) == "mts-error" and len(expr.items) >= 2:
+            try:
+                return _aid(expr.items[1], "MTS-error")
+            except InvalidMessageError:
+                return None
+        stack.extend(expr.items)
+    return None
 
 
 def _text(expr: Expr, where: str) -> str:
@@ -203,6 +224,18 @@ def _aid_sl(name: str) -> str:
     return f"(agent-identifier :name {_w(name)})"
 
 
+def render_aid(name: str, addresses: Iterable[str] = ()) -> str:
+    """``(agent-identifier :name N :addresses (sequence URL...))`` (no addresses: just the
+    name)."""
+    urls = [_w(a) for a in addresses]
+    if not urls:
+        return _aid_sl(name)
+    return f"(agent-identifier :name {_w(name)} :addresses {_set_sl(urls, 'sequence')})"
+
+
+AidRenderer = Callable[[str], str]  # an agent's name as an SL agent-identifier
+
+
 def _set_sl(items: Iterable[str], kind: str = "set") -> str:
     return f"({' '.join((kind, *items))})"
 
@@ -234,10 +267,10 @@ def render_service(service: ServiceDescription) -> str:
     return " ".join(out) + ")"
 
 
-def render_description(description: AgentDescription) -> str:
+def render_description(description: AgentDescription, aid: AidRenderer = _aid_sl) -> str:
     out = ["(df-agent-description"]
     if description.agent is not None:
-        out.append(f":name {_aid_sl(description.agent)}")
+        out.append(f":name {aid(description.agent)}")
     if description.services:
         out.append(f":services {_set_sl(render_service(s) for s in description.services)}")
     for slot in ("protocols", "ontologies", "languages"):
@@ -249,8 +282,8 @@ def render_description(description: AgentDescription) -> str:
     return " ".join(out) + ")"
 
 
-def render_ams_description(agent: Mapping[str, Any]) -> str:
-    return (f"(ams-agent-description :name {_aid_sl(agent['name'])}"
+def render_ams_description(agent: Mapping[str, Any], aid: AidRenderer = _aid_sl) -> str:
+    return (f"(ams-agent-description :name {aid(agent['name'])}"
             f" :state {_w(agent['state'])})")
 
 

@@ -171,6 +171,20 @@ def _fill_reply_fields(msg: AclMessage, original: AclMessage) -> None:
         }
 
 
+def carry_addresses(msg: AclMessage, cause: AclMessage) -> None:
+    """Give ``msg`` the transport addresses ``cause`` (the message being handled when ``msg`` was
+    written) has for agents ``msg`` sends to or names in ``reply_to`` without addresses of its
+    own: an agent that passes a message from another platform on, or answers a ``reply_to``
+    there, reaches that platform's agents without knowing where they live."""
+    if not cause.addresses:
+        return
+    carried = {name: cause.addresses[name] for name in (*msg.receiver, *msg.reply_to)
+               if name in cause.addresses and name not in msg.addresses}
+    if carried:
+        msg.addresses = {**msg.addresses, **carried}
+        msg._wire = None
+
+
 def reply(
     original: AclMessage,
     *,

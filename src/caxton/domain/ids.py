@@ -43,3 +43,11 @@ def new_client_inbox() -> str:
 
 def is_client_inbox(name: str) -> bool:
     return name.startswith(CLIENT_PREFIX)
+
+
+def is_platform_agent(name: str) -> bool:
+    """Whether ``name`` is a platform's AMS: ours (``ams``) or another platform's (``ams@jade``,
+    as FIPA gives every platform one), whose reports about a message (an undeliverable receiver,
+    a broken protocol) belong to that message's conversation without being a step of it."""
+    local, at, _ = name.rpartition("@")
+    return name == PLATFORM_AGENT or (bool(at) and local.lower() == PLATFORM_AGENT)

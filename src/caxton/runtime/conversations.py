@@ -15,9 +15,10 @@ prunes conversations, with their messages, once ``retention_s`` has passed since
 
 Only messages that name the conversation's protocol are steps in it (a reply made with the ABI's
 ``reply`` inherits it); others that share its id pass unchecked, as do a participant's messages
-to agents outside the conversation (a note to a ledger, an answer to the platform). Messages the
-platform itself sends about a conversation (bounces, these reports) are recorded but not fed to
-the state machine: the platform is not a party.
+to agents outside the conversation (a note to a ledger, an answer to the platform). Messages a
+platform sends about a conversation (our bounces and these reports, or another platform's AMS
+saying a receiver does not exist there) are recorded and delivered but not fed to the state
+machine: the platform is not a party.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 import structlog
 
 from caxton.domain.acl import AclMessage, utc_now_iso
-from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.ids import PLATFORM_AGENT, is_platform_agent, new_id
 from caxton.domain.protocols import (
     ConversationState,
     Protocol,
@@ -72,9 +73,11 @@ class _Tracked:
     touched: float  # monotonic time of the last message
     expired: bool = False  # given up for idleness: kept only to refuse what still comes
     # Where the initiator wants replies about each party (the reply_to, else the sender, of its
-    # last message to it): timeout reports go there. Not persisted; after a restart, the
-    # initiator.
+    # last message to it): timeout reports go there, with the transport addresses that message
+    # gave for those agents when they live on another platform. Not persisted; after a restart,
+    # the initiator (reached through the platform address book if it is elsewhere).
     reply_to: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class ConversationManager:
@@ -142,7 +145,7 @@ class ConversationManager:
             protocol = protocol_for(msg.protocol)
             if len(self._known) < 256:  # names come from clients: keep the cache bounded
                 self._known[msg.protocol] = protocol
-        if protocol is None or (msg.sender == PLATFORM_AGENT
+        if protocol is None or (is_platform_agent(msg.sender)
                                 and msg.performative in reports.PLATFORM_REPORTS):
             return PASS
         cid = msg.conversation_id
@@ -178,6 +181,9 @@ class ConversationManager:
             if from_initiator:
                 for name in msg.receiver:
                     tracked.reply_to[name] = msg.reply_address
+                for name in msg.reply_address:
+                    if name in msg.addresses:
+                        tracked.addresses[name] = msg.addresses[name]
             verdict = Verdict()
             if (not from_initiator and after.party(msg.sender).state == LATE
                     and before.party(msg.sender).state != LATE):
@@ -279,7 +285,8 @@ class ConversationManager:
                 state = tracked.state
                 to = tracked.reply_to.get(party) or (state.initiator or PLATFORM_AGENT,)
                 report, detail = reports.timed_out(cid, state.protocol.name, to, party,
-                                                   state.party(party).deadline)
+                                                   state.party(party).deadline,
+                                                   addresses=tracked.addresses)
                 statements.append(rows.add_event(cid, at=utc_now_iso(), kind="timeout",
                                                  party=party, message_id=None, detail=detail))
                 answers.append(report)

@@ -5,7 +5,8 @@ management system), and ``install``, which puts them and capability addressing i
 register, modify or deregister itself; an API client (a ``_client-`` sender) may act for any
 agent. ``ams`` answers get-description (the platform: its name, services and addresses) and
 search (the agents this host runs, by name and state). Both answer on the routing thread from
-memory (see ``caxton.runtime.management``).
+memory (see ``caxton.runtime.management``). In an SL answer to an agent of another platform,
+local agents are named as that platform must name them: ``name@<platform>`` with our MTP address.
 """
 
 from __future__ import annotations
@@ -47,12 +48,19 @@ def _first(action: SlAction, what: str) -> Any:
     return action.args[0]
 
 
+def _plain(name: str) -> str:
+    return fipa_sl.render_aid(name)
+
+
 class DfAgent(ManagementAgent):
     name = DF
 
-    def __init__(self, route: Callable[[AclMessage], None], directory: Directory) -> None:
+    def __init__(self, route: Callable[[AclMessage], None], directory: Directory, *,
+                 guid: fipa_sl.AidRenderer = _plain) -> None:
         super().__init__(route)
         self._directory = directory
+        # How a local agent is named to an asker on another platform (its GUID and address).
+        self._guid = guid
 
     def from_sl(self, action: SlAction) -> dict[str, Any]:
         if action.act not in ("register", "deregister", "modify", "search"):
@@ -69,8 +77,9 @@ class DfAgent(ManagementAgent):
         if act == "search":
             template = parse_description(body.get("description") or {}, template=True)
             found = directory.search(template, parse_max_results(body.get("max_results")))
+            aid = self._guid if _foreign(msg) else _plain
             return Result([d.to_dict() for d in found],
-                          [fipa_sl.render_description(d) for d in found])
+                          [fipa_sl.render_description(d, aid) for d in found])
         if act not in ("register", "modify", "deregister"):
             raise refuse("unsupported-function",
                          f"df does not perform '{act}' (it does register, deregister, "
@@ -106,9 +115,11 @@ class AmsAgent(ManagementAgent):
 
     def __init__(self, route: Callable[[AclMessage], None],
                  cells: Callable[[], Sequence[AgentCell]], *, platform: str = "caxton",
-                 endpoints: Callable[[], dict[str, str]] = dict) -> None:
+                 endpoints: Callable[[], dict[str, str]] = dict,
+                 guid: fipa_sl.AidRenderer = _plain) -> None:
         super().__init__(route)
         self._cells = cells
+        self._guid = guid
         self.platform = platform
         # Where the platform is reached, by service type (MTP_HTTP, caxton.api.rest...).
         self.endpoints = endpoints
@@ -153,7 +164,27 @@ class AmsAgent(ManagementAgent):
             if template.get("name") in (None, cell.name)
             and template.get("state") in (None, cell.state.value, FIPA_STATES[cell.state])
         ][:limit]
-        return Result(found, [fipa_sl.render_ams_description(a) for a in found])
+        aid = self._guid if _foreign(msg) else _plain
+        return Result(found, [fipa_sl.render_ams_description(a, aid) for a in found])
+
+
+def _foreign(msg: AclMessage) -> bool:
+    """Whether ``msg`` came from another platform (whose agents are named NAME@PLATFORM)."""
+    return "@" in msg.sender
+
+
+def guid_renderer(platform: str, endpoints: Callable[[], dict[str, str]]
+                  ) -> fipa_sl.AidRenderer:
+    """A local agent's SL agent-identifier as another platform needs it: ``name@platform``
+    with our MTP address (names of other platforms' agents are kept as they are)."""
+
+    def render(name: str) -> str:
+        if "@" in name:
+            return fipa_sl.render_aid(name)
+        mtp = endpoints().get(MTP_HTTP)
+        return fipa_sl.render_aid(f"{name}@{platform}", (mtp,) if mtp else ())
+
+    return render
 
 
 def running_load(router: Router) -> Callable[[str], int | None]:
@@ -196,12 +227,14 @@ def install(store: Store, router: Router, cells: Callable[[], Sequence[AgentCell
     ``acc_url`` the FIPA HTTP MTP address, if not ``<url>/acc``."""
     directory = Directory(DirectoryRepository(store.readers), store.submit)
     directory.restore()
-    router.register(DF, DfAgent(router.route, directory))
-    router.register(PLATFORM_AGENT, AmsAgent(
-        router.route, cells, platform=platform,
-        endpoints=server_endpoints(server_file, acc_url) if server_file else dict))
+    endpoints = server_endpoints(server_file, acc_url) if server_file else dict
+    guid = guid_renderer(platform, endpoints)
+    router.register(DF, DfAgent(router.route, directory, guid=guid))
+    router.register(PLATFORM_AGENT, AmsAgent(router.route, cells, platform=platform,
+                                             endpoints=endpoints, guid=guid))
     router.add_resolver(CapabilityResolver(directory, running_load(router)))
     return directory
 
 
-__all__ = ["DF", "AmsAgent", "DfAgent", "install", "running_load", "server_endpoints"]
+__all__ = ["DF", "AmsAgent", "DfAgent", "guid_renderer", "install", "running_load",
+           "server_endpoints"]

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import orjson
 import wasmtime
 
-from caxton.domain.acl import AclMessage, parse_message
+from caxton.domain.acl import AclMessage, carry_addresses, parse_message
 from caxton.domain.cascade import chain_hops
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import InvalidMessageError
@@ -98,6 +98,7 @@ class CallContext:
         if self.current is not None:  # what the handled message causes is in its cascade
             msg.hops = chain_hops(self.current, msg)
             msg.cascade = self.current.cascade_root
+            carry_addresses(msg, self.current)
         if msg.wire_size > self.limits.max_message_bytes:
             return TOO_LARGE
         self.outbox.append(msg)

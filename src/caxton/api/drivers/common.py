@@ -12,8 +12,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from caxton.domain.acl import AclMessage
-from caxton.domain.ids import new_client_inbox
+from caxton.codecs import fipa_sl
+from caxton.domain.acl import AclMessage, Performative, parse_message
+from caxton.domain.ids import is_platform_agent, new_client_inbox
 from caxton.errors import InvalidMessageError
 from caxton.router.local import ClientInbox, Router
 
@@ -97,6 +98,41 @@ def receivers(obj: Mapping[str, Any], *, single: bool = False) -> tuple[str, ...
     if single and len(found) != 1:
         raise InvalidMessageError("receiver", "exactly one receiver is required")
     return found
+
+
+def transport_addresses(obj: Mapping[str, Any], names: tuple[str, ...]
+                        ) -> dict[str, tuple[str, ...]]:
+    """The ``addresses`` field: transport addresses of receivers on other platforms,
+    ``{"name": ["http://host:7778/acc", ...]}``, checked as a message's are."""
+    value = obj.get("addresses")
+    if value is None:
+        return {}
+    probe = {"performative": "inform", "sender": "ams", "receiver": list(names),
+             "addresses": value}
+    return parse_message(probe).addresses
+
+
+def platform_report(msg: AclMessage) -> tuple[str | None, str | None]:
+    """``(error, party)`` of a platform's report about the conversation, else ``(None, None)``:
+    ``("timeout", P)`` when P did not answer in time (Caxton's AMS), ``("undeliverable", R)``
+    when R did not get a message (Caxton's AMS, or another platform's MTS-error failure)."""
+    if not is_platform_agent(msg.sender) or msg.performative is not Performative.FAILURE:
+        return None, None
+    content = msg.content
+    if isinstance(content, dict):
+        error = content.get("error")
+        if error == "timeout":
+            return "timeout", _name(content.get("party"))
+        return (str(error) if error is not None else None), _name(content.get("receiver"))
+    if isinstance(content, str):
+        receiver = fipa_sl.mts_error_receiver(content)
+        if receiver is not None:
+            return "undeliverable", receiver
+    return None, None
+
+
+def _name(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def seconds(obj: Mapping[str, Any], key: str, default: float, *, low: float = 0.0,

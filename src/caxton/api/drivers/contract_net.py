@@ -23,11 +23,13 @@ from caxton.api.drivers.common import (
     check_fields,
     extras,
     optional_string,
+    platform_report,
     receivers,
     seconds,
+    transport_addresses,
 )
 from caxton.domain.acl import AclMessage, Performative
-from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.ids import PLATFORM_AGENT, is_platform_agent, new_id
 from caxton.domain.selection import PickRule, Proposal, select
 from caxton.errors import AgentNotFoundError, InvalidMessageError, ProtocolViolation
 
@@ -38,7 +40,7 @@ PROTOCOL = "fipa-contract-net"
 GRACE_S = 0.5  # after the deadline, for the platform's timeout reports to come in
 _P = Performative
 _FIELDS = frozenset({"receiver", "content", "deadline_s", "pick", "result_timeout_s",
-                     "conversation_id", "language", "ontology"})
+                     "conversation_id", "language", "ontology", "addresses"})
 
 # A participant's answer to the cfp.
 PROPOSED, REFUSED, TIMED_OUT, LATE, FAILED = "proposed", "refused", "timed-out", "late", "failed"
@@ -57,17 +59,20 @@ class ContractNetRequest:
     result_timeout_s: float = 10.0
     conversation_id: str | None = None
     extras: Mapping[str, str] = field(default_factory=dict)  # language, ontology, X- params
+    # Transport addresses of participants on other platforms (else the address book's).
+    addresses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, obj: Any) -> ContractNetRequest:
         """``{"receiver", "content", "deadline_s", "pick", "result_timeout_s",
-        "conversation_id", "language", "ontology", "X-...": "..."}``"""
+        "conversation_id", "language", "ontology", "addresses", "X-...": "..."}``"""
         obj = check_fields(obj, _FIELDS)
         pick = obj.get("pick")
         if pick is not None and not isinstance(pick, str):
             raise InvalidMessageError("pick", "must be a string such as 'min:price'")
+        names = receivers(obj)
         return cls(
-            receivers=receivers(obj), content=obj.get("content"),
+            receivers=names, content=obj.get("content"), addresses=transport_addresses(obj, names),
             deadline_s=seconds(obj, "deadline_s", 5.0, exclusive_low=True),
             pick=PickRule.parse(pick),
             result_timeout_s=seconds(obj, "result_timeout_s", 10.0),
@@ -107,7 +112,8 @@ async def run_contract_net(service: CaxtonService, request: ContractNetRequest
             await service.send({
                 "performative": _P.CFP.value, "sender": inbox.name, "receiver": list(names),
                 "protocol": PROTOCOL, "conversation_id": cid, "reply_with": cfp_key,
-                "reply_by": reply_by, **request.extras, "content": request.content})
+                "reply_by": reply_by, **_addresses(request.addresses, names), **request.extras,
+                "content": request.content})
         answers = {name: _Answer(name) for name in names}
         await _collect(inbox, cfp_key, answers, until=started + request.deadline_s + GRACE_S,
                        started=started)
@@ -168,7 +174,7 @@ async def _collect(inbox: ConversationInbox, cfp_key: str, answers: dict[str, _A
         if got is None:
             return
         at, msg = got
-        if msg.sender == PLATFORM_AGENT:
+        if is_platform_agent(msg.sender):
             _platform_report(msg, cfp_key, answers, at - started)
             continue
         answer = answers.get(msg.sender)
@@ -185,19 +191,18 @@ async def _collect(inbox: ConversationInbox, cfp_key: str, answers: dict[str, _A
 def _platform_report(msg: AclMessage, cfp_key: str, answers: dict[str, _Answer],
                      after: float) -> None:
     content = msg.content if isinstance(msg.content, dict) else {}
-    if msg.performative is _P.NOT_UNDERSTOOD and msg.in_reply_to == cfp_key:
+    if (msg.sender == PLATFORM_AGENT and msg.performative is _P.NOT_UNDERSTOOD
+            and msg.in_reply_to == cfp_key):
         raise ProtocolViolation(str(content.get("reason") or "the cfp broke the protocol"),
                                 protocol=PROTOCOL, performative=_P.CFP.value)
-    if msg.performative is not _P.FAILURE:
-        return
-    error = content.get("error")
-    party = content.get("party") if error == "timeout" else content.get("receiver")
-    answer = answers.get(str(party))
+    error, party = platform_report(msg)
+    answer = answers.get(party) if party is not None else None
     if answer is None or answer.answer is not None:
         return
     answer.answer = TIMED_OUT if error == "timeout" else FAILED
     answer.after_s, answer.message = after, msg
-    answer.reason = NO_ANSWER if error == "timeout" else _reason(content)
+    answer.reason = NO_ANSWER if error == "timeout" else (
+        _reason(content) or _reason(msg.content) or "undeliverable")
 
 
 def _settle_silent(service: CaxtonService, cid: str, answers: dict[str, _Answer]) -> None:
@@ -223,10 +228,14 @@ def _settle_silent(service: CaxtonService, cid: str, answers: dict[str, _Answer]
 async def _answer(service: CaxtonService, inbox: ConversationInbox, request: ContractNetRequest,
                   to: _Answer, performative: Performative, content: Any) -> None:
     assert to.message is not None
+    # Where a participant elsewhere lives: the request's addresses, else those its proposal came
+    # with (the address book's when neither has any).
+    known = {**to.message.addresses, **request.addresses}
     await service.send({
         "performative": performative.value, "sender": inbox.name, "receiver": [to.agent],
         "protocol": PROTOCOL, "conversation_id": inbox.conversation_id,
-        "in_reply_to": to.message.reply_key, **request.extras, "content": content})
+        "in_reply_to": to.message.reply_key, **_addresses(known, (to.agent,)),
+        **request.extras, "content": content})
 
 
 async def _result(inbox: ConversationInbox, winner: str, *, until: float
@@ -237,11 +246,16 @@ async def _result(inbox: ConversationInbox, winner: str, *, until: float
         if msg.sender == winner and msg.performative in (_P.INFORM, _P.FAILURE,
                                                           _P.NOT_UNDERSTOOD):
             return got
-        content = msg.content if isinstance(msg.content, dict) else {}
-        if (msg.sender == PLATFORM_AGENT and msg.performative is _P.FAILURE
-                and winner in (content.get("receiver"), content.get("party"))):
+        if platform_report(msg)[1] == winner:
             return got
     return None
+
+
+def _addresses(known: Mapping[str, tuple[str, ...]], names: tuple[str, ...]
+               ) -> dict[str, Any]:
+    """The ``addresses`` member for a message to ``names`` (none when nothing is known)."""
+    found = {name: list(known[name]) for name in names if name in known}
+    return {"addresses": found} if found else {}
 
 
 def _reason(content: Any) -> str | None:

@@ -25,9 +25,10 @@ from caxton.api.drivers.common import (
     optional_string,
     receivers,
     seconds,
+    transport_addresses,
 )
 from caxton.domain.acl import AclMessage, Performative
-from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.ids import is_platform_agent, new_id
 from caxton.errors import CaxtonError, InvalidMessageError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 PROTOCOL = "fipa-subscribe"
 _P = Performative
 _FIELDS = frozenset({"receiver", "content", "count", "cancel_timeout_s", "conversation_id",
-                     "language", "ontology"})
+                     "language", "ontology", "addresses"})
 # Acts after which the subscription is over.
 _ENDING = frozenset({_P.REFUSE, _P.FAILURE, _P.NOT_UNDERSTOOD})
 # The outcome of a cancel.
@@ -52,20 +53,28 @@ class SubscribeRequest:
     cancel_timeout_s: float = 10.0
     conversation_id: str | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    # The receiver's transport addresses when it is on another platform (else the book's).
+    addresses: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, obj: Any) -> SubscribeRequest:
         """``{"receiver", "content", "count", "cancel_timeout_s", "conversation_id",
-        "language", "ontology", "X-...": "..."}``"""
+        "language", "ontology", "addresses", "X-...": "..."}``"""
         obj = check_fields(obj, _FIELDS)
         count = obj.get("count")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int)
                                   or not 1 <= count <= 1_000_000):
             raise InvalidMessageError("count", "must be an integer from 1 to 1000000")
-        return cls(receiver=receivers(obj, single=True)[0], content=obj.get("content"),
+        receiver = receivers(obj, single=True)[0]
+        return cls(receiver=receiver, content=obj.get("content"),
                    count=count, cancel_timeout_s=seconds(obj, "cancel_timeout_s", 10.0),
                    conversation_id=optional_string(obj, "conversation_id"),
-                   extras=extras(obj))
+                   extras=extras(obj), addresses=transport_addresses(obj, (receiver,)))
+
+    def routing(self) -> dict[str, Any]:
+        """The ``addresses`` member of the messages sent to the receiver (none if unknown)."""
+        found = {name: list(urls) for name, urls in self.addresses.items()}
+        return {"addresses": found} if found else {}
 
 
 class Subscription:
@@ -96,7 +105,7 @@ class Subscription:
         result = await self._service.send({
             "performative": _P.SUBSCRIBE.value, "sender": self._inbox.name,
             "receiver": [request.receiver], "protocol": PROTOCOL,
-            "conversation_id": self.conversation_id, **request.extras,
+            "conversation_id": self.conversation_id, **request.routing(), **request.extras,
             "content": request.content})
         self._opened = True
         return self._event("subscribed", message=result.message.to_dict(), at=self._started)
@@ -108,7 +117,7 @@ class Subscription:
             return False
         if self.ended:
             return False
-        if msg.sender == PLATFORM_AGENT and msg.performative is not _P.FAILURE:
+        if is_platform_agent(msg.sender) and msg.performative is not _P.FAILURE:
             return False  # not about the subscription (say, a late reject)
         self._events.put_nowait(self._event(msg.performative.value, message=msg.to_dict(),
                                             at=at))
@@ -120,7 +129,7 @@ class Subscription:
         key = self._cancel_key
         if key is None:
             return False
-        if msg.sender == PLATFORM_AGENT:  # the cancel itself broke the protocol
+        if is_platform_agent(msg.sender):  # the cancel itself broke the protocol
             return msg.performative is _P.NOT_UNDERSTOOD and msg.in_reply_to == key
         return (msg.sender == self._request.receiver
                 and msg.performative in (_P.INFORM, _P.FAILURE, _P.NOT_UNDERSTOOD)
@@ -164,7 +173,7 @@ class Subscription:
                 "performative": _P.CANCEL.value, "sender": self._inbox.name,
                 "receiver": [request.receiver], "protocol": PROTOCOL,
                 "conversation_id": self.conversation_id, "reply_with": self._cancel_key,
-                **request.extras, "content": request.content})
+                **request.routing(), **request.extras, "content": request.content})
         except CaxtonError as exc:  # say, the server is going away
             event = self._event("cancelled", message=None, answer=None, outcome=NO_ANSWER,
                                 reason=f"the cancel could not be sent: {exc.message}")

@@ -89,7 +89,7 @@ def message_to_proto(obj: Mapping[str, Any]) -> acl_pb2.AclMessage:
         elif key == "trace_context":
             _trace_context(pb, value)
         elif key == "addresses":
-            _transport_addresses(pb, value)
+            transport_addresses(pb, value)
         elif key[:2] in ("X-", "x-"):
             if not isinstance(value, str):
                 raise InvalidMessageError(key, "user-defined parameters must be strings")
@@ -112,7 +112,8 @@ def _names(key: str, value: Any) -> list[str]:
     raise InvalidMessageError(key, "must be an agent name or a list of agent names")
 
 
-def _transport_addresses(pb: acl_pb2.AclMessage, value: Any) -> None:
+def transport_addresses(pb: Any, value: Any) -> None:
+    """``{"agent": [URL, ...]}`` into ``pb.addresses`` (a map of AddressList)."""
     if not isinstance(value, Mapping):
         raise InvalidMessageError("addresses", "must be an object of agent name to URL list")
     for name, urls in value.items():

@@ -36,6 +36,8 @@ def _common_to_json(pb: Any, out: dict[str, Any]) -> dict[str, Any]:
     for name in _COPIED:
         if pb.HasField(name):
             out[name] = getattr(pb, name)
+    if pb.addresses:
+        out["addresses"] = {name: list(urls.urls) for name, urls in pb.addresses.items()}
     for key, value in pb.user_params.items():
         if key[:2] not in ("X-", "x-"):
             raise InvalidMessageError("user_params", f"{key!r} is not an X- parameter name")
@@ -47,6 +49,8 @@ def _common_from_json(obj: Mapping[str, Any], pb: Any) -> None:
     for name in _COPIED:
         if obj.get(name) is not None:
             setattr(pb, name, obj[name])
+    if obj.get("addresses") is not None:
+        convert.transport_addresses(pb, obj["addresses"])
     for key, value in obj.items():
         if key[:2] in ("X-", "x-"):
             pb.user_params[key] = value

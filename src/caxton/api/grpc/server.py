@@ -24,6 +24,8 @@ from caxton.api.grpc._generated import (
     events_pb2_grpc,
     messages_pb2,
     messages_pb2_grpc,
+    platforms_pb2,
+    platforms_pb2_grpc,
     protocols_pb2,
     protocols_pb2_grpc,
     server_pb2,
@@ -38,6 +40,7 @@ from caxton.api.grpc.handlers import (
     MessageHandlers,
     ServerHandlers,
 )
+from caxton.api.grpc.platforms import PlatformHandlers
 from caxton.api.grpc.protocols import ProtocolHandlers
 from caxton.api.grpc.undecodable import RefuseUndecodable
 from caxton.api.service import CaxtonService
@@ -52,6 +55,7 @@ SERVICE_NAMES = (
     directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
     events_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
     protocols_pb2.DESCRIPTOR.services_by_name["ProtocolService"].full_name,
+    platforms_pb2.DESCRIPTOR.services_by_name["PlatformService"].full_name,
 )
 
 
@@ -87,6 +91,8 @@ class GrpcServer:
         events_pb2_grpc.add_EventServiceServicer_to_server(EventHandlers(service), self._server)
         protocols_pb2_grpc.add_ProtocolServiceServicer_to_server(
             ProtocolHandlers(service), self._server)
+        platforms_pb2_grpc.add_PlatformServiceServicer_to_server(
+            PlatformHandlers(service), self._server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(

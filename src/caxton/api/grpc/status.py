@@ -45,6 +45,8 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.DeploymentsBusyError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.AlreadyRegisteredError: grpc.StatusCode.ALREADY_EXISTS,
     errors.MessageIdConflictError: grpc.StatusCode.ALREADY_EXISTS,
+    errors.PlatformNotFoundError: grpc.StatusCode.NOT_FOUND,
+    errors.PlatformConfiguredError: grpc.StatusCode.FAILED_PRECONDITION,
     errors.IllegalTransitionError: grpc.StatusCode.FAILED_PRECONDITION,
     # The act is fine in itself; the conversation's state does not allow it now.
     errors.ProtocolViolation: grpc.StatusCode.FAILED_PRECONDITION,

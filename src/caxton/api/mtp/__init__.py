@@ -21,7 +21,7 @@ import structlog
 
 from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
-from caxton.api.mtp.outbound import HttpTransport
+from caxton.api.mtp.outbound import Book, HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
 from caxton.router.local import Router
@@ -61,11 +61,12 @@ class Mtp:
                max_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
                deliveries: DeliveryLog | None = None,
-               acceptances: AcceptanceLedger | None = None) -> Mtp:
+               acceptances: AcceptanceLedger | None = None, book: Book | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
-        what a previous run still owed is sent again once we listen (``serving``)."""
+        what a previous run still owed is sent again once we listen (``serving``). ``book``
+        gives the MTP URLs of an agent's platform (the platform address book)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
         settle = None
         if deliveries is not None:
@@ -75,7 +76,7 @@ class Mtp:
                 log_.submit([DeliveryRepository.done(message_id, receiver)])
 
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
-                                  allowed_hosts=allowed_hosts, settle=settle)
+                                  allowed_hosts=allowed_hosts, settle=settle, book=book)
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,

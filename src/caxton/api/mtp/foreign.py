@@ -25,6 +25,7 @@ from caxton.codecs.envelope_xml import NAME as ENVELOPE_NAME
 from caxton.codecs.envelope_xml import Envelope
 from caxton.domain.acl import AclMessage, Performative, parse_message
 from caxton.domain.ids import PLATFORM_AGENT, new_id
+from caxton.domain.platforms import platform_of
 from caxton.errors import InvalidMessageError, MalformedEnvelopeError
 
 MANAGEMENT_ONTOLOGY = "FIPA-Agent-Management"
@@ -37,9 +38,10 @@ _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 # -- outbound ----------------------------------------------------------------------------------
-def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str
-             ) -> tuple[AclMessage, AgentIdentifier]:
-    """``msg`` as the platform of ``receiver`` should read it, and the envelope's receiver.
+def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str,
+             urls: tuple[str, ...] = ()) -> tuple[AclMessage, AgentIdentifier]:
+    """``msg`` as the platform of ``receiver`` should read it, and the envelope's receiver
+    (with the message's addresses for it, else ``urls``: where it is being sent).
 
     Local names become GUIDs with ``acc_url`` as their address; the platform's own
     ``undeliverable`` failures get FIPA content (``mts_error``).
@@ -60,7 +62,7 @@ def outbound(msg: AclMessage, receiver: str, *, platform: str, acc_url: str
     content = mts_error(msg, out, platform)
     if content is not None:
         out.content, out.language, out.ontology = content, SL, MANAGEMENT_ONTOLOGY
-    return out, AgentIdentifier(receiver, foreign.get(receiver, ()))
+    return out, AgentIdentifier(receiver, foreign.get(receiver) or urls)
 
 
 def mts_error(failure: AclMessage, out: AclMessage, platform: str) -> str | None:
@@ -111,6 +113,14 @@ def inbound(envelope: Envelope, msg: AclMessage, *, header_trace: str | None = N
     if sender is not None and sender.addresses and sender.name.lower() == msg.sender.lower():
         known = addresses.setdefault(msg.sender, [])
         known += [url for url in sender.addresses if url not in known]
+    # An agent of the sender's own platform that comes without addresses (JADE writes none for
+    # a reply-to it names by local name) is reached where the sender is: a FIPA agent's
+    # transport addresses are its platform's.
+    home = (platform_of(msg.sender) or "").lower()
+    for name in keep:
+        if not addresses.get(name) and home and (platform_of(name) or "").lower() == home \
+                and addresses.get(msg.sender):
+            addresses[name] = list(addresses[msg.sender])
     obj = msg.to_dict()
     obj["receiver"] = receivers
     obj["addresses"] = addresses or None

@@ -3,8 +3,10 @@
 Other platforms POST a ``multipart/mixed`` body, the XML envelope (SC00085) first and the ACL
 payload (SC00070, or Caxton's JSON when the envelope says so) second. The message is delivered to
 the envelope's intended receivers, logged like any other, and answered ``200 OK`` once logged,
-which is what JADE's MTP waits for. A receiver that is not here gets the sender a FIPA
-``failure`` from ``ams`` over the outbound MTP, as the router answers every unknown receiver.
+which is what JADE's MTP waits for: with no body (JADE never reads one), unless the request's
+``Accept`` asks for JSON (``{"message_id", "receiver"}``). A receiver that is not here gets the
+sender a FIPA ``failure`` from ``ams`` over the outbound MTP, as the router answers every unknown
+receiver.
 
 A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsable ACL, an
 unknown payload encoding, content nested too deeply) is answered ``400`` with ``{code, message}``
@@ -76,15 +78,16 @@ class AccEndpoint:
             except StoreError as exc:
                 return error(503, "store_error", exc.message)
             if isinstance(admitted, Accepted):
-                return _accepted(admitted.message)
+                return _accepted(admitted.message, request)
             ticket = admitted
         try:
-            return await self._route(msg, ticket)
+            return await self._route(msg, ticket, request)
         finally:
             if ticket is not None:
                 ticket.release()
 
-    async def _route(self, msg: AclMessage, ticket: Ticket | None) -> Response:
+    async def _route(self, msg: AclMessage, ticket: Ticket | None, request: Request
+                     ) -> Response:
         loop = asyncio.get_running_loop()
         logged: asyncio.Future[None] = loop.create_future()
 
@@ -103,7 +106,7 @@ class AccEndpoint:
         except Exception as exc:
             return error(503, "store_error", f"could not log the message: {exc}")
         self.received += 1
-        return _accepted(msg)
+        return _accepted(msg, request)
 
     def _reject(self, code: str, message: str, status: int = 400) -> Response:
         self.rejected += 1
@@ -111,8 +114,13 @@ class AccEndpoint:
         return error(status, code, message)
 
 
-def _accepted(msg: AclMessage) -> Response:
-    return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+def _accepted(msg: AclMessage, request: Request) -> Response:
+    if "application/json" in request.headers.get("accept", "").lower():
+        return JSON({"message_id": msg.message_id, "receiver": list(msg.receiver)})
+    # What FIPA peers expect: JADE's MTP reads the status line and headers of an answer,
+    # never its body, and sends the next message on the same connection, where a body
+    # would be read in place of the next answer.
+    return Response(status_code=200)
 
 
 def _settle(future: asyncio.Future[None], problem: BaseException | None) -> None:

@@ -1,15 +1,19 @@
 """The outbound FIPA HTTP MTP: a router ``Transport`` that POSTs messages to other platforms.
 
-``carries`` says yes for a receiver the message has an ``http://`` or ``https://`` address for.
+``carries`` says yes for a receiver the message has an ``http://`` or ``https://`` address for,
+or whose platform (``NAME@PLATFORM``) is in the platform address book.
 ``forward`` runs on the routing thread, so it only queues: worker threads render the envelope and
 the SC00070 payload (``foreign.outbound``) and POST them with one shared keep-alive connection
 pool. Each destination URL always goes to the same worker, so messages to one platform keep
 their order and one dead platform holds up only the destinations that share its worker.
 
-Connection errors, timeouts and 5xx/429 answers are retried with exponential back-off, trying
-the receiver's addresses in turn; anything else, or the last attempt failing, counts as failed
-and the local sender gets a FIPA ``failure`` from ``ams`` (``bounce``). A full queue fails the
-message at once the same way: a slow peer must not hold memory or the router.
+The answer's status line decides: a ``2xx`` is success whatever follows it (JADE answers ``200``
+without a Content-Length and keeps the connection open, so its body never ends), and a message
+a peer has taken is never sent again. Connection errors, timeouts before the status line and
+5xx/429 answers are retried with exponential back-off, trying the receiver's addresses in turn;
+anything else, or the last attempt failing, counts as failed and the local sender gets a FIPA
+``failure`` from ``ams`` (``bounce``). A full queue fails the message at once the same way: a
+slow peer must not hold memory or the router.
 
 ``allowed_hosts`` (the ``mtp_allowed_hosts`` setting) limits where the server will POST: without
 it any client or agent could make the server call any URL it can reach.
@@ -35,16 +39,22 @@ from caxton.domain.acl import AclMessage
 log = structlog.get_logger("caxton.mtp")
 Bounce = Callable[[AclMessage, str, str], None]
 Settle = Callable[[str, str], None]  # (message id, receiver): no longer owed
+Book = Callable[[str], tuple[str, ...]]  # agent NAME@PLATFORM -> its platform's MTP URLs
 _Job = tuple[AclMessage, str, tuple[str, ...]]
 _SCHEMES = ("http://", "https://")
+_MAX_ANSWER_BYTES = 64 * 1024  # of an answer's body read to keep its connection for reuse
 
 
 class HttpTransport:
     def __init__(self, *, platform: str, bounce: Bounce, acc_url: str = "", workers: int = 4,
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
                  timeout_s: float = 10.0, client: httpx.Client | None = None,
-                 allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None) -> None:
+                 allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None,
+                 book: Book | None = None) -> None:
         self.platform = platform
+        # The platform address book: where NAME@PLATFORM lives when the message gives no
+        # http(s) address for it.
+        self._book: Book = book or (lambda _name: ())
         # With ``settle`` the router records each message as owed until it is sent or given
         # up, so a message still queued or retrying when the process dies is sent after the
         # restart (``Mtp.recover``).
@@ -71,7 +81,13 @@ class HttpTransport:
 
     # -- the router's side (routing thread: never blocks) --------------------------------------
     def carries(self, msg: AclMessage, receiver: str) -> bool:
-        return any(url.lower().startswith(_SCHEMES) for url in msg.addresses.get(receiver, ()))
+        return bool(self.urls(msg, receiver))
+
+    def urls(self, msg: AclMessage, receiver: str) -> tuple[str, ...]:
+        """Where ``receiver`` is sent: the message's http(s) addresses for it, else those the
+        address book has for its platform."""
+        given = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
+        return given or self._book(receiver)
 
     def allows(self, url: str) -> bool:
         """Whether ``url``'s host (or host:port) matches an ``allowed_hosts`` pattern."""
@@ -87,7 +103,7 @@ class HttpTransport:
                    for p in self._allowed)
 
     def forward(self, msg: AclMessage, receiver: str) -> None:
-        urls = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
+        urls = self.urls(msg, receiver)
         if not urls:
             self._give_up(msg, receiver, "no http:// or https:// address")
             return
@@ -153,7 +169,7 @@ class HttpTransport:
         """POST ``msg`` for ``receiver`` (on a worker thread); False when it failed for good."""
         try:
             out, to = foreign.outbound(msg, receiver, platform=self.platform,
-                                       acc_url=self.acc_url)
+                                       acc_url=self.acc_url, urls=urls)
             trace = foreign.traceparent(out)
             slots = (("X-traceparent", trace),) if trace else ()
             content_type, body = mtp.encode(out, to=(to,), user_defined=slots)
@@ -174,19 +190,43 @@ class HttpTransport:
                     break  # shutting down: no more waiting
             url = urls[attempt % len(urls)]
             try:
-                response = self._client.post(url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
+                status = self._post(url, body, headers)
+            except httpx.HTTPError as exc:  # no status line: the peer may not have it
                 reason = f"{url}: {type(exc).__name__}: {exc or 'no answer'}"
                 continue
-            if 200 <= response.status_code < 300:
+            if 200 <= status < 300:
                 self.sent += 1
                 if self._settle is not None:
                     self._settle(msg.message_id, receiver)
                 return True
-            reason = f"{url} answered HTTP {response.status_code}"
-            if response.status_code < 500 and response.status_code != 429:
+            reason = f"{url} answered HTTP {status}"
+            if status < 500 and status != 429:
                 break  # the peer refused this message; sending it again will not help
         return self._give_up(msg, receiver, reason)
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST ``body`` and return the answer's status: the status line decides.
+
+        The answer's body is read (and dropped) only when the peer framed it with a
+        Content-Length or chunking, so the connection can carry the next message. JADE answers
+        ``200`` with neither and keeps the connection open: its body ends only when the
+        connection does, so waiting for it would time out and re-send a message the peer took.
+        Such a connection is closed instead. Nothing after the status line is an error.
+        """
+        request = self._client.build_request("POST", url, content=body, headers=headers)
+        response = self._client.send(request, stream=True)
+        try:
+            if _framed(response):
+                with contextlib.suppress(httpx.HTTPError):
+                    read = 0
+                    for chunk in response.iter_raw():
+                        read += len(chunk)
+                        if read > _MAX_ANSWER_BYTES:
+                            break  # not worth reading: the connection is closed instead
+        finally:
+            with contextlib.suppress(httpx.HTTPError):
+                response.close()
+        return response.status_code
 
     def _give_up(self, msg: AclMessage, receiver: str, reason: str) -> bool:
         self.failed += 1
@@ -196,3 +236,9 @@ class HttpTransport:
         if self._settle is not None:
             self._settle(msg.message_id, receiver)
         return False
+
+
+def _framed(response: httpx.Response) -> bool:
+    """Whether the answer says where its body ends (else it ends when the connection does)."""
+    headers = response.headers
+    return "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()

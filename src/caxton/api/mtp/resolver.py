@@ -3,8 +3,9 @@
 Other platforms address our agents by globally unique name: ``echo@caxton`` when the platform is
 named ``caxton`` (``platform_name`` in the config). The router asks each ``Resolver`` about a
 receiver that names no local agent; this one answers for names on our platform whose local part
-is an agent that exists (or the AMS), so a message to ``nobody@caxton`` stays unresolved and is
-refused like any unknown receiver, naming the name the sender used.
+is an agent that exists, the AMS or an API client's inbox (waiting or not), so a message to
+``nobody@caxton`` stays unresolved and is refused like any unknown receiver, naming the name the
+sender used.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from caxton.codecs.mtp import local_name
-from caxton.domain.ids import PLATFORM_AGENT
+from caxton.domain.ids import PLATFORM_AGENT, is_client_inbox
 
 
 def guid(name: str, platform: str) -> str:
@@ -40,6 +41,8 @@ class PlatformResolver:
         local = local_name(receiver, self._platforms)
         if local is None or "@" in local:
             return None
-        if local == PLATFORM_AGENT or self._exists(local):
+        if local == PLATFORM_AGENT or is_client_inbox(local) or self._exists(local):
+            # An API client's inbox is ours even once the client stopped waiting: a late reply
+            # is filed under it (the router keeps it in the conversation log) like a local one.
             return (local,)
         return None

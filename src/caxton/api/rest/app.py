@@ -30,6 +30,7 @@ from caxton.api.rest.messages import message_routes
 from caxton.api.rest.models.server import AccAccepted, Health, Readiness
 from caxton.api.rest.openapi import document
 from caxton.api.rest.operations import RAW, Body, Call, RestApi, reply
+from caxton.api.rest.platforms import platform_routes
 from caxton.api.rest.protocols import protocol_routes
 from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService
@@ -55,6 +56,8 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.NotRegisteredError: 404,
     errors.AlreadyRegisteredError: 409,
     errors.MessageIdConflictError: 409,
+    errors.PlatformNotFoundError: 404,
+    errors.PlatformConfiguredError: 409,
     errors.ProtocolViolation: 409,
     errors.CodecError: 400,
     errors.StoreBusyError: 503,
@@ -110,7 +113,9 @@ def server_routes(api: RestApi, service: CaxtonService, *, mtp: AccEndpoint | No
         # The endpoint reads the body itself, so that it counts and logs what it refuses.
         bodies=(Body(RAW, max_request_bytes, media_type="multipart/mixed", fallback=True,
                      read_by_handler=True),),
-        responses=(reply(200, "Accepted and logged.", AccAccepted),
+        responses=(reply(200, "Accepted and logged: no body (what FIPA peers such as JADE "
+                              "expect), or the AccAccepted JSON when Accept asks for "
+                              "application/json.", AccAccepted),
                    reply(400, "The body cannot be read (the message says why); nothing "
                               "delivered."),
                    reply(413, "The body is over max_request_bytes; nothing delivered."),
@@ -138,6 +143,7 @@ def build_app(
     message_stream_routes(api, service)
     dead_letter_routes(api, service)
     directory_routes(api, service)
+    platform_routes(api, service)
     protocol_routes(api, service, max_request_bytes)
     event_stream_routes(api, service)
 

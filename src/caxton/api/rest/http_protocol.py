@@ -21,7 +21,8 @@ from typing import Any
 import h11
 import orjson
 import structlog
-from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from caxton.api.rest.http11 import H11Protocol  # uvicorn's, tolerant of JADE's empty lines
 
 log = structlog.get_logger("caxton.api.http")
 _WARN_EVERY_S = 10.0

@@ -3,6 +3,8 @@ runs out: the messages, built here so the conversation manager only decides when
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from caxton.domain.acl import AclMessage, Performative, reply
 from caxton.domain.ids import PLATFORM_AGENT
 from caxton.domain.protocols.base import TIMED_OUT
@@ -30,14 +32,20 @@ def late_answer(msg: AclMessage, deadline: str | None) -> tuple[AclMessage, str]
 
 
 def timed_out(cid: str, protocol: str, to: tuple[str, ...], party: str,
-              deadline: str | None) -> tuple[AclMessage, str]:
-    """The initiator's news that ``party`` did not answer by ``deadline``, and why."""
+              deadline: str | None, *, addresses: Mapping[str, tuple[str, ...]] | None = None
+              ) -> tuple[AclMessage, str]:
+    """The initiator's news that ``party`` did not answer by ``deadline``, and why.
+
+    ``addresses`` are the transport addresses known for agents on other platforms (those of
+    ``to`` are kept: an initiator elsewhere is reached through them)."""
     detail = f"{party} did not answer by its reply-by deadline {deadline}"
+    known = addresses or {}
     return AclMessage(
         performative=Performative.FAILURE, sender=PLATFORM_AGENT, receiver=to,
         conversation_id=cid, protocol=protocol,
         content={"error": "timeout", "party": party, "deadline": deadline, "reason": detail,
-                 "state": TIMED_OUT}), detail
+                 "state": TIMED_OUT},
+        addresses={name: known[name] for name in to if name in known}), detail
 
 
 def expired(cid: str, protocol: str, idle_s: float, msg: AclMessage) -> ProtocolViolation:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import acl_pb2 as caxton_dot_v1_dot_acl__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61xton/v1/protocols.proto\x12\tcaxton.v1\x1a\x13\x63\x61xton/v1/acl.proto\"\x99\x03\n\x12\x43ontractNetRequest\x12\x10\n\x08receiver\x18\x01 \x03(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\ndeadline_s\x18\x03 \x01(\x01\x12\x0c\n\x04pick\x18\x04 \x01(\t\x12\x1d\n\x10result_timeout_s\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0f\x63onversation_id\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08language\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08ontology\x18\x08 \x01(\tH\x04\x88\x01\x01\x12\x42\n\x0buser_params\x18\t \x03(\x0b\x32-.caxton.v1.ContractNetRequest.UserParamsEntry\x1a\x31\n\x0fUserParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_content_jsonB\x13\n\x11_result_timeout_sB\x12\n\x10_conversation_idB\x0b\n\t_languageB\x0b\n\t_ontology\"\xec\x01\n\x11ParticipantAnswer\x12\r\n\x05\x61gent\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12\x14\n\x07\x61\x66ter_s\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0c\x63ontent_json\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\nmessage_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08\x64\x65\x63ision\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06reason\x18\x07 \x01(\tH\x04\x88\x01\x01\x42\n\n\x08_after_sB\x0f\n\r_content_jsonB\r\n\x0b_message_idB\x0b\n\t_decisionB\t\n\x07_reason\"z\n\x11\x43ontractNetResult\x12\x14\n\x0cperformative\x18\x01 \x01(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0f\n\x07\x61\x66ter_s\x18\x03 \x01(\x01\x12\x12\n\nmessage_id\x18\x04 \x01(\tB\x0f\n\r_content_json\"\xc2\x02\n\x12\x43ontractNetOutcome\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x10\n\x08reply_by\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x13\n\x06winner\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rproposal_json\x18\x07 \x01(\tH\x01\x88\x01\x01\x12\x31\n\x06result\x18\x08 \x01(\x0b\x32\x1c.caxton.v1.ContractNetResultH\x02\x88\x01\x01\x12\x32\n\x0cparticipants\x18\t \x03(\x0b\x32\x1c.caxton.v1.ParticipantAnswer\x12\x11\n\telapsed_s\x18\n \x01(\x01\x42\t\n\x07_winnerB\x10\n\x0e_proposal_jsonB\t\n\x07_result\"\x82\x03\n\x10SubscribeRequest\x12\x10\n\x08receiver\x18\x01 \x01(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x1d\n\x10\x63\x61ncel_timeout_s\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0f\x63onversation_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08language\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08ontology\x18\x07 \x01(\tH\x04\x88\x01\x01\x12@\n\x0buser_params\x18\x08 \x03(\x0b\x32+.caxton.v1.SubscribeRequest.UserParamsEntry\x1a\x31\n\x0fUserParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0f\n\r_content_jsonB\x13\n\x11_cancel_timeout_sB\x12\n\x10_conversation_idB\x0b\n\t_languageB\x0b\n\t_ontology\"4\n\x19\x43\x61ncelSubscriptionRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\xfe\x01\n\x11SubscriptionEvent\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x66ter_s\x18\x03 \x01(\x01\x12+\n\x07message\x18\x04 \x01(\x0b\x32\x15.caxton.v1.AclMessageH\x00\x88\x01\x01\x12*\n\x06\x61nswer\x18\x05 \x01(\x0b\x32\x15.caxton.v1.AclMessageH\x01\x88\x01\x01\x12\x14\n\x07outcome\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06reason\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\n\n\x08_messageB\t\n\x07_answerB\n\n\x08_outcomeB\t\n\x07_reason2\x82\x02\n\x0fProtocolService\x12K\n\x0b\x43ontractNet\x12\x1d.caxton.v1.ContractNetRequest\x1a\x1d.caxton.v1.ContractNetOutcome\x12H\n\tSubscribe\x12\x1b.caxton.v1.SubscribeRequest\x1a\x1c.caxton.v1.SubscriptionEvent0\x01\x12X\n\x12\x43\x61ncelSubscription\x12$.caxton.v1.CancelSubscriptionRequest\x1a\x1c.caxton.v1.SubscriptionEventb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63\x61xton/v1/protocols.proto\x12\tcaxton.v1\x1a\x13\x63\x61xton/v1/acl.proto\"\xa4\x04\n\x12\x43ontractNetRequest\x12\x10\n\x08receiver\x18\x01 \x03(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\ndeadline_s\x18\x03 \x01(\x01\x12\x0c\n\x04pick\x18\x04 \x01(\t\x12\x1d\n\x10result_timeout_s\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0f\x63onversation_id\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08language\x18\x07 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08ontology\x18\x08 \x01(\tH\x04\x88\x01\x01\x12\x42\n\x0buser_params\x18\t \x03(\x0b\x32-.caxton.v1.ContractNetRequest.UserParamsEntry\x12?\n\taddresses\x18\n \x03(\x0b\x32,.caxton.v1.ContractNetRequest.AddressesEntry\x1a\x31\n\x0fUserParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1aH\n\x0e\x41\x64\x64ressesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.caxton.v1.AddressList:\x02\x38\x01\x42\x0f\n\r_content_jsonB\x13\n\x11_result_timeout_sB\x12\n\x10_conversation_idB\x0b\n\t_languageB\x0b\n\t_ontology\"\xec\x01\n\x11ParticipantAnswer\x12\r\n\x05\x61gent\x18\x01 \x01(\t\x12\x0e\n\x06\x61nswer\x18\x02 \x01(\t\x12\x14\n\x07\x61\x66ter_s\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x0c\x63ontent_json\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x17\n\nmessage_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08\x64\x65\x63ision\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x13\n\x06reason\x18\x07 \x01(\tH\x04\x88\x01\x01\x42\n\n\x08_after_sB\x0f\n\r_content_jsonB\r\n\x0b_message_idB\x0b\n\t_decisionB\t\n\x07_reason\"z\n\x11\x43ontractNetResult\x12\x14\n\x0cperformative\x18\x01 \x01(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x0f\n\x07\x61\x66ter_s\x18\x03 \x01(\x01\x12\x12\n\nmessage_id\x18\x04 \x01(\tB\x0f\n\r_content_json\"\xc2\x02\n\x12\x43ontractNetOutcome\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\x12\x10\n\x08protocol\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x10\n\x08reply_by\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x13\n\x06winner\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rproposal_json\x18\x07 \x01(\tH\x01\x88\x01\x01\x12\x31\n\x06result\x18\x08 \x01(\x0b\x32\x1c.caxton.v1.ContractNetResultH\x02\x88\x01\x01\x12\x32\n\x0cparticipants\x18\t \x03(\x0b\x32\x1c.caxton.v1.ParticipantAnswer\x12\x11\n\telapsed_s\x18\n \x01(\x01\x42\t\n\x07_winnerB\x10\n\x0e_proposal_jsonB\t\n\x07_result\"\x8b\x04\n\x10SubscribeRequest\x12\x10\n\x08receiver\x18\x01 \x01(\t\x12\x19\n\x0c\x63ontent_json\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x1d\n\x10\x63\x61ncel_timeout_s\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0f\x63onversation_id\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x15\n\x08language\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x15\n\x08ontology\x18\x07 \x01(\tH\x04\x88\x01\x01\x12@\n\x0buser_params\x18\x08 \x03(\x0b\x32+.caxton.v1.SubscribeRequest.UserParamsEntry\x12=\n\taddresses\x18\t \x03(\x0b\x32*.caxton.v1.SubscribeRequest.AddressesEntry\x1a\x31\n\x0fUserParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1aH\n\x0e\x41\x64\x64ressesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.caxton.v1.AddressList:\x02\x38\x01\x42\x0f\n\r_content_jsonB\x13\n\x11_cancel_timeout_sB\x12\n\x10_conversation_idB\x0b\n\t_languageB\x0b\n\t_ontology\"4\n\x19\x43\x61ncelSubscriptionRequest\x12\x17\n\x0f\x63onversation_id\x18\x01 \x01(\t\"\xfe\x01\n\x11SubscriptionEvent\x12\r\n\x05\x65vent\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x66ter_s\x18\x03 \x01(\x01\x12+\n\x07message\x18\x04 \x01(\x0b\x32\x15.caxton.v1.AclMessageH\x00\x88\x01\x01\x12*\n\x06\x61nswer\x18\x05 \x01(\x0b\x32\x15.caxton.v1.AclMessageH\x01\x88\x01\x01\x12\x14\n\x07outcome\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x13\n\x06reason\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\n\n\x08_messageB\t\n\x07_answerB\n\n\x08_outcomeB\t\n\x07_reason2\x82\x02\n\x0fProtocolService\x12K\n\x0b\x43ontractNet\x12\x1d.caxton.v1.ContractNetRequest\x1a\x1d.caxton.v1.ContractNetOutcome\x12H\n\tSubscribe\x12\x1b.caxton.v1.SubscribeRequest\x1a\x1c.caxton.v1.SubscriptionEvent0\x01\x12X\n\x12\x43\x61ncelSubscription\x12$.caxton.v1.CancelSubscriptionRequest\x1a\x1c.caxton.v1.SubscriptionEventb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,26 +34,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._loaded_options = None
   _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_CONTRACTNETREQUEST_ADDRESSESENTRY']._loaded_options = None
+  _globals['_CONTRACTNETREQUEST_ADDRESSESENTRY']._serialized_options = b'8\001'
   _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._loaded_options = None
   _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_SUBSCRIBEREQUEST_ADDRESSESENTRY']._loaded_options = None
+  _globals['_SUBSCRIBEREQUEST_ADDRESSESENTRY']._serialized_options = b'8\001'
   _globals['_CONTRACTNETREQUEST']._serialized_start=62
-  _globals['_CONTRACTNETREQUEST']._serialized_end=471
-  _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._serialized_start=338
-  _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._serialized_end=387
-  _globals['_PARTICIPANTANSWER']._serialized_start=474
-  _globals['_PARTICIPANTANSWER']._serialized_end=710
-  _globals['_CONTRACTNETRESULT']._serialized_start=712
-  _globals['_CONTRACTNETRESULT']._serialized_end=834
-  _globals['_CONTRACTNETOUTCOME']._serialized_start=837
-  _globals['_CONTRACTNETOUTCOME']._serialized_end=1159
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=1162
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=1548
-  _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._serialized_start=338
-  _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._serialized_end=387
-  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_start=1550
-  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_end=1602
-  _globals['_SUBSCRIPTIONEVENT']._serialized_start=1605
-  _globals['_SUBSCRIPTIONEVENT']._serialized_end=1859
-  _globals['_PROTOCOLSERVICE']._serialized_start=1862
-  _globals['_PROTOCOLSERVICE']._serialized_end=2120
+  _globals['_CONTRACTNETREQUEST']._serialized_end=610
+  _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._serialized_start=403
+  _globals['_CONTRACTNETREQUEST_USERPARAMSENTRY']._serialized_end=452
+  _globals['_CONTRACTNETREQUEST_ADDRESSESENTRY']._serialized_start=454
+  _globals['_CONTRACTNETREQUEST_ADDRESSESENTRY']._serialized_end=526
+  _globals['_PARTICIPANTANSWER']._serialized_start=613
+  _globals['_PARTICIPANTANSWER']._serialized_end=849
+  _globals['_CONTRACTNETRESULT']._serialized_start=851
+  _globals['_CONTRACTNETRESULT']._serialized_end=973
+  _globals['_CONTRACTNETOUTCOME']._serialized_start=976
+  _globals['_CONTRACTNETOUTCOME']._serialized_end=1298
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=1301
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=1824
+  _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._serialized_start=403
+  _globals['_SUBSCRIBEREQUEST_USERPARAMSENTRY']._serialized_end=452
+  _globals['_SUBSCRIBEREQUEST_ADDRESSESENTRY']._serialized_start=454
+  _globals['_SUBSCRIBEREQUEST_ADDRESSESENTRY']._serialized_end=526
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_start=1826
+  _globals['_CANCELSUBSCRIPTIONREQUEST']._serialized_end=1878
+  _globals['_SUBSCRIPTIONEVENT']._serialized_start=1881
+  _globals['_SUBSCRIPTIONEVENT']._serialized_end=2135
+  _globals['_PROTOCOLSERVICE']._serialized_start=2138
+  _globals['_PROTOCOLSERVICE']._serialized_end=2396
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ContractNetRequest(_message.Message):
-    __slots__ = ("receiver", "content_json", "deadline_s", "pick", "result_timeout_s", "conversation_id", "language", "ontology", "user_params")
+    __slots__ = ("receiver", "content_json", "deadline_s", "pick", "result_timeout_s", "conversation_id", "language", "ontology", "user_params", "addresses")
     class UserParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +16,13 @@ class ContractNetRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AddressesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _acl_pb2.AddressList
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_acl_pb2.AddressList, _Mapping]] = ...) -> None: ...
     RECEIVER_FIELD_NUMBER: _ClassVar[int]
     CONTENT_JSON_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_S_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +32,7 @@ class ContractNetRequest(_message.Message):
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     ONTOLOGY_FIELD_NUMBER: _ClassVar[int]
     USER_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     receiver: _containers.RepeatedScalarFieldContainer[str]
     content_json: str
     deadline_s: float
@@ -34,7 +42,8 @@ class ContractNetRequest(_message.Message):
     language: str
     ontology: str
     user_params: _containers.ScalarMap[str, str]
-    def __init__(self, receiver: _Optional[_Iterable[str]] = ..., content_json: _Optional[str] = ..., deadline_s: _Optional[float] = ..., pick: _Optional[str] = ..., result_timeout_s: _Optional[float] = ..., conversation_id: _Optional[str] = ..., language: _Optional[str] = ..., ontology: _Optional[str] = ..., user_params: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    addresses: _containers.MessageMap[str, _acl_pb2.AddressList]
+    def __init__(self, receiver: _Optional[_Iterable[str]] = ..., content_json: _Optional[str] = ..., deadline_s: _Optional[float] = ..., pick: _Optional[str] = ..., result_timeout_s: _Optional[float] = ..., conversation_id: _Optional[str] = ..., language: _Optional[str] = ..., ontology: _Optional[str] = ..., user_params: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Mapping[str, _acl_pb2.AddressList]] = ...) -> None: ...
 
 class ParticipantAnswer(_message.Message):
     __slots__ = ("agent", "answer", "after_s", "content_json", "message_id", "decision", "reason")
@@ -91,7 +100,7 @@ class ContractNetOutcome(_message.Message):
     def __init__(self, conversation_id: _Optional[str] = ..., protocol: _Optional[str] = ..., rule: _Optional[str] = ..., reply_by: _Optional[str] = ..., status: _Optional[str] = ..., winner: _Optional[str] = ..., proposal_json: _Optional[str] = ..., result: _Optional[_Union[ContractNetResult, _Mapping]] = ..., participants: _Optional[_Iterable[_Union[ParticipantAnswer, _Mapping]]] = ..., elapsed_s: _Optional[float] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("receiver", "content_json", "count", "cancel_timeout_s", "conversation_id", "language", "ontology", "user_params")
+    __slots__ = ("receiver", "content_json", "count", "cancel_timeout_s", "conversation_id", "language", "ontology", "user_params", "addresses")
     class UserParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +108,13 @@ class SubscribeRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AddressesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _acl_pb2.AddressList
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_acl_pb2.AddressList, _Mapping]] = ...) -> None: ...
     RECEIVER_FIELD_NUMBER: _ClassVar[int]
     CONTENT_JSON_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +123,7 @@ class SubscribeRequest(_message.Message):
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     ONTOLOGY_FIELD_NUMBER: _ClassVar[int]
     USER_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ADDRESSES_FIELD_NUMBER: _ClassVar[int]
     receiver: str
     content_json: str
     count: int
@@ -115,7 +132,8 @@ class SubscribeRequest(_message.Message):
     language: str
     ontology: str
     user_params: _containers.ScalarMap[str, str]
-    def __init__(self, receiver: _Optional[str] = ..., content_json: _Optional[str] = ..., count: _Optional[int] = ..., cancel_timeout_s: _Optional[float] = ..., conversation_id: _Optional[str] = ..., language: _Optional[str] = ..., ontology: _Optional[str] = ..., user_params: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    addresses: _containers.MessageMap[str, _acl_pb2.AddressList]
+    def __init__(self, receiver: _Optional[str] = ..., content_json: _Optional[str] = ..., count: _Optional[int] = ..., cancel_timeout_s: _Optional[float] = ..., conversation_id: _Optional[str] = ..., language: _Optional[str] = ..., ontology: _Optional[str] = ..., user_params: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Mapping[str, _acl_pb2.AddressList]] = ...) -> None: ...
 
 class CancelSubscriptionRequest(_message.Message):
     __slots__ = ("conversation_id",)
