@@ -173,7 +173,8 @@ def test_mtp_concurrent_retries_of_a_caxton_message_id_are_delivered_once(
         content_type, body = _mtp_body(once_server, peer, conversation,
                                        f':X-caxton-message-id "{message_id}"')
         return _at_once(lambda: http.post(once_server.url + "/acc", content=body,
-                                          headers={"content-type": content_type}))
+                                          headers={"content-type": content_type,
+                                                   "accept": "application/json"}))
 
     def check(results: list[Any], message_id: str) -> None:
         assert all(isinstance(r, httpx.Response) for r in results), results
@@ -197,7 +198,8 @@ def test_mtp_without_a_message_id_is_not_deduplicated(once_server: ServerProcess
     conversation = f"jade-{uuid.uuid4().hex[:12]}"
     content_type, body = _mtp_body(once_server, peer, conversation)
     answers = [httpx.post(once_server.url + "/acc", content=body,
-                          headers={"content-type": content_type}, timeout=60)
+                          headers={"content-type": content_type, "accept": "application/json"},
+                          timeout=60)
                for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].json()["message_id"] != answers[1].json()["message_id"]
