@@ -30,7 +30,12 @@ jade=""
 if [[ -n "${CAXTON_JADE_DIR:-}" ]]; then
   candidates=("$CAXTON_JADE_DIR")
 else
-  candidates=("$ROOT/../peers/jade" "$ROOT/../shared/peers/jade")
+  candidates=()
+  up="$ROOT"
+  while [[ "$up" != "/" ]]; do   # beside the checkout, or beside a directory above it
+    up="$(dirname "$up")"
+    candidates+=("$up/peers/jade" "$up/shared/peers/jade")
+  done
 fi
 for dir in "${candidates[@]}"; do
   if [[ -f "$dir/jade-4.6.5.jar" && -f "$dir/commons-codec-1.18.0.jar" ]]; then

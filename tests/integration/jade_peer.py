@@ -40,8 +40,10 @@ class JadeUnavailable(Exception):
 def jade_dir() -> Path:
     """The directory holding JADE's jars (``CAXTON_JADE_DIR``, else next to the checkout)."""
     explicit = os.environ.get(ENV)
+    # Else a peers/jade (or shared/peers/jade) directory beside the checkout or beside one of
+    # the directories above it, so that a clone made deeper down still finds it.
     candidates = ([Path(explicit)] if explicit else
-                  [ROOT.parent / "peers" / "jade", ROOT.parent / "shared" / "peers" / "jade"])
+                  [up / sub / "peers" / "jade" for up in ROOT.parents for sub in ("", "shared")])
     for folder in candidates:
         if all((folder / jar).is_file() for jar in JARS):
             return folder.resolve()
