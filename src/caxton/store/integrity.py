@@ -57,7 +57,9 @@ def preflight(data_dir: Path, db_file: str, *, init: bool) -> bool:
     database to check (False: a new one will be created)."""
     db = data_dir / db_file
     if not db.exists():
-        leftovers = [p.name for p in (_sidecar(db, "-wal"), data_dir / "compiled")
+        # The database's own companion files say it existed; a compiled-code cache does not
+        # (it may be seeded, or copied from another server, before the first start).
+        leftovers = [p.name for p in (_sidecar(db, "-wal"), _sidecar(db, "-shm"))
                      if p.exists()]
         if leftovers and not init:
             raise DataDirDamagedError(
