@@ -39,7 +39,8 @@ def platform_routes(api: RestApi, service: CaxtonService) -> None:
         bodies=(Body(PlatformUrls, _BODY_LIMIT),),
         responses=(reply(201, "Added.", Platform), reply(200, "Its URLs replaced.", Platform),
                    reply(400, "A bad name or URL, or this server's own platform name."),
-                   reply(404, "No platform name in the path."), CONFIGURED, reply(413, "The body is over its limit.")))
+                   reply(404, "No platform name in the path."), CONFIGURED,
+                   reply(413, "The body is over its limit.")))
     async def put(call: Call) -> Response:
         body: PlatformUrls = call.body
         entry, created = await platforms_of(service).add(call.path["name"], body.urls)
