@@ -26,6 +26,8 @@ from caxton.api.rest.http11 import H11Protocol  # uvicorn's, tolerant of JADE's 
 
 log = structlog.get_logger("caxton.api.http")
 _WARN_EVERY_S = 10.0
+_LINGER_S = 2.0  # after an early answer, how long the rest of a body is read and dropped
+_LINGER_BYTES = 64 * 1024 * 1024  # and at most this much of it
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -37,10 +39,16 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._lingering: int | None = None  # bytes dropped after an early answer
         self._over_cap = len(self.connections) > self.max_connections
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:  # answered already: drop the rest of the body
+            self._lingering += len(data)
+            if self._lingering > _LINGER_BYTES:
+                self.transport.close()
+            return
         if self._over_cap:
             self._refuse(data)
             return
@@ -57,7 +65,17 @@ class GuardedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
-            # Answered before the body was read (413, 408, an error): do not wait for the rest.
+            # Answered before the body was read (413, 408, an error): do not wait for the rest,
+            # but do not close at once either. A socket closed with unread bytes in it is reset,
+            # and the reset can reach the client before it has read the answer. So: send FIN,
+            # drop what still comes for a moment (a bounded amount), then close.
+            self._lingering = 0
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(_LINGER_S, self._end_linger)
+
+    def _end_linger(self) -> None:
+        if not self.transport.is_closing():
             self.transport.close()
 
     # -- the header deadline -----------------------------------------------------------------
