@@ -115,10 +115,6 @@ class AgentCell:
                 self._set(next_state(self.state, Transition.DRAIN), None)
             return self._idle.wait_for(lambda: not self._mailbox and not self._scheduled, timeout)
 
-    @property
-    def closed(self) -> bool:
-        return self._closed is not None
-
     def interrupting(self) -> None:
         """From now on a handler that fails (the epoch is about to end it) leaves its message
         owed instead of failing it: shutdown, not the agent, cut it short."""
