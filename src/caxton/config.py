@@ -108,6 +108,24 @@ class ServerConfig:
     max_agent_sends_per_message: int = _CEILINGS.max_sends_per_message
     # The sum of the memory limits of all deployed agents may not exceed this (deploy: 409).
     max_total_memory_bytes: int = 8 * 1024**3
+    # Security (docs/security.md). auth "off" serves every caller as admin: for a throw-away
+    # local server only. /metrics on the API port needs metrics.read unless metrics_open.
+    auth: str = "on"
+    metrics_open: bool = False
+    # Host names (besides localhost, the host's own names and IP addresses) the API answers
+    # to, comma-separated; "*": any (DNS rebinding protection off). Web origins whose pages may
+    # call the API (CORS); empty: none.
+    allowed_hosts: str = ""
+    allowed_origins: str = ""
+    # Token buckets (requests per second, burst): per credential (admins are not limited), per
+    # source address (every request but /health and /ready), and refused credentials per
+    # source address (brute force). A rate of 0 turns that limit off.
+    token_rate_limit: float = 200.0
+    token_rate_burst: int = 400
+    address_rate_limit: float = 2000.0
+    address_rate_burst: int = 4000
+    auth_failure_rate_limit: float = 1.0
+    auth_failure_burst: int = 20
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -173,6 +191,26 @@ class ServerConfig:
         except CaxtonError as exc:
             raise ConfigError(f"default limits: {exc.message}") from None
         self._check_ceilings(defaults)
+        self._check_security()
+
+    def _check_security(self) -> None:
+        if self.auth not in ("on", "off"):
+            raise ConfigError(f"auth must be 'on' or 'off', not {self.auth!r}")
+        for rate, burst in (("token_rate_limit", "token_rate_burst"),
+                            ("address_rate_limit", "address_rate_burst"),
+                            ("auth_failure_rate_limit", "auth_failure_burst")):
+            if not 0 <= getattr(self, rate) <= 1e9 or not 1 <= getattr(self, burst) <= 10**9:
+                raise ConfigError(f"{rate} must be from 0 (off) to 1e9 and {burst} from 1 to "
+                                  f"1e9, not {getattr(self, rate)} and {getattr(self, burst)}")
+
+    @property
+    def hosts_allowed(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+
+    @property
+    def origins_allowed(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",")
+                     if o.strip())
 
     def _check_ceilings(self, defaults: ResourceLimits) -> None:
         try:

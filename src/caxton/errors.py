@@ -24,6 +24,10 @@
     ├── TooManyDeploysError         deploys are already running and queued; retry shortly
     ├── ReplyTimeoutError           no reply arrived before the deadline
     ├── MessageIdConflictError      a message id already accepted for a different message
+    ├── AuthenticationError         no credential, or one that is not valid (401)
+    ├── PermissionDeniedError       the credential's role or scope does not allow the call (403)
+    ├── RateLimitedError            too many requests from one token or address (429)
+    ├── TokenNotFoundError          no API key by that id
     ├── CodecError                  bytes from another platform cannot be decoded
     │   ├── MalformedAclError       not a valid FIPA ACL message (string representation)
     │   └── MalformedEnvelopeError  not a valid FIPA transport envelope or MTP body
@@ -215,3 +219,29 @@ class DataDirDamagedError(StoreError):
     do."""
 
     code = "data_dir_damaged"
+
+
+class AuthenticationError(CaxtonError):
+    """No credential, or one that is malformed, forged, expired, not yet valid or revoked."""
+
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(CaxtonError):
+    """The caller is known but its role, or the agents its grant covers, do not allow this."""
+
+    code = "permission_denied"
+
+
+class RateLimitedError(CaxtonError):
+    """Too many requests from one token or source address; retry after ``retry_after_s``."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TokenNotFoundError(CaxtonError):
+    code = "token_not_found"

@@ -10,9 +10,11 @@ import contextlib
 import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import orjson
 import structlog
@@ -22,11 +24,14 @@ from starlette.applications import Starlette
 from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
+from caxton.api.grpc.guard import GrpcGuard
 from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
 from caxton.api.platforms import PlatformService
 from caxton.api.rest.app import build_app
+from caxton.api.rest.guard import BrowserPolicy, Limits
 from caxton.api.rest.http_protocol import guarded_protocol
+from caxton.api.security import SecurityService
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
 from caxton.errors import ConfigError
@@ -41,6 +46,11 @@ from caxton.runtime.platform_agents import install as install_platform_agents
 from caxton.runtime.platforms import PlatformBook
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
+from caxton.security.audit import AuditTrail
+from caxton.security.authenticator import Authenticator
+from caxton.security.key_book import KeyBook
+from caxton.security.rate_limit import Rate, RateLimiter
+from caxton.store.api_keys import ApiKeyRepository
 from caxton.store.lock import DataDirLock
 from caxton.store.platforms import PlatformRepository
 from caxton.store.store import Store
@@ -74,6 +84,7 @@ class Runtime:
     conversations: ConversationManager
     sweeper: ConversationSweeper
     mtp: Mtp
+    security: SecurityService
 
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
@@ -135,6 +146,9 @@ class Runtime:
                          tracing=service.tracing, allowed_hosts=config.mtp_allowed,
                          deliveries=store, acceptances=acceptances, book=book.urls)
         instrument_mtp(metrics, mtp)
+        keys = KeyBook(ApiKeyRepository(store.readers), store.submit)
+        keys.restore()
+        security = SecurityService(keys, AuditTrail(store.readers, store.submit))
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,
             server_file=config.data_dir / SERVER_FILE))
@@ -145,7 +159,7 @@ class Runtime:
         service.rates_ticker.start()
         service.ready = True
         return cls(config, store, engine, scheduler, router, host, service, metrics,
-                   conversations, sweeper, mtp=mtp)
+                   conversations, sweeper, mtp=mtp, security=security)
 
     def close(self) -> None:
         self.service.ready = False
@@ -243,11 +257,13 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
         raise listen_error(Listener("HTTP", config.host, config.port, "--port"), exc) from None
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    auth, limits = _authentication(config, runtime)
     try:
         grpc_server = GrpcServer(runtime.service, host=config.grpc_listen_host,
                                  port=config.grpc_port,
                                  max_receive_bytes=config.max_module_bytes + 1024 * 1024,
-                                 handshake_timeout_s=config.http_header_timeout_s)
+                                 handshake_timeout_s=config.http_header_timeout_s,
+                                 guard=GrpcGuard(auth, limits, runtime.security.audit))
     except ConfigError:  # taken since check_ports looked
         sock.close()
         close_once()
@@ -272,7 +288,10 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
                     body_timeout_s=config.http_body_timeout_s,
                     deploy_upload_timeout_s=config.deploy_upload_timeout_s,
-                    mtp=runtime.mtp.serving(host, port))
+                    mtp=runtime.mtp.serving(host, port), security=runtime.security,
+                    guard={"auth": auth, "limits": limits, "audit": runtime.security.audit,
+                           "browser": _browser_policy(config),
+                           "metrics_open": config.metrics_open})
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
@@ -304,6 +323,30 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
             metrics_server.server_close()
         await asyncio.to_thread(close_once)
     log.info("caxton stopped")
+
+
+def _authentication(config: ServerConfig, runtime: Runtime) -> tuple[Authenticator, Limits]:
+    """The authenticator and rate limits both listeners share; on first start, the admin key."""
+    enabled = config.auth == "on"
+    if enabled:
+        path = runtime.security.keys.ensure_admin_token(config.data_dir)
+        print(f"caxton admin API key in {path} (the caxton CLI on this machine reads it)",
+              file=sys.stderr, flush=True)
+    else:
+        log.warning("authentication is off: every caller is an admin (auth = \"off\")")
+    limits = Limits(
+        per_address=RateLimiter(Rate(config.address_rate_limit, config.address_rate_burst)),
+        per_token=RateLimiter(Rate(config.token_rate_limit, config.token_rate_burst)),
+        failures=RateLimiter(Rate(config.auth_failure_rate_limit, config.auth_failure_burst)))
+    return Authenticator(runtime.security.keys, enabled=enabled), limits
+
+
+def _browser_policy(config: ServerConfig) -> BrowserPolicy:
+    names = {"localhost", socket.gethostname().lower(), socket.getfqdn().lower(),
+             *config.hosts_allowed}
+    if config.acc_url:
+        names.add((urlsplit(config.acc_url).hostname or "").lower())
+    return BrowserPolicy(hosts=frozenset(names), origins=frozenset(config.origins_allowed))
 
 
 def data_dir_url(data_dir: Path) -> str | None:

@@ -42,6 +42,8 @@ from caxton.errors import (
 from caxton.router.local import ClientInbox, Router
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.host import AgentHost
+from caxton.security.context import require, require_sender
+from caxton.security.permissions import Permission
 from caxton.store.store import Store
 from caxton.telemetry.rates import Ticker, message_rates
 from caxton.telemetry.tracing import Tracing
@@ -169,6 +171,7 @@ class CaxtonService(StoredRecords):
 
     def _check_deploy(self, request: DeployRequest) -> tuple[ResourceLimits, Any]:
         validate_agent_name(request.name)
+        require(Permission.agents_deploy, request.name)  # a grant scoped to some agents
         limits = self._default_limits.with_overrides(dict(request.limits or {}))
         self._ceilings.check(limits)
         if not request.version or len(request.version) > 64:
@@ -212,6 +215,8 @@ class CaxtonService(StoredRecords):
         """
         inbox = new_client_inbox()
         sender = obj.get("sender") if isinstance(obj, dict) else None
+        if isinstance(sender, str) and not is_client_inbox(sender):
+            require_sender(sender)  # no sending as an agent the caller's grant does not cover
         msg = parse_message(obj, sender=None if sender else inbox,
                             max_depth=self._max_content_depth)
         keyed = isinstance(obj, dict) and "message_id" in obj

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from caxton.api.grpc.status import status_code
+from caxton.cli._credentials import token_for
 from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
 from caxton.client import CaxtonClient, ServerUnreachableError
 from caxton.client.protocols import ProtocolClient
@@ -30,7 +31,8 @@ class GrpcTransport:
 
     def __init__(self, target: str | None, timeout: float = 60.0) -> None:
         self.target = grpc_target(target)
-        self.client = CaxtonClient(self.target, timeout=timeout)
+        self.token = token_for(self.target)
+        self.client = CaxtonClient(self.target, timeout=timeout, token=self.token)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -97,17 +99,17 @@ class GrpcTransport:
             yield ({"event": e, "dropped": stream.dropped} for e in stream)
 
     def contract_net(self, request: dict[str, Any]) -> dict[str, Any]:
-        with ProtocolClient(self.target, timeout=self.client.timeout) as drivers:
+        with ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers:
             return self._do(drivers.contract_net, request)
 
     @contextmanager
     def subscribe(self, request: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
-        with (ProtocolClient(self.target, timeout=self.client.timeout) as drivers,
+        with (ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers,
               self._errors(), drivers.subscribe(request) as stream):
             yield iter(stream)
 
     def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
-        with ProtocolClient(self.target, timeout=self.client.timeout) as drivers:
+        with ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers:
             return self._do(drivers.cancel_subscription, conversation_id)
 
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 import orjson
 
+from caxton.cli._credentials import token_for
 from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -29,7 +30,9 @@ class ApiClient:
 
     def __init__(self, server: str | None, timeout: float = 60.0) -> None:
         self.base = server_url(server)
-        self._http = httpx.Client(base_url=self.base, timeout=timeout)
+        token = token_for(self.base)
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.base, timeout=timeout, headers=headers)
 
     def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
                 **kwargs: Any) -> Any:

@@ -24,6 +24,7 @@ from caxton.cli import (
     platforms,
     scaffold,
     server,
+    tokens,
 )
 from caxton.cli._client import CliError, TransportKind
 from caxton.errors import CaxtonError
@@ -59,13 +60,16 @@ def _global_options(
         help="Server URL for every client command (env CAXTON_SERVER)")] = None,
     grpc_server: Annotated[str | None, typer.Option(
         help="gRPC HOST:PORT for every client command (env CAXTON_GRPC_SERVER)")] = None,
+    token: Annotated[str | None, typer.Option(
+        help="API key or JWT every client command sends (env CAXTON_TOKEN; default: the "
+             "admin key of a server on this machine's data dir)")] = None,
 ) -> None:
     """Caxton: an application server for multi-agent systems."""
     # Given before the command, these become the defaults of the command's own options, which
     # read the same environment variables: `caxton --transport grpc agents list` works, and a
     # --transport after the command still overrides it.
     for variable, value in (("CAXTON_TRANSPORT", transport), ("CAXTON_SERVER", server),
-                            ("CAXTON_GRPC_SERVER", grpc_server)):
+                            ("CAXTON_GRPC_SERVER", grpc_server), ("CAXTON_TOKEN", token)):
         if value is not None:
             os.environ[variable] = str(value)
 
@@ -78,6 +82,8 @@ app.add_typer(messages.app, name="messages")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(dead_letters.app, name="dead-letters")
 app.add_typer(directory.app, name="directory")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(tokens.audit_app, name="audit")
 app.add_typer(platforms.app, name="platforms")
 app.add_typer(events.app, name="events")
 

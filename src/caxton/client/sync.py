@@ -19,6 +19,7 @@ from caxton.api.grpc._generated import (
 from caxton.client import _common as c
 from caxton.client import _directory as d
 from caxton.client import _platforms as pf
+from caxton.client._auth import blocking_channel
 from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
 from caxton.client.events import EventStream, open_stream
@@ -58,10 +59,10 @@ class CaxtonClient:
     """
 
     def __init__(self, target: str = c.DEFAULT_TARGET, *,
-                 timeout: float | None = c.DEFAULT_TIMEOUT_S) -> None:
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S, token: str | None = None) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target, options=c.CHANNEL_OPTIONS)
+        self._channel = blocking_channel(target, c.CHANNEL_OPTIONS, token)
         self._stubs = c.Stubs(self._channel)
 
     def close(self) -> None:

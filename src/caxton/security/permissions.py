@@ -156,6 +156,12 @@ GRPC_TARGETS: dict[str, str] = {  # method -> the request field naming the agent
 }
 
 
+# What only reads: calls needing one of these are not audited (unless refused).
+READ_ONLY = frozenset({P.open, P.server_read, P.metrics_read, P.agents_read, P.agents_logs,
+                       P.messages_read, P.events_read, P.dead_letters_read, P.directory_read,
+                       P.platforms_read, P.audit_read})
+
+
 def mutating(method: str) -> bool:
     """Whether a REST method changes state (audited; JSON bodies only from browsers)."""
     return method not in ("GET", "HEAD", "OPTIONS")

@@ -68,8 +68,12 @@ class GrpcServer:
     """One grpc.aio server bound to ``host:port`` (port 0 picks a free one; see ``target``)."""
 
     def __init__(self, service: CaxtonService, *, host: str, port: int,
-                 max_receive_bytes: int, handshake_timeout_s: float = 10.0) -> None:
-        self._server = grpc.aio.server(interceptors=[RefuseUndecodable()], options=[
+                 max_receive_bytes: int, handshake_timeout_s: float = 10.0,
+                 guard: grpc.aio.ServerInterceptor | None = None) -> None:
+        # The guard (auth, permissions, audit) runs first: an unauthenticated caller learns
+        # nothing, not even whether its request would decode.
+        interceptors = [guard, RefuseUndecodable()] if guard else [RefuseUndecodable()]
+        self._server = grpc.aio.server(interceptors=interceptors, options=[
             # Without this a second server could bind the same port and share its traffic.
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", max_receive_bytes),

@@ -63,6 +63,10 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.StoreBusyError: grpc.StatusCode.UNAVAILABLE,
     errors.StoreError: grpc.StatusCode.UNAVAILABLE,
     errors.DataDirDamagedError: grpc.StatusCode.DATA_LOSS,
+    errors.AuthenticationError: grpc.StatusCode.UNAUTHENTICATED,
+    errors.PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    errors.RateLimitedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.TokenNotFoundError: grpc.StatusCode.NOT_FOUND,
 }
 
 _BY_REASON: dict[str, type[errors.CaxtonError]] = {cls.code: cls for cls in STATUS_CODES}
@@ -107,10 +111,10 @@ def to_status(exc: BaseException) -> grpc.Status:
             error_details_pb2.BadRequest.FieldViolation(
                 field=field, description=_description(exc))]))
         details.append(bad)
-    if isinstance(exc, errors.TooManyDeploysError):  # Retry-After, as REST says it
-        retry = any_pb2.Any()
+    if isinstance(exc, errors.TooManyDeploysError | errors.RateLimitedError):
+        retry = any_pb2.Any()  # Retry-After, as REST says it
         retry.Pack(error_details_pb2.RetryInfo(
-            retry_delay=duration_pb2.Duration(seconds=exc.retry_after_s)))
+            retry_delay=duration_pb2.Duration(seconds=max(1, round(exc.retry_after_s + 0.49)))))
         details.append(retry)
     return rpc_status.to_status(status_pb2.Status(
         code=code.value[0], message=exc.message, details=details))
@@ -155,4 +159,14 @@ def to_error(status: status_pb2.Status) -> errors.CaxtonError | None:
     if cls is errors.LimitAboveCeilingError:
         field = (field_violation(status) or ("limits", ""))[0]
         return errors.LimitAboveCeilingError(status.message, field=field)
+    if cls is errors.RateLimitedError:
+        return errors.RateLimitedError(status.message, retry_after_s=_retry_after(status))
     return cls(status.message)
+
+
+def _retry_after(status: status_pb2.Status) -> float:
+    for detail in status.details:
+        retry = error_details_pb2.RetryInfo()
+        if detail.Unpack(retry):
+            return float(retry.retry_delay.seconds)
+    return 1.0

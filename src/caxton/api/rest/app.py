@@ -26,14 +26,18 @@ from caxton.api.rest.dead_letters import dead_letter_routes
 from caxton.api.rest.deployments import deployment_routes
 from caxton.api.rest.directory import directory_routes
 from caxton.api.rest.events import event_stream_routes
+from caxton.api.rest.guard import RestGuard
 from caxton.api.rest.messages import message_routes
 from caxton.api.rest.models.server import AccAccepted, Health, Readiness
 from caxton.api.rest.openapi import document
 from caxton.api.rest.operations import RAW, Body, Call, RestApi, reply
 from caxton.api.rest.platforms import platform_routes
 from caxton.api.rest.protocols import protocol_routes
+from caxton.api.rest.security import security_routes
 from caxton.api.rest.stream import message_stream_routes
+from caxton.api.security import SecurityService
 from caxton.api.service import CaxtonService
+from caxton.security.permissions import REST, Permission
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.InvalidMessageError: 400,
@@ -62,6 +66,10 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.CodecError: 400,
     errors.StoreBusyError: 503,
     errors.StoreError: 503,
+    errors.AuthenticationError: 401,
+    errors.PermissionDeniedError: 403,
+    errors.RateLimitedError: 429,
+    errors.TokenNotFoundError: 404,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 DESCRIPTION = ("The management API of a Caxton server: agents, ACL messages, conversations, "
@@ -133,6 +141,8 @@ def build_app(
     mtp: AccEndpoint | None = None,
     body_timeout_s: float = 30.0,
     deploy_upload_timeout_s: float = 120.0,
+    security: SecurityService | None = None,
+    guard: dict[str, Any] | None = None,
 ) -> Starlette:
     api = RestApi()
     server_routes(api, service, mtp=mtp, max_request_bytes=max_request_bytes)
@@ -146,6 +156,8 @@ def build_app(
     platform_routes(api, service)
     protocol_routes(api, service, max_request_bytes)
     event_stream_routes(api, service)
+    if security is not None:
+        security_routes(api, security)
 
     async def on_caxton_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.CaxtonError)
@@ -153,8 +165,10 @@ def build_app(
         extra = {"field": exc.field} if isinstance(
             exc, errors.InvalidMessageError | errors.LimitAboveCeilingError) else {}
         response = error(status, exc.code, exc.message, **extra)
-        if isinstance(exc, errors.TooManyDeploysError):
-            response.headers["retry-after"] = str(exc.retry_after_s)
+        if isinstance(exc, errors.TooManyDeploysError | errors.RateLimitedError):
+            response.headers["retry-after"] = str(max(1, round(exc.retry_after_s + 0.49)))
+        if isinstance(exc, errors.AuthenticationError):
+            response.headers["www-authenticate"] = 'Bearer realm="caxton"'
         return response
 
     async def on_bad_request(_: Request, exc: Exception) -> Response:
@@ -186,5 +200,9 @@ def build_app(
     )
     app.state.api = api
     app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
+    if guard is not None:  # auth, browser safety, rate limits, audit: around every route
+        open_paths = frozenset(op.path for op in api.operations
+                               if REST[op.operation_id] is Permission.open)
+        app.add_middleware(RestGuard, open_paths=open_paths, **guard)
     app.add_middleware(BodyTimeout, seconds=body_timeout_s)  # a stalled body: 408
     return app

@@ -16,6 +16,7 @@ import msgspec
 
 from caxton.api.rest.models.common import SCHEMA_EXTRAS, ErrorBody
 from caxton.api.rest.operations import RAW, Operation, Reply
+from caxton.security.permissions import REST, Permission
 
 REF = "#/components/schemas/{name}"
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
@@ -23,6 +24,12 @@ _CHECKS = {
     400: "The request does not fit the operation (the message names the field).",
     413: "The request body is over its size limit.",
     415: "The request body's Content-Type is not one the operation takes.",
+}
+_GUARDED = {  # what the guard in front of every protected operation may answer
+    401: "No credential, or one that is malformed, forged, expired or revoked.",
+    403: "The credential's role or agent scope does not allow this, or the Host or Origin "
+         "is not allowed.",
+    429: "Too many requests from this token or address (see Retry-After).",
 }
 
 
@@ -45,7 +52,11 @@ def document(operations: list[Operation], *, title: str, version: str, descripti
         "info": {"title": title, "version": version, "description": description},
         "tags": [{"name": tag} for tag in dict.fromkeys(op.tag for op in operations)],
         "paths": paths,
-        "components": {"schemas": dict(sorted(components.items()))},
+        "components": {"schemas": dict(sorted(components.items())),
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "An API key (caxton tokens create) or a JWT"}}},
+        "security": [{"bearer": []}],
     }
 
 
@@ -96,6 +107,10 @@ def _operation(op: Operation, by_model: dict[Any, Any],
                            "tags": [op.tag]}
     if op.description:
         out["description"] = op.description
+    if REST[op.operation_id] is Permission.open:
+        out["security"] = []
+    else:
+        out["x-permission"] = REST[op.operation_id].value
     params = [{"name": p.name, "in": "path", "required": True, "description": p.description,
                "schema": {"type": "string", "minLength": 1}} for p in op.path_params]
     if op.query is not None:
@@ -128,6 +143,9 @@ def _with_checks(op: Operation) -> list[Reply]:
         if not any(body.fallback for body in op.bodies):
             implied.add(415)
     answers += [Reply(status, _CHECKS[status], ErrorBody) for status in sorted(implied - statuses)]
+    if REST[op.operation_id] is not Permission.open:
+        answers += [Reply(status, text, ErrorBody) for status, text in _GUARDED.items()
+                    if status not in statuses]
     return answers
 
 

@@ -27,6 +27,8 @@ from starlette.routing import Route
 from caxton.api.rest.common import RequestError, read_body
 from caxton.api.rest.models.common import ErrorBody
 from caxton.api.rest.validation import check_body, decode_query, parse_json
+from caxton.security.context import require
+from caxton.security.permissions import REST, REST_TARGETS, Permission
 
 JSON_MEDIA = "application/json"
 SSE = "text/event-stream"
@@ -167,6 +169,9 @@ class RestApi:
         return [operation for operation, _ in self.entries]
 
     def add(self, operation: Operation, handler: Handler) -> None:
+        if operation.operation_id not in REST:  # no route without a permission
+            raise ValueError(f"{operation.operation_id} has no entry in the permission table "
+                             "(caxton.security.permissions.REST)")
         for known, _ in self.entries:
             if (known.method, known.path) == (operation.method, operation.path):
                 raise ValueError(f"{operation.method} {operation.path} is declared twice")
@@ -198,6 +203,7 @@ def _endpoint(methods: dict[str, tuple[Operation, Handler]]
         method = "GET" if request.method == "HEAD" else request.method
         operation, handler = methods[method]
         try:
+            _authorize(request, operation)
             return await handler(await operation.bind(request))
         except Exception:
             if operation.bodies and not getattr(request.state, "body_read", False):
@@ -205,6 +211,18 @@ def _endpoint(methods: dict[str, tuple[Operation, Handler]]
             raise
 
     return endpoint
+
+
+def _authorize(request: Request, operation: Operation) -> None:
+    """The permission table's check (the guard in front has authenticated the caller)."""
+    permission = REST[operation.operation_id]
+    target = REST_TARGETS.get(operation.operation_id)
+    agent = request.path_params.get(target) if target else None
+    request.scope["caxton.operation"] = operation.operation_id
+    if agent is not None:
+        request.scope["caxton.target"] = agent
+    if permission is not Permission.open:
+        require(permission, agent)
 
 
 async def _discard_body(request: Request) -> None:
