@@ -10,9 +10,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import httpx
 import pytest
+
+from caxton.client._auth import blocking_channel
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -43,6 +47,7 @@ class ServerProcess:
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr.log"
         self.preexec_fn: Callable[[], None] | None = None  # e.g. resource limits for the child
         self._http: httpx.Client | None = None
+        self.token = ""  # the admin key the server wrote to <data-dir>/admin.token
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +72,23 @@ class ServerProcess:
             self.proc.kill()
             raise AssertionError(f"gRPC did not start: {line!r}\n{self.stderr()}")
         self.grpc_target = line.removeprefix("caxton grpc listening on ").strip()
+        token_file = self.data_dir / "admin.token"
+        self.token = token_file.read_text().strip() if token_file.exists() else ""
         return self
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin key as a request header (what every API call needs)."""
+        return {"authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A new HTTP client for this server that sends the admin key."""
+        kwargs.setdefault("timeout", 60)
+        return httpx.Client(base_url=self.url, headers=self.headers, **kwargs)
+
+    def channel(self) -> grpc.Channel:
+        """A gRPC channel to this server that sends the admin key with every call."""
+        return blocking_channel(self.grpc_target, [], self.token or None)
 
     def _read_line(self, timeout: float) -> str:
         assert self.proc is not None and self.proc.stdout is not None
@@ -87,7 +108,7 @@ class ServerProcess:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.url, timeout=60)
+            self._http = self.client()
         return self._http
 
     def cli(self, *args: str, check: bool = True, timeout: float = 60,
@@ -95,7 +116,7 @@ class ServerProcess:
         result = subprocess.run(
             [CAXTON, *args], capture_output=True, text=True, timeout=timeout,
             env={**os.environ, "CAXTON_SERVER": self.url, "CAXTON_GRPC_SERVER": self.grpc_target,
-                 **(env or {})},
+                 "CAXTON_TOKEN": self.token, **(env or {})},
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -124,6 +145,11 @@ class ServerProcess:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         return code
+
+
+def auth(server: ServerProcess) -> bytes:
+    """The admin key as a raw HTTP header line, for tests that write requests by hand."""
+    return f"Authorization: Bearer {server.token}\r\n".encode()
 
 
 @pytest.fixture

@@ -219,7 +219,7 @@ def test_metrics_scrape_while_agents_are_removed_reads_no_freed_memory(
     errors: list[str] = []
 
     def scrape() -> None:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        with server.client(timeout=30) as http:
             while not stop.is_set():
                 response = http.get("/metrics")
                 if response.status_code != 200:

@@ -68,7 +68,7 @@ def handled(server: ServerProcess) -> int:
 
 def fresh(server: ServerProcess) -> httpx.Client:
     """A client of its own: a 500 makes uvicorn close the connection, which would hide it."""
-    return httpx.Client(base_url=server.url, timeout=60)
+    return server.client(timeout=60)
 
 
 # -- deploy ------------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_content_depth_is_bounded_in_protocol_drivers(hard: ServerProcess) -> No
 
 def test_content_depth_is_bounded_over_grpc(hard: ServerProcess) -> None:
     """Before: INTERNAL (the same serializer failure)."""
-    with grpc.insecure_channel(hard.grpc_target) as channel:
+    with hard.channel() as channel:
         stub = messages_pb2_grpc.MessageServiceStub(channel)
         ok = stub.SendMessage(messages_pb2.SendMessageRequest(message=acl_pb2.AclMessage(
             performative="inform", receiver=["echo"], content_json=json.dumps(nested(DEPTH)))),
@@ -196,7 +196,7 @@ def test_non_protobuf_bytes_are_invalid_argument_without_a_traceback(
         hard: ServerProcess, method: str) -> None:
     """Before: UNKNOWN, and the DecodeError's traceback in the server's log."""
     log_before = len(hard.stderr())
-    with grpc.insecure_channel(hard.grpc_target) as channel:
+    with hard.channel() as channel:
         if method.endswith("StreamMessages"):
             call = channel.unary_stream(method, request_serializer=None,
                                         response_deserializer=None)
@@ -212,7 +212,7 @@ def test_non_protobuf_bytes_are_invalid_argument_without_a_traceback(
     logged = hard.stderr()[log_before:]
     assert "Traceback" not in logged and "Unexpected [DecodeError]" not in logged
     # The server still answers well-formed calls.
-    with grpc.insecure_channel(hard.grpc_target) as channel:
+    with hard.channel() as channel:
         stub = messages_pb2_grpc.MessageServiceStub(channel)
         ok = stub.SendMessage(messages_pb2.SendMessageRequest(message=acl_pb2.AclMessage(
             performative="inform", receiver=["echo"], content_json="1")), timeout=30)

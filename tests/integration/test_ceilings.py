@@ -25,10 +25,10 @@ def deploy(http: httpx.Client, name: str, **limits: int) -> httpx.Response:
         "limits": limits})
 
 
-def grpc_failure(target: str, request: agents_pb2.DeployAgentRequest
+def grpc_failure(server: ServerProcess, request: agents_pb2.DeployAgentRequest
                  ) -> tuple[grpc.StatusCode, str, str, str | None]:
     """(code, message, ErrorInfo reason, BadRequest field) of a refused DeployAgent."""
-    with grpc.insecure_channel(target) as channel, pytest.raises(grpc.RpcError) as caught:
+    with server.channel() as channel, pytest.raises(grpc.RpcError) as caught:
         agents_pb2_grpc.AgentServiceStub(channel).DeployAgent(request, timeout=30)
     status = rpc_status.from_call(caught.value)  # type: ignore[arg-type]
     assert status is not None
@@ -64,7 +64,7 @@ def test_a_limit_above_its_ceiling_is_refused_naming_the_setting(
     assert response.status_code == 400, response.text
     assert response.json() == {"code": "limit_above_ceiling", "message": expected,
                                "field": limit}
-    code, message, reason, field = grpc_failure(default_server.grpc_target,
+    code, message, reason, field = grpc_failure(default_server,
                                                 agents_pb2.DeployAgentRequest(
         name="greedy", module=ECHO.read_bytes(),
         limits=agents_pb2.LimitOverrides(**{limit: value})))
@@ -114,7 +114,7 @@ def test_the_total_memory_budget_bounds_the_sum_of_memory_limits(tmp_path: Path)
             "deploying 'c' with memory_bytes 16777216 would bring the agents' memory limits to "
             "50331648 bytes in all, over the server's budget of 41943040 (config "
             "max_total_memory_bytes); remove agents or ask for less memory")}
-        code, _, reason, _ = grpc_failure(server.grpc_target, agents_pb2.DeployAgentRequest(
+        code, _, reason, _ = grpc_failure(server, agents_pb2.DeployAgentRequest(
             name="c", module=ECHO.read_bytes()))
         assert (code, reason) == (grpc.StatusCode.RESOURCE_EXHAUSTED, "memory_budget_exceeded")
         assert http.get("/api/v1/agents/c").status_code == 404

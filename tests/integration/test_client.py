@@ -34,7 +34,7 @@ def client_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 @pytest.fixture(scope="module")
 def client(client_server: ServerProcess) -> Iterator[CaxtonClient]:
-    with CaxtonClient(client_server.grpc_target) as c:
+    with CaxtonClient(client_server.grpc_target, token=client_server.token) as c:
         c.deploy("echo", ECHO)
         c.deploy("sink", (FIXTURES / "sink.wat").read_bytes())
         yield c
@@ -102,7 +102,8 @@ def test_stream(client: CaxtonClient) -> None:
 
 def test_async_client(client_server: ServerProcess, client: CaxtonClient) -> None:
     async def main() -> None:
-        async with AsyncCaxtonClient(client_server.grpc_target) as aclient:
+        async with AsyncCaxtonClient(client_server.grpc_target,
+                                     token=client_server.token) as aclient:
             assert [a["name"] for a in await aclient.agents()] == \
                    [a["name"] for a in client.agents()]
             stream = await aclient.stream_messages(agent="echo", performative="inform")

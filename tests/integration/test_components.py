@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.component_support import NAMES, component, seed
 from tests.conftest import ServerProcess
@@ -217,7 +216,7 @@ def test_state_and_agents_survive_a_restart(tmp_path: Path, examples: Path) -> N
 
 
 def test_messages_to_components_over_rest_and_back(mesh: ServerProcess) -> None:
-    with httpx.Client(base_url=mesh.url, timeout=30) as client:
+    with mesh.client(timeout=30) as client:
         for i in range(20):
             lang = "py" if i % 2 else "js"
             response = client.post("/api/v1/messages", params={"wait": "true", "timeout": "10"},

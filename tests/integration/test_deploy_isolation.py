@@ -6,7 +6,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 from tests.conftest import FIXTURES, ROOT, ServerProcess
 
 ECHO = ROOT / "examples" / "agents" / "wat" / "echo.wat"
@@ -16,7 +15,7 @@ def test_a_slow_init_does_not_hold_up_other_agents(server: ServerProcess) -> Non
     results: dict[str, tuple[int, str, float]] = {}
 
     def deploy(key: str, name: str, path: Path, **params: str) -> None:
-        with httpx.Client(base_url=server.url, timeout=120) as http:
+        with server.client(timeout=120) as http:
             response = http.post("/api/v1/agents", params={"name": name, **params},
                                  content=path.read_bytes())
             results[key] = (response.status_code, response.text, time.monotonic())

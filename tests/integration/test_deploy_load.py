@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import orjson
 import wasmtime
-from tests.conftest import ROOT, ServerProcess
+from tests.conftest import ROOT, ServerProcess, auth
 
 MIB = 1024 * 1024
 ECHO = ROOT / "examples" / "agents" / "wat" / "echo.wat"
@@ -59,7 +59,8 @@ def test_concurrent_large_deploys_stay_within_a_memory_bound(tmp_path: Path) -> 
         def deploy(body: bytes) -> None:
             try:
                 answers.append(httpx.post(server.url + "/api/v1/agents", content=body, timeout=300,
-                                          headers={"content-type": "application/json"}))
+                                          headers={**server.headers,
+                                                   "content-type": "application/json"}))
             except httpx.HTTPError as exc:
                 answers.append(exc)
 
@@ -105,8 +106,9 @@ def test_an_oversized_body_is_refused_at_the_limit_not_after_it(tmp_path: Path) 
         # has most of the body to send (it never sends the end of it).
         host, port = server.url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=30) as sock:
-            sock.sendall(b"POST /api/v1/agents?name=big HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/wasm\r\nTransfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(b"POST /api/v1/agents?name=big HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         + auth(server)
+                         + b"Content-Type: application/wasm\r\nTransfer-Encoding: chunked\r\n\r\n")
             chunk = b"\0" * 65536
             sent = 0
             while sent <= MIB + 65536:
@@ -132,13 +134,15 @@ def test_a_trickled_upload_loses_its_deploy_slot_at_the_deadline(tmp_path: Path)
     try:
         host, port = server.url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=30) as sock:
-            sock.sendall(b"POST /api/v1/agents?name=slow HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/wasm\r\nContent-Length: 1000\r\n\r\n")
+            sock.sendall(b"POST /api/v1/agents?name=slow HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         + auth(server)
+                         + b"Content-Type: application/wasm\r\nContent-Length: 1000\r\n\r\n")
             time.sleep(0.5)  # it has the only slot now
 
             def other() -> None:
                 t0 = time.monotonic()
-                response = httpx.post(server.url + "/api/v1/agents", params={"name": "echo"},
+                response = httpx.post(server.url + "/api/v1/agents", headers=server.headers,
+                                      params={"name": "echo"},
                                       content=ECHO.read_bytes(), timeout=60)
                 results["other"] = (response.status_code, time.monotonic() - t0)
 

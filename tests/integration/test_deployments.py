@@ -156,7 +156,7 @@ def test_event_stream_follows_a_deployment_to_its_end(deployer: ServerProcess) -
 
 
 def test_grpc_start_get_and_watch(deployer: ServerProcess) -> None:
-    with grpc.insecure_channel(deployer.grpc_target) as channel:
+    with deployer.channel() as channel:
         stub = agents_pb2_grpc.AgentServiceStub(channel)
         started = stub.StartDeployment(agents_pb2.DeployAgentRequest(
             name="grpc-echo", module=ECHO_WAT.read_bytes(), version="3"), timeout=60)

@@ -76,7 +76,7 @@ def test_services_declared_at_deploy_are_searchable_every_way(df_server: ServerP
     assert [d["agent"] for d in rest["agents"]] == ["tr-b"]
     listed = df_server.http.get("/api/v1/directory").json()["agents"]
     assert [d["agent"] for d in listed] == ["spell", "tr-a", "tr-b", "tr-c"]
-    with CaxtonClient(df_server.grpc_target) as client:
+    with CaxtonClient(df_server.grpc_target, token=df_server.token) as client:
         assert [d["agent"] for d in client.df_search({"services": [{"type": "translate"}]},
                                                      max_results=2)] == ["tr-a", "tr-b"]
         assert client.df_search({"agent": "spell"})[0]["services"][0]["type"] == "spellcheck"
@@ -162,7 +162,7 @@ def test_errors(df_server: ServerProcess, examples: Path) -> None:
     reply = ask(df_server, "df", "((action (agent-identifier :name df) (register",
                 language="fipa-sl0")
     assert reply["performative"] == "not-understood"
-    with CaxtonClient(df_server.grpc_target) as client:
+    with CaxtonClient(df_server.grpc_target, token=df_server.token) as client:
         with pytest.raises(AlreadyRegisteredError):
             client.df_register({"agent": "tr-a", "services": [{"type": "x"}]})
         with pytest.raises(NotRegisteredError):

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.conftest import CAXTON, FIXTURES, ServerProcess
 
@@ -258,7 +257,7 @@ def test_subscribe_until_ctrl_c(drivers_server: ServerProcess, transport: str) -
 
 
 def test_a_client_that_goes_away_is_cancelled_for(drivers_server: ServerProcess) -> None:
-    with httpx.Client(base_url=drivers_server.url, timeout=30) as http, http.stream(
+    with drivers_server.client(timeout=30) as http, http.stream(
             "POST", "/api/v1/protocols/subscribe",
             json={"receiver": "ticker", "content": {"count": 1}}) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -269,7 +268,8 @@ def test_a_client_that_goes_away_is_cancelled_for(drivers_server: ServerProcess)
     messages = wait_for(drivers_server, cid, "inform", 2)  # the tick, and the cancel's answer
     assert messages[-1]["content"] == {"cancelled": True, "ticks": 1}
 
-    with ProtocolClient(drivers_server.grpc_target) as drivers, drivers.subscribe(
+    with ProtocolClient(drivers_server.grpc_target,
+                        token=drivers_server.token) as drivers, drivers.subscribe(
             {"receiver": "ticker", "content": {"count": 2}}) as stream:
         events = iter(stream)
         first = next(events)
@@ -279,7 +279,8 @@ def test_a_client_that_goes_away_is_cancelled_for(drivers_server: ServerProcess)
 
 
 def test_cancel_from_another_request(drivers_server: ServerProcess) -> None:
-    with ProtocolClient(drivers_server.grpc_target) as drivers, drivers.subscribe(
+    with ProtocolClient(drivers_server.grpc_target,
+                        token=drivers_server.token) as drivers, drivers.subscribe(
             {"receiver": "ticker", "content": {"count": 0}}) as stream:
         events = iter(stream)
         cid = next(events)["conversation_id"]
@@ -308,7 +309,7 @@ def test_a_cancel_racing_the_clients_own_disconnect_gets_the_same_answer(
         drivers_server: ServerProcess) -> None:
     # Ctrl-C in `caxton messages subscribe` drops the stream (the server cancels for the
     # client) and then asks to cancel: the second must not be told there is no subscription.
-    with httpx.Client(base_url=drivers_server.url, timeout=30) as http, http.stream(
+    with drivers_server.client(timeout=30) as http, http.stream(
             "POST", "/api/v1/protocols/subscribe",
             json={"receiver": "ticker", "content": {"count": 0}}) as response:
         lines = response.iter_lines()

@@ -49,7 +49,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(tmp_path
     deadline = time.monotonic() + 240
 
     def load(url: str, stop: threading.Event) -> None:
-        with httpx.Client(base_url=url, timeout=10) as client:
+        with httpx.Client(base_url=url, timeout=10, headers=server.headers) as client:
             while not stop.is_set():
                 with lock:
                     if len(acked) >= target:
@@ -119,7 +119,7 @@ def test_ten_hot_reloads_under_load_answer_every_message_once(server: ServerProc
     stop = threading.Event()
 
     def load() -> None:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with server.client(timeout=30) as client:
             i = 0
             while not stop.is_set() and i < 5000:
                 response = client.post("/api/v1/messages", params={"wait": "true"},

@@ -58,7 +58,7 @@ class Tail:
 
 @contextmanager
 def tail(server: ServerProcess, **params: str) -> Iterator[Tail]:
-    with httpx.stream("GET", server.url + "/api/v1/events", params=params,
+    with httpx.stream("GET", server.url + "/api/v1/events", headers=server.headers, params=params,
                       timeout=30) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -187,7 +187,7 @@ def test_a_stalled_consumer_never_slows_the_server(
 
 
 def test_grpc_twin_gives_the_same_events(events_server: ServerProcess) -> None:
-    with CaxtonClient(events_server.grpc_target) as client, \
+    with CaxtonClient(events_server.grpc_target, token=events_server.token) as client, \
             client.stream_events(agent="twin") as grpc_stream, \
             tail(events_server, agent="twin") as sse:
         deploy(events_server, SINK, "twin")
@@ -198,7 +198,7 @@ def test_grpc_twin_gives_the_same_events(events_server: ServerProcess) -> None:
     assert over_grpc == over_sse  # key for key, the very same events
     assert [e["kind"] for e in over_grpc] == [
         "loaded", "started", "deployed", "stopping", "removed"]
-    with CaxtonClient(events_server.grpc_target) as client, \
+    with CaxtonClient(events_server.grpc_target, token=events_server.token) as client, \
             pytest.raises(InvalidMessageError):
         client.stream_events(kind="exploded")
 

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import grpc
 import httpx
 import pytest
 from tests.conftest import ServerProcess
@@ -87,7 +86,7 @@ def _rounds(server: ServerProcess, send_round: Callable[[str, str], list[Any]],
 @pytest.mark.parametrize("wait", [False, True])
 def test_rest_concurrent_retries_are_delivered_once(once_server: ServerProcess,
                                                     wait: bool) -> None:
-    http = httpx.Client(base_url=once_server.url, timeout=60,
+    http = once_server.client(timeout=60,
                         limits=httpx.Limits(max_connections=AT_ONCE))
 
     def send_round(message_id: str, conversation: str) -> list[Any]:
@@ -130,7 +129,7 @@ def test_rest_retry_with_other_content_is_a_conflict(once_server: ServerProcess)
 
 
 def test_grpc_concurrent_retries_are_delivered_once(once_server: ServerProcess) -> None:
-    with grpc.insecure_channel(once_server.grpc_target) as channel:
+    with once_server.channel() as channel:
         stub = messages_pb2_grpc.MessageServiceStub(channel)
 
         def send_round(message_id: str, conversation: str) -> list[Any]:

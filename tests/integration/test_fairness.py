@@ -33,7 +33,7 @@ def test_echo_answers_quickly_while_four_runaways_are_busy(tmp_path: Path) -> No
             server.deploy(FIXTURES / "runaway.wat", name, "--fuel", str(10**11))
 
         def pump(name: str) -> None:
-            with httpx.Client(base_url=server.url, timeout=30) as client:
+            with server.client(timeout=30) as client:
                 while not stop.wait(0.05):
                     client.post("/api/v1/messages",
                                 json={"performative": "request", "receiver": name})

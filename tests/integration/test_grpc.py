@@ -57,7 +57,7 @@ def grpc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 @pytest.fixture(scope="module")
 def stubs(grpc_server: ServerProcess) -> Iterator[Stubs]:
-    with grpc.insecure_channel(grpc_server.grpc_target) as channel:
+    with grpc_server.channel() as channel:
         yield Stubs(channel)
 
 
@@ -350,7 +350,7 @@ def test_bad_stream_filter_is_invalid_argument(stubs: Stubs) -> None:
 
 
 def test_streams_end_cleanly_when_the_server_stops(server: ServerProcess) -> None:
-    with grpc.insecure_channel(server.grpc_target) as channel:
+    with server.channel() as channel:
         call = _open_stream(Stubs(channel))
         outcome: list[object] = []
         reader = threading.Thread(target=lambda: outcome.append(list(call)))

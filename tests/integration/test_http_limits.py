@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, auth
 
 SLOW = 200  # slow connections
 
@@ -81,8 +81,9 @@ def test_a_stalled_body_is_answered_408_and_the_connection_closed(tmp_path: Path
     server = ServerProcess(tmp_path / "data", env={"CAXTON_HTTP_BODY_TIMEOUT_S": "2"}).start()
     try:
         with socket.create_connection(address(server), timeout=15) as sock:
-            sock.sendall(b"POST /api/v1/messages HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"perf")
+            sock.sendall(b"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         + auth(server)
+                         + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"perf")
             answer = b""
             while data := sock.recv(4096):  # read to the end: the server closes
                 answer += data
@@ -128,9 +129,11 @@ def test_the_server_writes_only_json_lines_when_provoked(tmp_path: Path, fmt: st
 
     try:
         assert raw(b"GARBAGE\r\n\r\n").startswith(b"HTTP/1.1 400 ")  # uvicorn's own warning
-        assert raw(b"GET /api/v1/conversations?limit=%C2%B2 HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert raw(b"GET /api/v1/conversations?limit=%C2%B2 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   + auth(server) + b"\r\n"
                    ).startswith(b"HTTP/1.1 400 ")  # '²' passed isdigit(): a 500 and traceback
-        assert raw(b"POST /api/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{",
+        assert raw(b"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   + auth(server) + b"Content-Length: 9\r\n\r\n{",
                    2.5).startswith(b"HTTP/1.1 408 ")
         assert raw(b"GET /health HT", 2.0) == b""  # header deadline
         with connections(server, 6):

@@ -174,7 +174,7 @@ def test_thousand_concurrent_messages_are_all_answered(mesh: ServerProcess) -> N
     def one(i: int) -> httpx.Response:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(base_url=mesh.url, timeout=60)
+            client = local.client = mesh.client(timeout=60)
             clients.append(client)
         return client.post("/api/v1/messages", params={"wait": "true", "timeout": "30"},
                            json={"performative": "request",

@@ -251,7 +251,7 @@ def test_the_platform_address_book_names_agents_of_other_platforms(mtp_server: S
 
 
 def test_grpc_carries_transport_addresses(mtp_server: ServerProcess, peer: Peer) -> None:
-    with CaxtonClient(mtp_server.grpc_target) as c:
+    with CaxtonClient(mtp_server.grpc_target, token=mtp_server.token) as c:
         c.send({"performative": "inform", "receiver": ["y@other"],
                 "addresses": {"y@other": [peer.url]}, "conversation_id": "out-grpc",
                 "content": "via grpc"})

@@ -61,6 +61,7 @@ class Contract:
     def __init__(self, server: ServerProcess, echo: bytes) -> None:
         self.server = server
         self.session = requests.Session()
+        self.session.headers.update(server.headers)
         self._echo = {"name": "echo", "module_base64": base64.b64encode(echo).decode(),
                       "services": [{"type": "echo"}]}
 
@@ -124,7 +125,8 @@ def declared_operations() -> list[tuple[str, str, set[str]]]:
     Negative cases need input that can be invalid (any string is a valid path parameter, any
     bytes a raw body); the known-names mode needs path parameters."""
     app = build_app(_NoService(), max_request_bytes=1,  # type: ignore[arg-type]
-                    max_module_bytes=1, mtp=object())  # type: ignore[arg-type]
+                    max_module_bytes=1, mtp=object(),  # type: ignore[arg-type]
+                    security=object())  # type: ignore[arg-type]
     out = []
     for op in app.state.api.operations:
         modes = {GenerationMode.POSITIVE.value}

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from tests.conftest import ROOT, ServerProcess
 
@@ -90,7 +89,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory, polyglot_examples: Path
         def deploy(agent: tuple[str, str, dict[str, int]]) -> None:
             name, path, limits = agent
             module = base64.b64encode((polyglot_examples / path).read_bytes()).decode()
-            with httpx.Client(base_url=server.url, timeout=60) as client:
+            with server.client(timeout=60) as client:
                 response = client.post("/api/v1/agents", json={
                     "name": name, "module_base64": module, "limits": limits})
             assert response.status_code == 201, (name, response.text)

@@ -43,7 +43,7 @@ def _runaway_scenario(server: ServerProcess, examples: Path) -> None:
     spinner.start()
     time.sleep(0.2)  # the runaway is now spinning on a worker
     latencies = []
-    with httpx.Client(base_url=server.url, timeout=10) as other:
+    with server.client(timeout=10) as other:
         for i in range(20):
             t0 = time.monotonic()
             assert _ask(other, "echo", i)["content"] == i

@@ -30,6 +30,7 @@ def _send(server: ServerProcess, content: object) -> None:
 def test_events_arrive_in_order_and_the_watch_goes_with_the_client(sse_server: ServerProcess
                                                                    ) -> None:
     with httpx.stream("GET", sse_server.url + "/api/v1/messages/stream",
+                      headers=sse_server.headers,
                       params={"agent": "sink", "performative": "inform"}, timeout=30) as resp:
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/event-stream")
@@ -74,7 +75,8 @@ def test_streams_end_when_the_server_stops(server: ServerProcess) -> None:
     watching = threading.Event()
 
     def watch() -> None:
-        with httpx.stream("GET", server.url + "/api/v1/messages/stream", timeout=30) as resp:
+        with httpx.stream("GET", server.url + "/api/v1/messages/stream",
+                          headers=server.headers, timeout=30) as resp:
             lines = resp.iter_lines()
             if next(lines) == ": watching":
                 watching.set()

@@ -25,7 +25,8 @@ class _NoService:
 @pytest.fixture(scope="module")
 def operations() -> list[Operation]:
     app = build_app(_NoService(), max_request_bytes=1024,  # type: ignore[arg-type]
-                    max_module_bytes=4096, mtp=object())  # type: ignore[arg-type]
+                    max_module_bytes=4096, mtp=object(),  # type: ignore[arg-type]
+                    security=object())  # type: ignore[arg-type]
     ops: list[Operation] = app.state.api.operations
     return ops
 
@@ -103,7 +104,7 @@ def test_the_directory_path_parameter_takes_slashes_but_is_documented_plainly(
 
 def test_an_operation_cannot_be_declared_twice() -> None:
     api = RestApi()
-    op = Operation("GET", "/x", "x", "x", "t", (reply(200, "ok", None),))
+    op = Operation("GET", "/x", "listAgents", "x", "t", (reply(200, "ok", None),))
 
     async def handler(_: Any) -> Any:
         return None
@@ -111,6 +112,15 @@ def test_an_operation_cannot_be_declared_twice() -> None:
     api.add(op, handler)
     with pytest.raises(ValueError, match="declared twice"):
         api.add(op, handler)
+
+
+def test_an_operation_without_a_permission_cannot_be_declared() -> None:
+    async def handler(_: Any) -> Any:
+        return None
+
+    with pytest.raises(ValueError, match="permission table"):
+        RestApi().add(Operation("GET", "/x", "noSuchOperation", "x", "t",
+                                (reply(200, "ok", None),)), handler)
 
 
 # -- how a request that does not fit is described ------------------------------------------------
