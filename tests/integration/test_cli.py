@@ -10,18 +10,22 @@ from tests.conftest import CAXTON, ServerProcess
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k != "CAXTON_SERVER"}
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("CAXTON_SERVER", "CAXTON_TOKEN", "CAXTON_DATA_DIR")}
     return subprocess.run([CAXTON, *args], capture_output=True, text=True, timeout=60,
                           env={**base, **(env or {})})
 
 
 def test_server_flag_and_environment_variable(server: ServerProcess) -> None:
-    assert _run("agents", "list", "--server", server.url, "-o", "json").stdout.strip() == "[]"
+    # The server's data dir holds its admin key: the CLI on the same machine uses it.
+    local = {"CAXTON_DATA_DIR": str(server.data_dir)}
+    assert _run("agents", "list", "--server", server.url, "-o", "json",
+                env=local).stdout.strip() == "[]"
     assert _run("agents", "list", "-o", "json",
-                env={"CAXTON_SERVER": server.url}).stdout.strip() == "[]"
+                env={**local, "CAXTON_SERVER": server.url}).stdout.strip() == "[]"
     # the flag wins over the environment
     assert _run("agents", "list", "--server", server.url, "-o", "json",
-                env={"CAXTON_SERVER": "http://127.0.0.1:1"}).returncode == 0
+                env={**local, "CAXTON_SERVER": "http://127.0.0.1:1"}).returncode == 0
 
 
 def test_unreachable_server_is_one_line_and_exit_3() -> None:
@@ -77,7 +81,8 @@ def test_negative_durations_and_counts_are_usage_errors() -> None:
 
 
 def test_global_transport_before_the_command(server: ServerProcess) -> None:
-    env = {"CAXTON_SERVER": "http://127.0.0.1:1", "CAXTON_GRPC_SERVER": server.grpc_target}
+    env = {"CAXTON_SERVER": "http://127.0.0.1:1", "CAXTON_GRPC_SERVER": server.grpc_target,
+           "CAXTON_TOKEN": server.token}
     # before the command: gRPC is used, so the unreachable REST address does not matter
     before = _run("--transport", "grpc", "agents", "list", "-o", "json", env=env)
     assert before.returncode == 0, before.stderr

@@ -235,7 +235,8 @@ def test_subscribe_streams_informs_then_cancels(drivers_server: ServerProcess,
 
 @pytest.mark.parametrize("transport", ["rest", "grpc"])
 def test_subscribe_until_ctrl_c(drivers_server: ServerProcess, transport: str) -> None:
-    env = {"CAXTON_SERVER": drivers_server.url, "CAXTON_GRPC_SERVER": drivers_server.grpc_target}
+    env = {"CAXTON_SERVER": drivers_server.url, "CAXTON_GRPC_SERVER": drivers_server.grpc_target,
+           "CAXTON_TOKEN": drivers_server.token}
     proc = subprocess.Popen(
         [CAXTON, "messages", "subscribe", "--to", "ticker", "--content", '{"count": 1}',
          "--transport", transport], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

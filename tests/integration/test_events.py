@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import threading
 import time
@@ -209,7 +210,8 @@ def test_cli_events_tail(events_server: ServerProcess, transport: str) -> None:
     tail_cli = subprocess.Popen(
         [CAXTON, "events", "tail", "--agent", name, "--kind", "deployed,upgraded", "--count",
          "2", "-o", "json", "--transport", transport, "--server", events_server.url,
-         "--grpc-server", events_server.grpc_target], stdout=subprocess.PIPE, text=True)
+         "--grpc-server", events_server.grpc_target], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "CAXTON_TOKEN": events_server.token})
     try:
         deadline, version = time.monotonic() + 30, 0
         while tail_cli.poll() is None and time.monotonic() < deadline:

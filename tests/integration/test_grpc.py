@@ -4,6 +4,7 @@ status codes with details, grpcurl through reflection, and the CLI over --transp
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -365,7 +366,9 @@ def test_streams_end_cleanly_when_the_server_stops(server: ServerProcess) -> Non
 def test_grpcurl_lists_services_by_reflection_and_checks_health(grpc_server: ServerProcess
                                                                 ) -> None:
     def grpcurl(*args: str) -> str:
-        result = subprocess.run([GRPCURL, "-plaintext", *args], capture_output=True,
+        result = subprocess.run([GRPCURL, "-plaintext", "-H",
+                                 f"authorization: Bearer {grpc_server.token}", *args],
+                                capture_output=True,
                                 text=True, timeout=30, check=True)
         return result.stdout
 
@@ -405,7 +408,8 @@ def test_cli_main_flows_over_grpc(server: ServerProcess) -> None:
 
     tail = subprocess.Popen(
         [CAXTON, "messages", "tail", "--agent", "echo", "--count", "2", "--transport", "grpc",
-         "--grpc-server", server.grpc_target], stdout=subprocess.PIPE, text=True)
+         "--grpc-server", server.grpc_target], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "CAXTON_TOKEN": server.token})
     deadline = time.monotonic() + 30
     while tail.poll() is None and time.monotonic() < deadline:
         cli("messages", "send", "--to", "echo", "--content", '"tail me"', "--wait")

@@ -170,7 +170,7 @@ def test_agent_logs_since_and_follow(server: ServerProcess) -> None:
     follower = subprocess.Popen(
         [CAXTON, "agents", "logs", "noisy", "--follow", "--since", lines[-1]["timestamp"]],
         stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "CAXTON_SERVER": server.url})
+        env={**os.environ, "CAXTON_SERVER": server.url, "CAXTON_TOKEN": server.token})
     try:
         time.sleep(1.0)
         _ask(server.http, "noisy", {"again": True})  # three new lines, written while following
