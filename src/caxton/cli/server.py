@@ -39,6 +39,9 @@ def start(
     workers: Annotated[int | None, typer.Option(
         min=1, max=256, help="Agent worker threads")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug|info|warning|error")] = None,
+    auth: Annotated[str | None, typer.Option(
+        help="on (default): every API call needs a key; off: every caller is an admin, for a "
+             "throw-away local server only")] = None,
     init: Annotated[bool, typer.Option(
         "--init", help="Begin an empty database where the data dir's database file is empty, "
         "missing or not a database (the old file is kept beside it)")] = False,
@@ -51,7 +54,7 @@ def start(
     settings = load_config(config, overrides={
         "data_dir": data_dir, "host": host, "port": port, "workers": workers,
         "log_level": log_level, "grpc_host": grpc_host, "grpc_port": grpc_port,
-        "metrics_port": metrics_port, "init": True if init else None,
+        "metrics_port": metrics_port, "init": True if init else None, "auth": auth,
     })
     run(settings)
 

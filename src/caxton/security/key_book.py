@@ -7,6 +7,7 @@ The server's first start creates an admin key and writes it to ``<data-dir>/admi
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -114,7 +115,8 @@ class KeyBook:
         now = time.time()
         stored = StoredKey(key.id, key.secret_hash, checked_role.value, parse_agents(agents),
                            name, created_by, _iso(now),
-                           _iso(now + expires_in_s) if expires_in_s else None, None)
+                           # rounded up: a key never expires before its lifetime is over
+                           _iso(math.ceil(now + expires_in_s)) if expires_in_s else None, None)
         record = _record(stored)
         with self._lock:
             self._keys[key.id] = record
