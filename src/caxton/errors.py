@@ -2,6 +2,7 @@
 
     CaxtonError
     ├── ConfigError                 bad settings (file, environment, flags)
+    ├── AuthenticationError         a credential is missing, malformed, expired or forged
     ├── DataDirLockedError          another server already uses the data directory
     ├── InvalidMessageError         an ACL message fails validation (names the field)
     ├── InvalidAgentNameError       an agent name breaks the naming rule
@@ -49,6 +50,13 @@ class CaxtonError(Exception):
 
 class ConfigError(CaxtonError):
     code = "invalid_config"
+
+
+class AuthenticationError(CaxtonError):
+    """A credential did not prove who is calling; the message says why (expired, wrong
+    audience, bad signature, ...). REST answers 401, gRPC UNAUTHENTICATED."""
+
+    code = "unauthenticated"
 
 
 class DataDirLockedError(CaxtonError):
