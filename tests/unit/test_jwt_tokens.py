@@ -298,6 +298,12 @@ def test_sub_and_jti_must_be_short_printable_strings(rsa_key: Any, tmp_path: Pat
     assert "sub claim is empty" in refusal(verifier, token(rsa_key, sub=""))
 
 
+def test_an_exp_beyond_any_float_is_handled(rsa_key: Any, tmp_path: Path) -> None:
+    verifier = JwtVerifier(settings(public_key_files=(pem(tmp_path, rsa_key, "rsa.pem"),)))
+    far = token(rsa_key, exp=10**400)
+    assert verifier.verify(far).actor == verifier.verify(far).actor == "jwt:alice"
+
+
 def test_mangled_tokens_only_ever_raise_authentication_errors(rsa_key: Any,
                                                               tmp_path: Path) -> None:
     """Bounded fuzzing: flipped characters and odd header/claim types never crash verify."""
@@ -343,6 +349,7 @@ def test_accepts_tells_jwts_from_api_keys(rsa_key: Any) -> None:
     ({"jwks_url": "https://", "issuer": "i", "audience": "a"}, "http:// or https://"),
     ({"jwks_url": "https://idp.test/jwks"}, "issuer and the audience"),
     ({"jwks_url": "https://idp.test/jwks", "issuer": "i"}, "issuer and the audience"),
+    ({"hs256_secret": SECRET, "algorithms": ("HS256", "HS512")}, "HS512 needs a secret of at"),
     ({"hs256_secret": SECRET, "leeway_s": -1}, "leeway"),
     ({"hs256_secret": SECRET, "jwks_timeout_s": 0}, "JWKS timeout"),
     ({"hs256_secret": SECRET, "jwks_refetch_interval_s": 0}, "refetch interval"),

@@ -21,7 +21,8 @@ SUPPORTED_ALGORITHMS = HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS
 # What a JWKS may need when no algorithms are configured (each key still verifies only the
 # algorithms its type fits, and the one it declares, if it declares one).
 JWKS_ALGORITHMS = ("RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA")
-MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
+MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HMAC key at least as long as the hash
+_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,13 @@ class JwtSettings:
                 raise ConfigError(f"JWT: unknown algorithm {alg!r} (supported: "
                                   f"{', '.join(sorted(SUPPORTED_ALGORITHMS))})")
         chosen = set(self.algorithms)
-        if chosen & HMAC_ALGORITHMS and self.hs256_secret is None:
+        hmac = chosen & HMAC_ALGORITHMS
+        if hmac and self.hs256_secret is not None:
+            strongest = max(hmac, key=_HMAC_KEY_BYTES.__getitem__)
+            need = _HMAC_KEY_BYTES[strongest]
+            if len(self.hs256_secret) < need:
+                raise ConfigError(f"JWT: {strongest} needs a secret of at least {need} bytes")
+        if hmac and self.hs256_secret is None:
             raise ConfigError("JWT: an HS algorithm is allowed but no HS256 secret is configured"
                               " (HMAC never verifies with a public key)")
         if chosen and self.hs256_secret is not None and not chosen & HMAC_ALGORITHMS:

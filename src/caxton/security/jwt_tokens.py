@@ -202,7 +202,7 @@ class JwtVerifier:
                 continue
             except jwt.PyJWTError as exc:
                 raise AuthenticationError(_reason(exc)) from None
-            except (TypeError, ValueError) as exc:  # a key pyjwt will not use for this token
+            except (TypeError, ValueError, OverflowError) as exc:  # odd claims or keys
                 raise AuthenticationError(f"malformed token: {exc}") from None
         raise AuthenticationError("bad signature: the token was not signed by a trusted key")
 
@@ -265,7 +265,8 @@ class JwtVerifier:
             return
         # Until the token expires (no leeway), and a minute at most: a key removed from a
         # JWK Set stops tokens it signed within a minute.
-        remaining = min(float(claims["exp"]) - time.time(), TOKEN_CACHE_S)
+        exp, now = claims["exp"], time.time()  # exp may be an int too large for a float
+        remaining = TOKEN_CACHE_S if exp >= now + TOKEN_CACHE_S else float(exp) - now
         if remaining <= 0:
             return
         with self._cache_lock:
