@@ -260,6 +260,13 @@ def test_a_key_of_the_wrong_type_is_not_tried(ed_key: Any, ec_key: Any, tmp_path
     assert "no configured key verifies ES256" in refusal(verifier, token(ec_key, "ES256"))
 
 
+def test_without_issuer_and_audience_settings_a_token_naming_an_audience_is_refused(
+        rsa_key: Any, tmp_path: Path) -> None:
+    verifier = JwtVerifier(JwtSettings(public_key_files=(pem(tmp_path, rsa_key, "rsa.pem"),)))
+    assert verifier.verify(token(rsa_key, aud=DROP, iss="anyone", kid="any")).actor == "jwt:alice"
+    assert "wrong audience" in refusal(verifier, token(rsa_key))
+
+
 def test_leeway_is_honoured(rsa_key: Any, tmp_path: Path) -> None:
     path = pem(tmp_path, rsa_key, "rsa.pem")
     now = int(time.time())
