@@ -612,6 +612,17 @@ def test_keys_stay_in_use_while_the_provider_is_down_for_a_while(idp: Idp, rsa_k
     assert verifier.verify(token(rsa_key, kid="r1", jti="c")).actor == "jwt:alice"
 
 
+def test_a_jwks_file_key_does_not_wait_for_a_stalled_provider(idp: Idp, rsa_key: Any,
+                                                              tmp_path: Path) -> None:
+    path = tmp_path / "jwks.json"
+    write_jwks(path, jwk(rsa_key, "file-1"))
+    idp.stall.set()
+    verifier = url_verifier(idp.url, jwks_file=path, jwks_timeout_s=5)
+    start = time.monotonic()
+    assert verifier.verify(token(rsa_key, kid="file-1")).actor == "jwt:alice"
+    assert time.monotonic() - start < 3  # not the 6 s a wait for the provider would take
+
+
 def test_verify_async_does_not_block_the_event_loop_while_fetching(idp: Idp, rsa_key: Any
                                                                    ) -> None:
     idp.document = {"keys": [jwk(rsa_key, "r1")]}

@@ -152,8 +152,7 @@ class JwtVerifier:
             if kid is not None and (not isinstance(kid, str) or len(kid) > MAX_NAME_CHARS):
                 raise AuthenticationError("malformed token: its key id (kid) is not a short "
                                           "string")
-            claims = self._decode(token, alg, self._public_keys(kid, alg, fetched=fetched),
-                                  kid=kid)
+            claims = self._decode(token, alg, self._public_keys(kid, alg, fetched=fetched))
         principal = self._principal(claims)
         self._remember(digest, principal, claims)
         return principal
@@ -176,7 +175,10 @@ class JwtVerifier:
                 url_keys = self._url.keys()
             else:
                 url_keys, fetch = self._url.plan(None if known else kid)
-                lacking = url_keys is None or not (known or url_keys.knows(kid or ""))
+                # Wait for the fetch only if the keys may be in it: the kid is in no set at
+                # hand, or the token names no kid and the provider's keys were never fetched.
+                in_url = kid is not None and url_keys is not None and url_keys.knows(kid)
+                lacking = (url_keys is None) if kid is None else not (known or in_url)
                 if fetch is not None and lacking:
                     raise _FetchPending(fetch)
             if url_keys is not None:
@@ -190,8 +192,7 @@ class JwtVerifier:
             raise AuthenticationError(f"unknown key id {_show(kid or '')}{detail}")
         raise AuthenticationError(f"no configured key verifies {alg}{detail}")
 
-    def _decode(self, token: str, alg: str, keys: list[Any], kid: str | None = None
-                ) -> dict[str, Any]:
+    def _decode(self, token: str, alg: str, keys: list[Any]) -> dict[str, Any]:
         s = self.settings
         for key in keys:
             try:
