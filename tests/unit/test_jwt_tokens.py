@@ -559,6 +559,33 @@ def test_a_jwks_url_rotation_is_picked_up_on_an_unknown_kid(idp: Idp, rsa_key: A
     assert idp.requests == 2
 
 
+def test_threads_that_meet_a_new_kid_together_share_one_fetch(idp: Idp, rsa_key: Any,
+                                                             ed_key: Any) -> None:
+    idp.document = {"keys": [jwk(rsa_key, "r1")]}
+    clock = Clock()
+    verifier = url_verifier(idp.url, clock)
+    verifier.verify(token(rsa_key, kid="r1"))
+    idp.document = {"keys": [jwk(rsa_key, "r1"), jwk(ed_key, "e1")]}
+    idp.delay_s = 0.3  # so the threads arrive while the fetch is under way
+    clock.advance(31)
+    tokens = [token(ed_key, "EdDSA", kid="e1", jti=str(n)) for n in range(8)]
+    results: list[Any] = [None] * len(tokens)
+
+    def check(n: int) -> None:
+        try:
+            results[n] = verifier.verify(tokens[n]).actor
+        except AuthenticationError as exc:
+            results[n] = exc.message
+
+    threads = [threading.Thread(target=check, args=(n,)) for n in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == ["jwt:alice"] * len(tokens)
+    assert idp.requests == 2
+
+
 def test_random_kids_cannot_make_us_hammer_the_provider(idp: Idp, rsa_key: Any) -> None:
     idp.document = {"keys": [jwk(rsa_key, "r1")]}
     clock = Clock()
