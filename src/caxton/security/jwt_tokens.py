@@ -66,7 +66,9 @@ class _FetchPending(Exception):  # noqa: N818 - a control-flow signal, not an er
 
 
 class JwtVerifier:
-    """Verifies bearer JWTs against ``settings``. Thread-safe; one per server."""
+    """Verifies bearer JWTs against ``settings``. Thread-safe; one per server. Reads the key
+    files at once (``ConfigError`` if one cannot be used) and, with a JWKS URL, starts fetching
+    the provider's keys in the background."""
 
     def __init__(self, settings: JwtSettings, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
