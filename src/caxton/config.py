@@ -18,11 +18,14 @@ from caxton.domain.limits import CEILING_SETTINGS, DEFAULT_LIMITS, LimitCeilings
 from caxton.domain.nesting import CONTENT_DEPTH_CEILING, DEFAULT_MAX_CONTENT_DEPTH
 from caxton.domain.platforms import PlatformEntry, parse_book
 from caxton.errors import CaxtonError, ConfigError, InvalidMessageError
+from caxton.security.jwt_settings import JwtSettings
 
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
 _CEILINGS = LimitCeilings()
 _MAX_BUDGET = 2**50  # 1 PiB: far beyond any machine, low enough to be an obvious typo
+_MAX_SECRET_BYTES = 4096
+_LIST_SETTINGS = ("jwt_public_key_files", "jwt_algorithms")  # a TOML array, or comma-separated
 
 
 def default_data_dir() -> Path:
@@ -126,6 +129,21 @@ class ServerConfig:
     address_rate_burst: int = 4000
     auth_failure_rate_limit: float = 1.0
     auth_failure_burst: int = 20
+    # Bearer JWTs (docs/security-jwt.md): any key source of the four turns them on. The HS256
+    # secret is read from a file, so it is in neither the process list nor the environment.
+    jwt_hs256_secret_file: str = ""
+    jwt_public_key_files: str = ""  # comma-separated PEM public keys or certificates
+    jwt_jwks_file: str = ""  # a JWK Set file, re-read when it changes
+    oidc_jwks_url: str = ""  # the provider's jwks_uri (https in production)
+    jwt_issuer: str = ""  # the iss a token must name (required with oidc_jwks_url)
+    jwt_audience: str = ""  # a value its aud must hold (required with oidc_jwks_url)
+    jwt_algorithms: str = ""  # comma-separated; empty: the ones the configured keys verify
+    jwt_leeway_s: float = 30.0
+    jwt_role_claim: str = "caxton_role"
+    jwt_agents_claim: str = "caxton_agents"
+    oidc_jwks_cache_s: float = 300.0
+    oidc_jwks_timeout_s: float = 5.0
+    oidc_jwks_refetch_interval_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -168,18 +186,7 @@ class ServerConfig:
                               " positive")
         if self.dedup_window_s <= 0 or self.dedup_memory < 1:
             raise ConfigError("dedup_window_s must be positive and dedup_memory at least 1")
-        if not _PLATFORM.fullmatch(self.platform_name):
-            raise ConfigError(f"platform_name must be 1 to 128 letters, digits or '_.:/+~-', "
-                              f"not {self.platform_name!r}")
-        if self.acc_url and not self.acc_url.lower().startswith(("http://", "https://")):
-            raise ConfigError(f"acc_url must be an http:// or https:// URL, not {self.acc_url!r}")
-        try:
-            book = parse_book(self.platforms)
-        except InvalidMessageError as exc:
-            raise ConfigError(f"platforms: {exc.reason}") from None
-        if any(entry.name.lower() == self.platform_name.lower() for entry in book):
-            raise ConfigError(f"platforms: {self.platform_name!r} is this server's own "
-                              "platform_name")
+        self._check_platform()
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):
@@ -192,6 +199,21 @@ class ServerConfig:
             raise ConfigError(f"default limits: {exc.message}") from None
         self._check_ceilings(defaults)
         self._check_security()
+        self._check_jwt()
+
+    def _check_platform(self) -> None:
+        if not _PLATFORM.fullmatch(self.platform_name):
+            raise ConfigError(f"platform_name must be 1 to 128 letters, digits or '_.:/+~-', "
+                              f"not {self.platform_name!r}")
+        if self.acc_url and not self.acc_url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"acc_url must be an http:// or https:// URL, not {self.acc_url!r}")
+        try:
+            book = parse_book(self.platforms)
+        except InvalidMessageError as exc:
+            raise ConfigError(f"platforms: {exc.reason}") from None
+        if any(entry.name.lower() == self.platform_name.lower() for entry in book):
+            raise ConfigError(f"platforms: {self.platform_name!r} is this server's own "
+                              "platform_name")
 
     def _check_security(self) -> None:
         if self.auth not in ("on", "off"):
@@ -211,6 +233,65 @@ class ServerConfig:
     def origins_allowed(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",")
                      if o.strip())
+
+    def _check_jwt(self) -> None:
+        """The JWT settings' shape; the secret file is read by ``jwt_settings``."""
+        if self._jwt_sources():
+            if self.oidc_jwks_url and not (self.jwt_issuer and self.jwt_audience):
+                # A provider signs for every application it serves: both pin it to this one.
+                raise ConfigError("oidc_jwks_url needs jwt_issuer and jwt_audience")
+            # A stand-in secret of the most any HMAC algorithm needs: its file is read later.
+            self._jwt_settings(b"\x00" * 64 if self.jwt_hs256_secret_file else None)
+            return
+        stray = [key for key in ("jwt_issuer", "jwt_audience", "jwt_algorithms")
+                 if getattr(self, key)]
+        if stray:
+            raise ConfigError(f"{', '.join(stray)} set but no JWT key source (jwt_hs256_secret_"
+                              "file, jwt_public_key_files, jwt_jwks_file or oidc_jwks_url)")
+
+    def _jwt_sources(self) -> bool:
+        return bool(self.jwt_hs256_secret_file or self.jwt_public_key_files
+                    or self.jwt_jwks_file or self.oidc_jwks_url)
+
+    def jwt_settings(self) -> JwtSettings | None:
+        """The JWT verifier's settings (reading the secret file), or None when no key source
+        is configured."""
+        if not self._jwt_sources():
+            return None
+        secret = None
+        if self.jwt_hs256_secret_file:
+            path = Path(self.jwt_hs256_secret_file).expanduser()
+            try:
+                with path.open("rb") as handle:
+                    secret = handle.read(_MAX_SECRET_BYTES + 1).strip()
+            except OSError as exc:
+                raise ConfigError(f"jwt_hs256_secret_file: cannot read {path}: "
+                                  f"{exc.strerror}") from None
+            if len(secret) > _MAX_SECRET_BYTES:
+                raise ConfigError(f"jwt_hs256_secret_file: {path} is larger than "
+                                  f"{_MAX_SECRET_BYTES} bytes; is it the secret?")
+        return self._jwt_settings(secret)
+
+    def _jwt_settings(self, secret: bytes | None) -> JwtSettings:
+        try:
+            return JwtSettings(
+                hs256_secret=secret,
+                public_key_files=tuple(Path(p).expanduser()
+                                       for p in _comma_list(self.jwt_public_key_files)),
+                jwks_file=Path(self.jwt_jwks_file).expanduser() if self.jwt_jwks_file else None,
+                jwks_url=self.oidc_jwks_url or None,
+                issuer=self.jwt_issuer or None,
+                audience=self.jwt_audience or None,
+                leeway_s=self.jwt_leeway_s,
+                algorithms=_comma_list(self.jwt_algorithms),
+                role_claim=self.jwt_role_claim,
+                agents_claim=self.jwt_agents_claim,
+                jwks_cache_s=self.oidc_jwks_cache_s,
+                jwks_timeout_s=self.oidc_jwks_timeout_s,
+                jwks_refetch_interval_s=self.oidc_jwks_refetch_interval_s,
+            )
+        except ConfigError as exc:
+            raise ConfigError(exc.message.replace("JWT: ", "jwt/oidc settings: ", 1)) from None
 
     def _check_ceilings(self, defaults: ResourceLimits) -> None:
         try:
@@ -265,6 +346,19 @@ class ServerConfig:
         out = asdict(self)
         out["data_dir"] = str(self.data_dir)
         return out
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _list_text(name: str, value: Any) -> Any:
+    """A TOML array of strings for a comma-separated setting, in the setting's text form."""
+    if not isinstance(value, list):
+        return value
+    if not all(isinstance(v, str) and "," not in v for v in value):
+        raise ConfigError(f"setting '{name}': give a list of strings without commas")
+    return ", ".join(value)
 
 
 def _coerce(name: str, raw: Any, kind: Any, *, from_text: bool) -> Any:
@@ -344,6 +438,9 @@ def load_config(
             data[f"default_{key}"] = value
         if isinstance(data.get("platforms"), dict):
             data["platforms"] = _book_text(data["platforms"])
+        for key in _LIST_SETTINGS:
+            if key in data:
+                data[key] = _list_text(key, data[key])
         for key, value in data.items():
             if key not in kinds:
                 raise ConfigError(f"config file {file}: unknown setting '{key}'")

@@ -2,6 +2,7 @@
 
     CaxtonError
     ├── ConfigError                 bad settings (file, environment, flags)
+    ├── AuthenticationError         a credential is missing, malformed, expired or forged
     ├── DataDirLockedError          another server already uses the data directory
     ├── InvalidMessageError         an ACL message fails validation (names the field)
     ├── InvalidAgentNameError       an agent name breaks the naming rule
@@ -24,7 +25,6 @@
     ├── TooManyDeploysError         deploys are already running and queued; retry shortly
     ├── ReplyTimeoutError           no reply arrived before the deadline
     ├── MessageIdConflictError      a message id already accepted for a different message
-    ├── AuthenticationError         no credential, or one that is not valid (401)
     ├── PermissionDeniedError       the credential's role or scope does not allow the call (403)
     ├── RateLimitedError            too many requests from one token or address (429)
     ├── TokenNotFoundError          no API key by that id
@@ -53,6 +53,13 @@ class CaxtonError(Exception):
 
 class ConfigError(CaxtonError):
     code = "invalid_config"
+
+
+class AuthenticationError(CaxtonError):
+    """A credential did not prove who is calling; the message says why (expired, wrong
+    audience, bad signature, ...). REST answers 401, gRPC UNAUTHENTICATED."""
+
+    code = "unauthenticated"
 
 
 class DataDirLockedError(CaxtonError):
@@ -219,12 +226,6 @@ class DataDirDamagedError(StoreError):
     do."""
 
     code = "data_dir_damaged"
-
-
-class AuthenticationError(CaxtonError):
-    """No credential, or one that is malformed, forged, expired, not yet valid or revoked."""
-
-    code = "unauthenticated"
 
 
 class PermissionDeniedError(CaxtonError):

@@ -48,6 +48,7 @@ from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.security.audit import AuditTrail
 from caxton.security.authenticator import Authenticator
+from caxton.security.jwt_tokens import JwtVerifier
 from caxton.security.key_book import KeyBook
 from caxton.security.rate_limit import Rate, RateLimiter
 from caxton.store.api_keys import ApiKeyRepository
@@ -338,7 +339,9 @@ def _authentication(config: ServerConfig, runtime: Runtime) -> tuple[Authenticat
         per_address=RateLimiter(Rate(config.address_rate_limit, config.address_rate_burst)),
         per_token=RateLimiter(Rate(config.token_rate_limit, config.token_rate_burst)),
         failures=RateLimiter(Rate(config.auth_failure_rate_limit, config.auth_failure_burst)))
-    return Authenticator(runtime.security.keys, enabled=enabled), limits
+    settings = config.jwt_settings()  # JWTs: when a key source is configured
+    tokens = JwtVerifier(settings) if settings is not None else None
+    return Authenticator(runtime.security.keys, enabled=enabled, tokens=tokens), limits
 
 
 def _browser_policy(config: ServerConfig) -> BrowserPolicy:

@@ -402,3 +402,90 @@ def test_ceilings_and_budget_come_from_the_file_and_the_environment(tmp_path: Pa
     ceilings = config.limit_ceilings()
     assert (ceilings.memory_bytes, ceilings.fuel) == (32 * 1024 * 1024, 2_000_000_000)
     assert ceilings.timeout_ms == 60_000  # the default
+
+
+# -- JWT and OIDC bearer tokens --------------------------------------------------------------
+
+
+def test_jwt_is_off_without_a_key_source() -> None:
+    assert load_config(env=NO_ENV).jwt_settings() is None
+
+
+def test_jwt_settings_come_from_the_file_with_the_secret_read_from_its_own_file(
+        tmp_path: Path) -> None:
+    secret = tmp_path / "jwt.secret"
+    secret.write_bytes(b"0123456789abcdef0123456789abcdef\n")  # as `echo` leaves it
+    path = toml(tmp_path, f'jwt_hs256_secret_file = "{secret}"\n'
+                          'jwt_public_key_files = ["/keys/a.pem", "/keys/b.pem"]\n'
+                          'jwt_jwks_file = "/keys/jwks.json"\n'
+                          'oidc_jwks_url = "https://idp.example/jwks"\n'
+                          'jwt_issuer = "https://idp.example"\njwt_audience = "caxton"\n'
+                          'jwt_algorithms = ["HS256", "RS256"]\njwt_leeway_s = 5\n'
+                          'jwt_role_claim = "roles"\njwt_agents_claim = "agents"\n'
+                          'oidc_jwks_cache_s = 600\noidc_jwks_timeout_s = 2.5\n'
+                          'oidc_jwks_refetch_interval_s = 60\n')
+    settings = load_config(path, env=NO_ENV).jwt_settings()
+    assert settings is not None
+    assert settings.hs256_secret == b"0123456789abcdef0123456789abcdef"
+    assert settings.public_key_files == (Path("/keys/a.pem"), Path("/keys/b.pem"))
+    assert settings.jwks_file == Path("/keys/jwks.json")
+    assert settings.jwks_url == "https://idp.example/jwks"
+    assert (settings.issuer, settings.audience) == ("https://idp.example", "caxton")
+    assert settings.algorithms == ("HS256", "RS256")
+    assert (settings.leeway_s, settings.role_claim, settings.agents_claim) == (5, "roles", "agents")
+    assert (settings.jwks_cache_s, settings.jwks_timeout_s, settings.jwks_refetch_interval_s) \
+        == (600, 2.5, 60)
+
+
+def test_jwt_settings_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"CAXTON_JWT_PUBLIC_KEY_FILES": "/k/a.pem, /k/b.pem",
+           "CAXTON_JWT_ALGORITHMS": "RS256,EdDSA", "CAXTON_JWT_AUDIENCE": "caxton"}
+    settings = load_config(env=env).jwt_settings()
+    assert settings is not None
+    assert settings.public_key_files == (Path("/k/a.pem"), Path("/k/b.pem"))
+    assert (settings.algorithms, settings.audience, settings.issuer) == (
+        ("RS256", "EdDSA"), "caxton", None)
+    assert (settings.role_claim, settings.agents_claim) == ("caxton_role", "caxton_agents")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"oidc_jwks_url": "file:///etc/jwks", "jwt_issuer": "i", "jwt_audience": "a"},
+         "jwt/oidc settings: the JWKS URL must be an http:// or https:// URL"),
+        ({"oidc_jwks_url": "https://idp.example/jwks"},
+         "oidc_jwks_url needs jwt_issuer and jwt_audience"),
+        ({"jwt_jwks_file": "/k/jwks.json", "jwt_algorithms": "none"}, "'none'"),
+        ({"jwt_jwks_file": "/k/jwks.json", "jwt_algorithms": "HS256"},
+         "no HS256 secret is configured"),
+        ({"jwt_hs256_secret_file": "/k/s", "jwt_algorithms": "RS256"},
+         "no HS algorithm is allowed"),
+        ({"jwt_jwks_file": "/k/jwks.json", "jwt_leeway_s": -1}, "leeway"),
+        ({"jwt_jwks_file": "/k/jwks.json", "oidc_jwks_timeout_s": 0}, "JWKS timeout"),
+        ({"jwt_jwks_file": "/k/jwks.json", "jwt_role_claim": ""}, "claim names"),
+        ({"jwt_audience": "caxton"}, "jwt_audience set but no JWT key source"),
+    ],
+)
+def test_invalid_jwt_settings_are_refused(overrides: dict[str, Any], needle: str) -> None:
+    assert needle in config_error(overrides=overrides)
+
+
+def test_jwt_secret_file_problems_are_named(tmp_path: Path) -> None:
+    missing = load_config(env=NO_ENV, overrides={"jwt_hs256_secret_file": str(tmp_path / "x")})
+    with pytest.raises(ConfigError, match="jwt_hs256_secret_file: cannot read"):
+        missing.jwt_settings()
+    short = tmp_path / "short"
+    short.write_text("hunter2\n")
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        load_config(env=NO_ENV, overrides={"jwt_hs256_secret_file": str(short)}).jwt_settings()
+    huge = tmp_path / "huge"
+    huge.write_bytes(b"x" * 10_000)
+    with pytest.raises(ConfigError, match="larger than 4096 bytes"):
+        load_config(env=NO_ENV, overrides={"jwt_hs256_secret_file": str(huge)}).jwt_settings()
+
+
+def test_a_jwt_list_setting_must_be_strings_without_commas(tmp_path: Path) -> None:
+    assert "give a list of strings" in config_error(
+        file=toml(tmp_path, 'jwt_public_key_files = ["a,b"]\n'))
+    assert "give a list of strings" in config_error(
+        file=toml(tmp_path, "jwt_algorithms = [1]\n"))
