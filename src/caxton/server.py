@@ -258,7 +258,12 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
         raise listen_error(Listener("HTTP", config.host, config.port, "--port"), exc) from None
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    auth, limits = _authentication(config, runtime)
+    try:
+        auth, limits = _authentication(config, runtime)
+    except ConfigError:  # a JWT key file that cannot be used
+        sock.close()
+        close_once()
+        raise
     try:
         grpc_server = GrpcServer(runtime.service, host=config.grpc_listen_host,
                                  port=config.grpc_port,
