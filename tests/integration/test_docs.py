@@ -15,7 +15,8 @@ The convention (docs/index.md, "Trying the examples"):
   the page's server (e.g. `CAXTON_PLATFORM_NAME=alpha`).
 * Addresses: the pages use `http://127.0.0.1:18090` for REST and `127.0.0.1:50051` for gRPC
   (`--port 18090`, `--grpc-port 50051`); the test puts its server's addresses in their place
-  (and sets CAXTON_SERVER, CAXTON_GRPC_SERVER and S, as the pages ask the reader to).
+  (and sets CAXTON_SERVER, CAXTON_GRPC_SERVER and S, as the pages ask the reader to), with
+  CAXTON_DATA_DIR the server's data dir and CAXTON_TOKEN its admin key.
 * The output is checked loosely: a shown `error:` line (grpcurl's `ERROR:`) means the command
   must fail with an error that starts with the same three words; otherwise the command must
   succeed and the first word it is shown printing must be in what it printed.
@@ -231,6 +232,7 @@ def shell(tmp_path: Path, examples: Path, page: Path) -> Iterator[tuple[Shell, S
         (work / name).symlink_to(ROOT / name)
     rest = server.url.removeprefix("http://")
     env = {**os.environ, "CAXTON_SERVER": server.url, "CAXTON_GRPC_SERVER": server.grpc_target,
+           "CAXTON_DATA_DIR": str(server.data_dir), "CAXTON_TOKEN": server.token,
            "S": server.url, "PYTHON": sys.executable,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("CAXTON_TRANSPORT", None)

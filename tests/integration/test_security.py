@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from tests.conftest import ServerProcess
 
 from caxton.api.rest.app import build_app
 from caxton.security.permissions import (
@@ -23,7 +24,6 @@ from caxton.security.permissions import (
     Role,
     mutating,
 )
-from tests.conftest import ServerProcess
 
 FORGED = "cxk_aaaaaaaaaaaa_" + "A" * 43
 
@@ -77,7 +77,7 @@ def call(server: ServerProcess, method: str, path: str, headers: dict[str, str]
                               if mutating(method) else None)
 
 
-# -- 401: every protected route, every kind of bad credential ---------------------------------
+# -- 401: every protected route, every kind of bad credential --------------------------------- ---
 BAD_CREDENTIALS = {
     "missing": {},
     "malformed": {"authorization": "Bearer not-a-token"},
@@ -145,7 +145,7 @@ def test_a_grant_scoped_to_agent_patterns(secured: ServerProcess, examples: Path
     assert secured.http.get("/api/v1/agents/team-b-echo").status_code == 404
 
 
-# -- senders ---------------------------------------------------------------------------------------
+# -- senders --------------------------------------------------------------------------------------
 def test_senders_are_the_callers_own(secured: ServerProcess) -> None:
     scoped = {"authorization": f"Bearer {new_key(secured, 'developer', agents=['team-*'])}"}
     message = {"performative": "inform", "receiver": ["echo"], "content": 1}
@@ -163,7 +163,7 @@ def call_json(server: ServerProcess, headers: dict[str, str], body: Any) -> http
     return httpx.post(server.url + "/api/v1/messages", json=body, headers=headers, timeout=30)
 
 
-# -- browsers ------------------------------------------------------------------------------------
+# -- browsers -------------------------------------------------------------------------------------
 def test_a_web_page_cannot_drive_the_api(secured: ServerProcess) -> None:
     deploy = {"name": "evil", "module_base64": "AGFzbQEAAAA="}
     # A page's "simple" POST: text/plain from a foreign origin (no preflight in a browser).
@@ -212,7 +212,7 @@ def test_allowed_origins_get_cors(tmp_path: Path) -> None:
         server.stop()
 
 
-# -- rate limits -----------------------------------------------------------------------------------
+# -- rate limits ----------------------------------------------------------------------------------
 def test_brute_force_and_busy_tokens_hit_the_rate_limits(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", env={
         "CAXTON_AUTH_FAILURE_RATE_LIMIT": "0.5", "CAXTON_AUTH_FAILURE_BURST": "5",
@@ -248,7 +248,7 @@ def test_per_address_limit(tmp_path: Path) -> None:
         server.stop()
 
 
-# -- the audit trail ---------------------------------------------------------------------------------
+# -- the audit trail ------------------------------------------------------------------------------
 def test_every_mutating_route_is_audited(secured: ServerProcess) -> None:
     viewer = {"authorization": f"Bearer {new_key(secured, 'viewer')}"}
     since = secured.http.get("/api/v1/audit", params={"limit": 1}).json()["events"][-1]["at"]
@@ -276,7 +276,7 @@ def test_the_audit_trail_is_append_only_through_the_api(secured: ServerProcess) 
         assert secured.http.request(method, "/api/v1/audit").status_code == 405
 
 
-# -- gRPC ---------------------------------------------------------------------------------------------
+# -- gRPC -----------------------------------------------------------------------------------------
 def _grpc_call(server: ServerProcess, method: str, metadata: list[tuple[str, str]]
                ) -> grpc.StatusCode:
     with grpc.insecure_channel(server.grpc_target) as channel:
@@ -341,7 +341,7 @@ def test_grpc_scope_senders_and_audit(secured: ServerProcess) -> None:
     assert events[-1]["outcome"] == "denied" and events[-1]["target"] == "echo"
 
 
-# -- defaults -------------------------------------------------------------------------------------------
+# -- defaults -------------------------------------------------------------------------------------
 def test_metrics_need_a_key_unless_configured_open(secured: ServerProcess,
                                                    tmp_path: Path) -> None:
     assert httpx.get(secured.url + "/metrics").status_code == 401

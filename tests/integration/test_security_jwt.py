@@ -13,10 +13,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from tests.conftest import ServerProcess
 
 from caxton.client import CaxtonClient
 from caxton.errors import AuthenticationError
-from tests.conftest import ServerProcess
 
 SECRET = b"s" * 48
 ISSUER, AUDIENCE = "https://idp.example.org", "caxton-test"

@@ -55,7 +55,7 @@ def test_malformed_keys_are_refused(store: Store, bad: str) -> None:
 
 def test_a_forged_secret_for_a_real_id_is_refused(store: Store) -> None:
     keys = book(store)
-    record, token = keys.create("admin")
+    _, token = keys.create("admin")
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     with pytest.raises(AuthenticationError, match="unknown API key"):
         keys.authenticate(forged)

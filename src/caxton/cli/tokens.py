@@ -38,11 +38,11 @@ def create(
     if output is Output.json:
         emit_json(created)
         return
-    typer.echo(created["token"])
     scope = ", ".join(created["agents"])
     typer.echo(f"created key {created['id']}: {created['role']} for {scope}"
-               f"{', expires ' + created['expires_at'] if created['expires_at'] else ''} "
-               "(the token above is not shown again)", err=True)
+               f"{', expires ' + created['expires_at'] if created['expires_at'] else ''}; "
+               "its token, shown this once:", err=True)
+    typer.echo(created["token"])  # alone on stdout: KEY=$(caxton tokens create ...)
 
 
 @app.command("list")
