@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 import httpx
+import jwt
 import pytest
 from tests.conftest import ServerProcess
 
@@ -48,13 +49,46 @@ def concrete(path: str) -> str:
     return _PARAM.sub(lambda m: {"name": "echo", "agent": "echo"}.get(m.group(1), "x1"), path)
 
 
+SECRET = b"k" * 48
+ISSUER, AUDIENCE = "https://idp.example.org", "caxton"
+
+
+def signed(**extra: Any) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": "mallory", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+                       "caxton_role": "admin", **extra}, SECRET, algorithm="HS256")
+
+
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory, examples: Path
             ) -> Iterator[ServerProcess]:
+    base = tmp_path_factory.mktemp("secured")
+    (base / "secret").write_bytes(SECRET)
     # Hundreds of deliberate failures from one address: the brute-force limit is tested alone.
-    proc = ServerProcess(tmp_path_factory.mktemp("secured") / "data",
-                         env={"CAXTON_AUTH_FAILURE_BURST": "100000"}).start()
+    proc = ServerProcess(base / "data", env={
+        "CAXTON_AUTH_FAILURE_BURST": "100000", "CAXTON_JWT_HS256_SECRET_FILE": str(
+            base / "secret"), "CAXTON_JWT_ISSUER": ISSUER, "CAXTON_JWT_AUDIENCE": AUDIENCE,
+        "CAXTON_JWT_LEEWAY_S": "0"}).start()
     proc.deploy(examples / "wat" / "echo.wat", "echo")
+    expiring, revoked = new_key(proc, "admin", expires="1s"), new_key(proc, "admin")
+    proc.http.delete(f"/api/v1/tokens/{revoked.split('_')[1]}").raise_for_status()
+    now = int(time.time())
+    BAD_CREDENTIALS.update({
+        "revoked key": {"authorization": f"Bearer {revoked}"},
+        "expired key": {"authorization": f"Bearer {expiring}"},
+        "expired jwt": {"authorization": f"Bearer {signed(exp=now - 60)}"},
+        "not-yet-valid jwt": {"authorization": f"Bearer {signed(nbf=now + 3600)}"},
+        "wrong-audience jwt": {"authorization": f"Bearer {signed(aud='another-app')}"},
+        "forged jwt": {"authorization": "Bearer " + jwt.encode(
+            {"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+             "caxton_role": "admin"}, b"z" * 48, algorithm="HS256")},
+        "unsigned jwt": {"authorization": "Bearer " + jwt.encode(
+            {"sub": "x", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+             "caxton_role": "admin"}, None, algorithm="none")},  # type: ignore[arg-type]
+    })
+    time.sleep(2.1)  # the expiring key is past its lifetime now
+    assert call(proc, "GET", "/api/v1/agents", {"authorization": f"Bearer {signed()}"}
+                ).status_code == 200  # a good JWT passes: the bad ones fail for their fault
     yield proc
     proc.stop()
 
