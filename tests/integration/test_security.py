@@ -278,6 +278,24 @@ def test_per_address_limit(tmp_path: Path) -> None:
             answers = [client.get("/api/v1/agents").status_code for _ in range(12)]
             assert answers[:8] == [200] * 8 and answers[8:] == [429] * 4
             assert client.get("/health").status_code == 200  # probes are never limited
+        metadata = [("authorization", f"Bearer {server.token}")]
+        codes = [_grpc_call(server, "/caxton.v1.AgentService/ListAgents", metadata)
+                 for _ in range(12)]
+        assert grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
+        assert _grpc_call(server, "/grpc.health.v1.Health/Check", []) is grpc.StatusCode.OK
+    finally:
+        server.stop()
+
+
+def test_brute_force_over_grpc(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env={
+        "CAXTON_AUTH_FAILURE_RATE_LIMIT": "0.5", "CAXTON_AUTH_FAILURE_BURST": "5"}).start()
+    try:
+        codes = [_grpc_call(server, "/caxton.v1.AgentService/ListAgents",
+                            [("authorization", f"Bearer cxk_{i:012d}_{'A' * 43}")])
+                 for i in range(12)]
+        assert codes[:5] == [grpc.StatusCode.UNAUTHENTICATED] * 5
+        assert set(codes[5:]) == {grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
     finally:
         server.stop()
 

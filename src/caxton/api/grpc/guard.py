@@ -100,12 +100,15 @@ class _Call:
                 raise PermissionDeniedError(f"{self.method} has no permission; it is not served")
             if self.permission is Permission.open:
                 return _anonymous()
+            address = context.peer().rpartition(":")[0]
+            wait = self.guard.limits.per_address.take(address)
+            if wait:
+                raise RateLimitedError("too many requests from this address; retry later", wait)
             certificate = self.guard.certificate_of(context) if self.guard.certificate_of \
                 else None
             try:
                 principal = await self.guard.auth.authenticate(self.authorization, certificate)
             except AuthenticationError:
-                address = context.peer().rpartition(":")[0]
                 wait = self.guard.limits.failures.take(address)
                 if wait:
                     raise RateLimitedError("too many failed authentications from this "
