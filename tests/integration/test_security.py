@@ -308,11 +308,15 @@ def test_every_mutating_route_is_audited(secured: ServerProcess) -> None:
                  and REST[i] not in ROLE_PERMISSIONS[Role.viewer]]
     for _operation, method, path in mutations:
         call(secured, method, concrete(path), viewer)  # refused (403), and audited as such
-    events = secured.http.get("/api/v1/audit", params={"since": since, "limit": 1000}
-                              ).json()["events"]
-    seen = {(e["action"], e["outcome"]) for e in events}
-    for operation, _method, _path in mutations:
-        assert (operation, "denied") in seen, operation
+    wanted = {(operation, "denied") for operation, _, _ in mutations}
+    deadline = time.monotonic() + 10  # rows reach the table with the next group commit
+    while True:
+        events = secured.http.get("/api/v1/audit", params={"since": since, "limit": 1000}
+                                  ).json()["events"]
+        seen = {(e["action"], e["outcome"]) for e in events}
+        if wanted <= seen or time.monotonic() > deadline:
+            break
+    assert wanted <= seen, wanted - seen
     actor = "key:" + viewer["authorization"].split("_")[1]
     assert {e["actor"] for e in events if e["outcome"] == "denied"} == {actor}
     assert all(e["source"].startswith("rest 127.0.0.1:") for e in events)
@@ -372,6 +376,15 @@ def test_every_grpc_method_a_viewer_lacks_is_denied(secured: ServerProcess) -> N
         else:
             assert code is grpc.StatusCode.PERMISSION_DENIED, method
     assert _grpc_call(secured, "/grpc.health.v1.Health/Check", []) is grpc.StatusCode.OK
+    actor = "key:" + metadata[0][1].split("_")[1]
+    expected = {m for m in GRPC_PROTECTED if GRPC[m] not in granted}
+    denied: set[str] = set()
+    deadline = time.monotonic() + 10  # rows reach the table with the next group commit
+    while denied != expected and time.monotonic() < deadline:
+        events = secured.http.get("/api/v1/audit", params={"actor": actor, "limit": 5000}
+                                  ).json()["events"]
+        denied = {e["action"] for e in events if e["outcome"] == "denied"}
+    assert denied == expected
 
 
 def test_grpc_scope_senders_and_audit(secured: ServerProcess) -> None:
