@@ -77,7 +77,10 @@ def test_valid_tokens_are_accepted_with_their_role(jwt_server: tuple[ServerProce
     refused = httpx.post(server.url + "/api/v1/agents/echo/stop",
                          headers={"authorization": f"Bearer {viewer}"})
     assert refused.status_code == 403
-    audit = server.http.get("/api/v1/audit", params={"actor": "jwt:alice"}).json()["events"]
+    deadline = time.monotonic() + 10  # rows reach the table with the next group commit
+    while not (audit := server.http.get("/api/v1/audit", params={"actor": "jwt:alice"}
+                                        ).json()["events"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert audit and audit[-1]["outcome"] == "denied"
 
 
