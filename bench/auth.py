@@ -4,7 +4,9 @@ Three real `caxton server start` subprocesses run at once (durability normal, 2 
 echo agent deployed on each): two with ``CAXTON_AUTH=off`` (every caller is an admin, nothing is
 checked) and one with authentication on (the default). The second auth-off server is an A/A
 control: two servers that differ in nothing differ by this much, so an auth cost inside that
-band is noise. Against the server with auth on, each request carries one of:
+band is noise. A third client of the first auth-off server sends the admin key anyway (the
+server ignores it): the cost of carrying a credential, apart from checking it. Against the
+server with auth on, each request carries one of:
 
     (a) the admin API key the server wrote to ``<data-dir>/admin.token``;
     (b) a developer-role API key made with ``POST /api/v1/tokens {"role": "developer"}``;
@@ -62,6 +64,7 @@ from caxton.api.grpc._generated import agents_pb2, agents_pb2_grpc
 RAISED_LIMIT = "1000000"  # requests/s and burst: a bucket that never runs dry
 OFF = "auth off"
 CONTROL = "auth off, 2nd server (A/A)"
+CARRIED = "auth off, admin key sent anyway"
 ADMIN = "admin API key"
 DEVELOPER = "developer API key"
 JWT = "HS256 JWT (developer)"
@@ -184,7 +187,8 @@ def credentials(off: c.CaxtonServer, control: c.CaxtonServer, on: c.CaxtonServer
     if not on.token:
         raise RuntimeError("the auth-on server wrote no admin.token")
     creds = [Credential(OFF, off, ""), Credential(CONTROL, control, ""),
-             Credential(ADMIN, on, on.token), Credential(DEVELOPER, on, developer_key(on))]
+             Credential(CARRIED, off, on.token), Credential(ADMIN, on, on.token),
+             Credential(DEVELOPER, on, developer_key(on))]
     if secret_file is None:
         return creds, ""
     jwt_cred = Credential(JWT, on, hs256_token(Path(secret_file).read_bytes()))
@@ -362,10 +366,11 @@ def print_profile(off: Profiler, on: Profiler, requests_off: int, requests_on: i
 
     total_off = per_request(sum(counts_off.values()), requests_off)
     total_on = per_request(sum(counts_on.values()), requests_on)
-    print(f"py-spy, {Profiler.RATE} samples/s of the GIL holder of each server during the rounds "
-          f"({requests_off:,} requests to auth off, {requests_on:,} to auth on). Server CPU "
-          "µs per request, by the innermost Caxton function on the stack (the libraries it "
-          "called included); samples with no Caxton frame go by their innermost frame. "
+    print(f"py-spy, {Profiler.RATE} samples/s of the GIL holder of each server during the "
+          f"rounds ({requests_off:,} requests to the first auth-off server, {requests_on:,} to "
+          "auth on). Server CPU µs per request, by the innermost Caxton function on the "
+          "stack (the libraries it called included); samples with no Caxton frame go by their "
+          "innermost frame. "
           f"All: {total_off:.0f} µs off, {total_on:.0f} µs on.")
     names = sorted(set(counts_off) | set(counts_on),
                    key=lambda k: -max(per_request(counts_on[k], requests_on),
@@ -454,7 +459,8 @@ def main() -> None:
               (s["p50"] - base["p50"]) / 1e3, c.ratio(s["p50"], base["p50"])]
              for name, s in guard.items()])
     if profilers is not None:
-        served_off = sum(len(samples[op][OFF]) for op in OPS)
+        served_off = sum(len(samples[op][cr.name]) for op in OPS for cr in creds
+                         if cr.server is off)
         served_on = sum(len(samples[op][cr.name]) for op in OPS for cr in creds
                         if cr.server is on)
         print_profile(*profilers, served_off, served_on)
