@@ -68,6 +68,8 @@ CARRIED = "auth off, admin key sent anyway"
 ADMIN = "admin API key"
 DEVELOPER = "developer API key"
 JWT = "HS256 JWT (developer)"
+NO_GUARD = "no guard (the app alone)"
+GUARD_BLOCKS = 20
 OPS = ("REST GET /api/v1/agents", "REST POST /api/v1/messages?wait=true",
        "gRPC ListAgents")
 
@@ -239,8 +241,9 @@ def warm(creds: list[Credential], count: int) -> None:
 
 
 # -- the guard alone, in process ---------------------------------------------------------------
-def guard_alone(n: int) -> dict[str, list[float]]:
-    """``RestGuard`` around a no-op ASGI app, GET /api/v1/agents: ns per request."""
+def guard_alone(n: int) -> dict[str, list[list[float]]]:
+    """``RestGuard`` around a no-op ASGI app, GET /api/v1/agents: ns per request, in
+    GUARD_BLOCKS interleaved blocks per variant."""
     from caxton.api.rest.guard import BrowserPolicy, Limits, RestGuard  # noqa: PLC0415
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.security.authenticator import Authenticator  # noqa: PLC0415
@@ -284,22 +287,26 @@ def guard_alone(n: int) -> dict[str, list[float]]:
                 return {"type": "http", "method": "GET", "path": "/api/v1/agents",
                         "headers": headers, "client": ("127.0.0.1", 50000)}
 
-            async def run() -> dict[str, list[float]]:
-                out: dict[str, list[float]] = {"no guard (the app alone)": []}
-                out.update({name: [] for name in guards})
+            async def run() -> dict[str, list[list[float]]]:
+                blocks: dict[str, list[list[float]]] = {NO_GUARD: []}
+                blocks.update({name: [] for name in guards})
                 clock = time.perf_counter_ns
                 scopes = {name: scope(token) for name, token in tokens.items()}
-                for _ in range(10):  # interleaved blocks, as end to end
-                    for _ in range(n // 10):
+                for _ in range(GUARD_BLOCKS):  # interleaved blocks, as end to end
+                    out: list[float] = []
+                    for _ in range(n // GUARD_BLOCKS):
                         t0 = clock()
                         await app(scopes[OFF], receive, send)
-                        out["no guard (the app alone)"].append(clock() - t0)
+                        out.append(clock() - t0)
+                    blocks[NO_GUARD].append(out)
                     for name, g in guards.items():
-                        for _ in range(n // 10):
+                        out = []
+                        for _ in range(n // GUARD_BLOCKS):
                             t0 = clock()
                             await g(dict(scopes[name]), receive, send)
-                            out[name].append(clock() - t0)
-                return out
+                            out.append(clock() - t0)
+                        blocks[name].append(out)
+                return blocks
 
             return asyncio.run(run())
         finally:
@@ -449,15 +456,22 @@ def main() -> None:
         print(f"(c) {JWT}: skipped: {skipped}.")
     print()
 
-    guard = {name: c.summary(v) for name, v in guard_alone(guard_n).items()}
+    blocks = guard_alone(guard_n)
+    guard = {name: c.summary(x for block in b for x in block) for name, b in blocks.items()}
+    block_p50 = {name: [c.summary(block)["p50"] for block in b] for name, b in blocks.items()}
     base = guard[OFF]
     print(f"In process: the REST guard middleware around a no-op ASGI app, GET /api/v1/agents "
-          f"({guard_n:,} calls each, interleaved; rate limits raised as above). Microseconds.")
+          f"({guard_n:,} calls each in {GUARD_BLOCKS} interleaved blocks; rate limits raised "
+          "as above). Microseconds.")
+    rows = []
+    for name, s in guard.items():
+        d = c.summary(m - b for m, b in zip(block_p50[name], block_p50[OFF], strict=True))
+        rows.append([name, s["n"], s["p50"] / 1e3, s["p99"] / 1e3, s["mean"] / 1e3,
+                     (s["p50"] - base["p50"]) / 1e3, c.ratio(s["p50"], base["p50"]),
+                     "-" if name == OFF else
+                     f"{d['p50'] / 1e3:+.2f} [{d['min'] / 1e3:+.2f} .. {d['max'] / 1e3:+.2f}]"])
     c.table(["measurement", "n", "p50 µs", "p99 µs", "mean µs", "p50 - auth off µs",
-             "p50 / auth off"],
-            [[name, s["n"], s["p50"] / 1e3, s["p99"] / 1e3, s["mean"] / 1e3,
-              (s["p50"] - base["p50"]) / 1e3, c.ratio(s["p50"], base["p50"])]
-             for name, s in guard.items()])
+             "p50 / auth off", "per-block Δ median µs [range]"], rows)
     if profilers is not None:
         served_off = sum(len(samples[op][cr.name]) for op in OPS for cr in creds
                          if cr.server is off)
