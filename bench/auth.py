@@ -16,7 +16,7 @@ server with auth on, each request carries one of:
 Non-admin credentials are rate limited per token (200/s, burst 400, by default). That would
 refuse a sequential benchmark, so the auth-on server runs with ``CAXTON_TOKEN_RATE_LIMIT`` and
 ``CAXTON_TOKEN_RATE_BURST`` at 1e6: the bucket is still kept (its cost is measured), it just
-never runs dry. Both servers get the same raised per-address limit (it applies with auth off
+never runs dry. Every server gets the same raised per-address limit (it applies with auth off
 too, so it is not part of the difference).
 
 Measured, sequential requests (one at a time) with keep-alive clients, one per credential:
@@ -30,9 +30,10 @@ Printed: p50/p99 in µs, the auth cost as the difference of medians and as ratio
 and the per-round difference of medians (median and range). Then, in process, the REST guard
 middleware alone around a no-op app (GET, no audit row), which isolates the guard's own work.
 
-``--profile PREFIX`` samples both servers with py-spy during the rounds (``py-spy`` must be on
-PATH; not a Caxton dependency) and prints server CPU µs per request by the innermost Caxton
-function on the stack; the raw samples go to ``PREFIX-off.txt`` and ``PREFIX-on.txt``.
+``--profile PREFIX`` samples the first auth-off server and the auth-on one with py-spy during
+the rounds (``py-spy`` must be on PATH; not a Caxton dependency) and prints server CPU µs per
+request by the innermost Caxton function on the stack; the raw samples go to
+``PREFIX-off.txt`` and ``PREFIX-on.txt``.
 
     python bench/auth.py [--quick] [--n N] [--rounds N] [--profile PREFIX]
 """
