@@ -11,10 +11,14 @@ import datetime as _dt
 import math
 import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WAT_DIR = ROOT / "examples" / "agents" / "wat"
@@ -169,3 +173,74 @@ def rss_bytes() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+# -- a real server -----------------------------------------------------------------------------
+def caxton_exe() -> str:
+    """The ``caxton`` command next to this Python (the virtualenv's), else the one on PATH."""
+    exe = Path(sys.executable).with_name("caxton")
+    return str(exe) if exe.exists() else (shutil.which("caxton") or "caxton")
+
+
+class CaxtonServer:
+    """``caxton server start`` as a subprocess on 127.0.0.1 with free ports (REST and gRPC).
+
+    Authentication is on unless ``env`` sets ``CAXTON_AUTH=off``: the server writes an admin
+    API key to ``<data-dir>/admin.token`` before it announces itself, and ``token`` holds it
+    (empty when auth is off). ``headers`` and ``http()`` carry it; pass ``token`` to
+    ``CaxtonClient`` (gRPC).
+    """
+
+    def __init__(self, data_dir: str | Path, *, env: Mapping[str, str] | None = None,
+                 args: Sequence[str] = (), workers: int = 2, timeout: float = 60.0) -> None:
+        self.data_dir = Path(data_dir)
+        self.proc = subprocess.Popen(
+            [caxton_exe(), "server", "start", "--data-dir", str(self.data_dir),
+             "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0",
+             "--workers", str(workers), "--log-level", "warning", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, **(env or {})})
+        lines: list[str] = []
+
+        def read() -> None:
+            assert self.proc.stdout is not None
+            lines.extend(self.proc.stdout.readline() for _ in range(2))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if len(lines) < 2 or not lines[0].startswith("caxton listening on http://127.0.0.1:") \
+                or not lines[1].startswith("caxton grpc listening on 127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"server did not start within {timeout:g}s: {lines}")
+        self.url = lines[0].split()[-1]
+        self.target = lines[1].split()[-1]
+        token_file = self.data_dir / "admin.token"
+        self.token = token_file.read_text().strip() if token_file.exists() else ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin key as a request header (none when auth is off)."""
+        return {"authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def http(self, **kwargs: Any) -> Any:
+        """A keep-alive ``httpx.Client`` for this server that sends the admin key."""
+        import httpx  # noqa: PLC0415 - only the benchmarks that talk HTTP need it
+
+        kwargs.setdefault("timeout", 30.0)
+        return httpx.Client(base_url=self.url, headers=self.headers, **kwargs)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def __enter__(self) -> CaxtonServer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -3,7 +3,8 @@
 (a) in process: Router.route() of a request to `echo`, until the reply reaches a ClientInbox
     callback and wakes the sending thread (threading.Event). Microseconds.
 (b) over REST: POST /api/v1/messages?wait=true against a real `caxton server start` subprocess
-    with an httpx keep-alive client. Milliseconds.
+    with an httpx keep-alive client, sending the admin API key the server wrote to
+    ``<data-dir>/admin.token`` (authentication is on, the default). Milliseconds.
 
 Peers measured in the same run:
   * naive embedding: wasmtime-py Func.__call__ into the same echo.wasm, with `caxton.reply`
@@ -24,7 +25,6 @@ from __future__ import annotations
 import base64
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -310,11 +310,6 @@ class Child:
                 self.proc.wait(5)
 
 
-def _caxton_exe() -> str:
-    exe = Path(sys.executable).with_name("caxton")
-    return str(exe) if exe.exists() else (shutil.which("caxton") or "caxton")
-
-
 def _client(url: str) -> httpx.Client:
     """An httpx client with its defaults: one keep-alive connection, reused."""
     import httpx  # noqa: PLC0415
@@ -324,13 +319,9 @@ def _client(url: str) -> httpx.Client:
 
 def rest_roundtrip(wasm: bytes, n: int, warmup: int, durability: str) -> list[float]:
     with tempfile.TemporaryDirectory(prefix="caxton-bench-rest-") as tmp:
-        server = Child(
-            [_caxton_exe(), "server", "start", "--data-dir", tmp, "--port", "0",
-             "--host", "127.0.0.1", "--workers", "2", "--log-level", "warning"],
-            env={"CAXTON_DURABILITY": durability},
-        )
+        server = c.CaxtonServer(tmp, env={"CAXTON_DURABILITY": durability})
         try:
-            with _client(server.url) as client:
+            with server.http(timeout=10.0) as client:
                 r = client.post("/api/v1/agents", json={
                     "name": "echo", "version": "1.0",
                     "module_base64": base64.b64encode(wasm).decode()})

@@ -10,22 +10,20 @@ both transports run against the same server in the same run:
 (b) throughput with 16 requests in flight from 16 threads: REST with one keep-alive client
     per thread; gRPC over one shared channel (HTTP/2 multiplexes the calls).
 
+Authentication is on (the default): every call carries the admin API key the server wrote to
+``<data-dir>/admin.token`` (an admin key is not rate limited). ``bench/auth.py`` measures what
+that costs.
+
     python bench/grpc_vs_rest.py [--quick] [--n N] [--total N]
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import grpc
 import httpx
@@ -36,42 +34,6 @@ from caxton.api.grpc._generated import acl_pb2, messages_pb2, messages_pb2_grpc
 from caxton.client import CaxtonClient
 
 IN_FLIGHT = 16
-
-
-class Server:
-    """`caxton server start` on free ports; knows both addresses once it has printed them."""
-
-    def __init__(self, data_dir: str) -> None:
-        exe = Path(sys.executable).with_name("caxton")
-        self.proc = subprocess.Popen(
-            [str(exe) if exe.exists() else (shutil.which("caxton") or "caxton"), "server",
-             "start", "--data-dir", data_dir, "--host", "127.0.0.1", "--port", "0",
-             "--grpc-port", "0", "--workers", "2", "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "CAXTON_DURABILITY": "normal"})
-        lines: list[str] = []
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            lines.extend(self.proc.stdout.readline() for _ in range(2))
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(30)
-        if len(lines) < 2 or not lines[1].startswith("caxton grpc listening on 127.0.0.1:"):
-            self.stop()
-            raise RuntimeError(f"server did not start: {lines}")
-        self.url = lines[0].split()[-1]
-        self.target = lines[1].split()[-1]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 # -- one request each way ----------------------------------------------------------------------
@@ -86,12 +48,15 @@ def rest_call(client: httpx.Client) -> Callable[[int], None]:
     return call
 
 
-def stub_call(stub: messages_pb2_grpc.MessageServiceStub) -> Callable[[int], None]:
+def stub_call(stub: messages_pb2_grpc.MessageServiceStub, token: str) -> Callable[[int], None]:
+    metadata = [("authorization", f"Bearer {token}")] if token else None
+
     def call(i: int) -> None:
         content = orjson.dumps({"n": i}).decode()
         answer = stub.SendAndWait(messages_pb2.SendAndWaitRequest(
             message=acl_pb2.AclMessage(performative="request", receiver=["echo"],
-                                       content_json=content), timeout_s=5), timeout=30)
+                                       content_json=content), timeout_s=5), timeout=30,
+            metadata=metadata)
         if orjson.loads(answer.reply.content_json) != {"n": i}:
             raise RuntimeError("bad gRPC answer")
     return call
@@ -147,28 +112,29 @@ def main() -> None:
     wasm = c.module_bytes("echo")
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="caxton-bench-grpc-") as tmp:
-        server = Server(tmp)
+        server = c.CaxtonServer(tmp, env={"CAXTON_DURABILITY": "normal"})
         clients: list[httpx.Client] = []
         try:
-            with CaxtonClient(server.target) as client, \
+            with CaxtonClient(server.target, token=server.token) as client, \
                     grpc.insecure_channel(server.target) as channel, \
-                    httpx.Client(base_url=server.url, timeout=30) as http:
+                    server.http() as http:
                 client.deploy("echo", wasm)
                 stub = messages_pb2_grpc.MessageServiceStub(channel)
                 rows = {
                     "REST httpx keep-alive (peer)": sequential(rest_call(http), n, warmup),
-                    "gRPC generated stub": sequential(stub_call(stub), n, warmup),
+                    "gRPC generated stub": sequential(stub_call(stub, server.token), n, warmup),
                     "gRPC caxton.client": sequential(client_call(client), n, warmup),
                 }
 
                 def rest_per_thread() -> Callable[[int], None]:
-                    own = httpx.Client(base_url=server.url, timeout=30)
+                    own: httpx.Client = server.http()
                     clients.append(own)
                     return rest_call(own)
 
                 rates = {
                     "REST httpx keep-alive (peer)": concurrent(rest_per_thread, total),
-                    "gRPC generated stub": concurrent(lambda: stub_call(stub), total),
+                    "gRPC generated stub": concurrent(lambda: stub_call(stub, server.token),
+                                                      total),
                     "gRPC caxton.client": concurrent(lambda: client_call(client), total),
                 }
         finally:

@@ -13,16 +13,14 @@ Run for durability full (the default) and normal. Then the same two kinds in pro
 ``CaxtonService.send`` with IN_PROCESS sends in flight on one event loop (no HTTP in the way, so
 the cost of remembering ids shows more plainly).
 
+Authentication is on (the default): every REST call carries the admin API key the server wrote
+to ``<data-dir>/admin.token`` (an admin key is not rate limited per token).
+
     python bench/one_way.py [--quick] [--total N] [--rounds N]
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -43,46 +41,13 @@ SINK = b"""(module (memory (export "memory") 1)
   (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
 
 
-class Server:
-    def __init__(self, data_dir: str, durability: str) -> None:
-        exe = Path(sys.executable).with_name("caxton")
-        self.proc = subprocess.Popen(
-            [str(exe) if exe.exists() else (shutil.which("caxton") or "caxton"), "server",
-             "start", "--data-dir", data_dir, "--host", "127.0.0.1", "--port", "0",
-             "--grpc-port", "0", "--workers", "2", "--log-level", "warning"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "CAXTON_DURABILITY": durability})
-        lines: list[str] = []
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            lines.append(self.proc.stdout.readline())
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(30)
-        if not lines or not lines[0].startswith("caxton listening on "):
-            self.stop()
-            raise RuntimeError(f"server did not start: {lines}")
-        self.url = lines[0].split()[-1]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 def _ids(count: int) -> list[str]:
     """Client message ids, made before the clock starts (os.urandom can cost tens of µs on a
     virtual machine: that is the client's cost, not the server's)."""
     return [uuid.uuid4().hex for _ in range(count)]
 
 
-def rate(url: str, total: int, keyed: bool) -> float:
+def rate(server: c.CaxtonServer, total: int, keyed: bool) -> float:
     """Accepted messages per second, IN_FLIGHT at a time."""
     local = threading.local()
     ids = _ids(total + IN_FLIGHT * 4)
@@ -90,7 +55,7 @@ def rate(url: str, total: int, keyed: bool) -> float:
     def one(i: int) -> None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(base_url=url, timeout=30)
+            client = local.client = server.http()
         body: dict[str, object] = {"performative": "inform", "receiver": ["sink"],
                                    "content": {"n": i}}
         if keyed:
@@ -163,10 +128,10 @@ def main() -> None:
     rows = []
     for durability in ("full", "normal"):
         with tempfile.TemporaryDirectory() as tmp:
-            server = Server(tmp, durability)
+            server = c.CaxtonServer(tmp, env={"CAXTON_DURABILITY": durability})
             try:
                 deployed = httpx.post(f"{server.url}/api/v1/agents?name=sink", content=SINK,
-                                      timeout=30)
+                                      headers=server.headers, timeout=30)
                 if deployed.status_code != 201:
                     raise RuntimeError(f"deploy failed: {deployed.text}")
                 figures: dict[bool, list[float]] = {False: [], True: []}
@@ -174,7 +139,7 @@ def main() -> None:
                 for _ in range(rounds):
                     for keyed in (False, True):
                         if time.monotonic() < deadline:
-                            figures[keyed].append(rate(server.url, total, keyed))
+                            figures[keyed].append(rate(server, total, keyed))
             finally:
                 server.stop()
         plain, keyed_ = (c.summary(figures[False])["p50"], c.summary(figures[True])["p50"])
