@@ -37,8 +37,19 @@ class BrowserPolicy:
 
     hosts: frozenset[str] = frozenset()  # lower-case names; "*": any
     origins: frozenset[str] = frozenset()  # "https://ui.example.org"; "*": any
+    # Host headers seen, with the verdict: parsing an address costs more than the key check
+    # (bench/auth.py); bounded, as a client chooses what it sends.
+    _seen: dict[str, bool] = field(default_factory=dict)
 
     def host_allowed(self, host_header: str) -> bool:
+        known = self._seen.get(host_header)
+        if known is None:
+            known = self._host_allowed(host_header)
+            if len(self._seen) < 1024:
+                self._seen[host_header] = known
+        return known
+
+    def _host_allowed(self, host_header: str) -> bool:
         if "*" in self.hosts:
             return True
         host = _host_name(host_header)
