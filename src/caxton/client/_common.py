@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import grpc
+
 from caxton.api.grpc import convert, convert_deployments
 from caxton.api.grpc._generated import (
     agents_pb2,
@@ -30,6 +32,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_TIMEOUT_S = 60.0
@@ -39,6 +42,21 @@ CHANNEL_OPTIONS = [("grpc.max_receive_message_length", -1),
                    ("grpc.max_send_message_length", -1)]
 # A send-and-wait may take its whole timeout on the server; the call's deadline allows more.
 WAIT_MARGIN_S = 30.0
+
+
+def channel(target: str, tls: ClientTls | None) -> grpc.Channel:
+    """A blocking channel to ``target``: TLS with ``tls`` (ConfigError when its files cannot
+    be read), else plain."""
+    if tls is None:
+        return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    return grpc.secure_channel(target, tls.channel_credentials(), options=CHANNEL_OPTIONS)
+
+
+def aio_channel(target: str, tls: ClientTls | None) -> grpc.aio.Channel:
+    """``channel`` for asyncio."""
+    if tls is None:
+        return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+    return grpc.aio.secure_channel(target, tls.channel_credentials(), options=CHANNEL_OPTIONS)
 
 
 class Stubs:

@@ -33,6 +33,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 _T = TypeVar("_T")
 
@@ -52,10 +53,11 @@ class AsyncCaxtonClient:
     """
 
     def __init__(self, target: str = c.DEFAULT_TARGET, *,
-                 timeout: float | None = c.DEFAULT_TIMEOUT_S) -> None:
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S,
+                 tls: ClientTls | None = None) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.aio.insecure_channel(target, options=c.CHANNEL_OPTIONS)
+        self._channel = c.aio_channel(target, tls)
         self._stubs = c.Stubs(self._channel)
 
     async def close(self) -> None:

@@ -33,6 +33,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 _T = TypeVar("_T")
 
@@ -58,10 +59,13 @@ class CaxtonClient:
     """
 
     def __init__(self, target: str = c.DEFAULT_TARGET, *,
-                 timeout: float | None = c.DEFAULT_TIMEOUT_S) -> None:
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S,
+                 tls: ClientTls | None = None) -> None:
+        """``tls``: reach a server with TLS on (``ClientTls(ca_file=...)``; with
+        ``cert_file`` and ``key_file`` for a client certificate); None: plain gRPC."""
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target, options=c.CHANNEL_OPTIONS)
+        self._channel = c.channel(target, tls)
         self._stubs = c.Stubs(self._channel)
 
     def close(self) -> None:
