@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import selectors
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -43,6 +44,10 @@ class ServerProcess:
         self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr.log"
         self.preexec_fn: Callable[[], None] | None = None  # e.g. resource limits for the child
         self._http: httpx.Client | None = None
+        # A server with TLS on: what `http` trusts (and the client certificate it presents),
+        # and the CLI's CAXTON_TLS_* variables.
+        self.verify: ssl.SSLContext | bool = True
+        self.cli_env: dict[str, str] = {}
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +92,7 @@ class ServerProcess:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(base_url=self.url, timeout=60)
+            self._http = httpx.Client(base_url=self.url, timeout=60, verify=self.verify)
         return self._http
 
     def cli(self, *args: str, check: bool = True, timeout: float = 60,
@@ -95,7 +100,7 @@ class ServerProcess:
         result = subprocess.run(
             [CAXTON, *args], capture_output=True, text=True, timeout=timeout,
             env={**os.environ, "CAXTON_SERVER": self.url, "CAXTON_GRPC_SERVER": self.grpc_target,
-                 **(env or {})},
+                 **self.cli_env, **(env or {})},
         )
         if check and result.returncode != 0:
             raise AssertionError(

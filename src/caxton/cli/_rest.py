@@ -74,8 +74,13 @@ class ApiClient:
         if isinstance(exc, httpx.TimeoutException):
             return CliError(f"the server at {self.base} did not answer in time", EXIT_TIMEOUT)
         hint = ""
-        if isinstance(exc, httpx.RemoteProtocolError) and self.base.startswith("http://"):
-            hint = " (if the server has TLS on, use an https:// URL)"
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+            # TLS 1.3: a server that refuses the client's certificate (or the lack of one)
+            # says so after the handshake, and the client often sees only the connection end.
+            hint = (" (if the server has TLS on, use an https:// URL)"
+                    if self.base.startswith("http://") else
+                    " (does the server want a client certificate? --tls-cert FILE --tls-key "
+                    "FILE, or CAXTON_TLS_CERT and CAXTON_TLS_KEY)")
         return CliError(f"request to {self.base} failed: {exc}{hint}", EXIT_UNREACHABLE)
 
 

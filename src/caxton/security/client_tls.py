@@ -9,10 +9,12 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-
-import grpc
+from typing import TYPE_CHECKING
 
 from caxton.errors import ConfigError
+
+if TYPE_CHECKING:  # grpc is imported only where a gRPC channel is made (the CLI starts faster)
+    import grpc
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ClientTls:
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
         """For ``grpc.secure_channel``."""
+        import grpc  # noqa: PLC0415
+
         roots = _read(self.ca_file, "CA file") if self.ca_file is not None else None
         cert = key = None
         if self.cert_file is not None and self.key_file is not None:
