@@ -64,8 +64,8 @@ def _file(variable: str) -> Path | None:
 
 
 def resolve(server: str | None, grpc_server: str | None) -> Endpoint:
-    url = server or os.environ.get("CAXTON_SERVER")
-    grpc = grpc_server or os.environ.get("CAXTON_GRPC_SERVER")
+    url = server or os.environ.get("CAXTON_SERVER") or None  # empty: not given
+    grpc = grpc_server or os.environ.get("CAXTON_GRPC_SERVER") or None
     found: Path | None = None
     if url is None or grpc is None:
         data_dir = _data_dir()

@@ -10,13 +10,15 @@ role (``caxton security issue-cert --client NAME --role ROLE`` writes it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from caxton.security.principal import ClientCertificate
+
+if TYPE_CHECKING:
+    import grpc
 
 SCOPE_KEY = "caxton.client_cert"
 
