@@ -251,3 +251,28 @@ def test_a_reload_takes_new_files_and_a_bad_one_keeps_the_old(ca: certs.Issued,
     key.write_bytes(certs.node_certificate(ca, "n").key_pem())  # a key of another certificate
     assert not tls.reload()
     assert served() == second.serial and tls.reloads == 1
+
+
+def test_a_reload_takes_a_new_client_ca_too(ca: certs.Issued, tmp_path: Path) -> None:
+    (tmp_path / "ca.crt").write_bytes(ca.certificate_pem())
+    cert, key = write(tmp_path, "node", certs.node_certificate(ca, "n"))
+    clients = tmp_path / "clients.crt"
+    old_ca, new_ca = certs.new_ca("old clients"), certs.new_ca("new clients")
+    clients.write_bytes(old_ca.certificate_pem())
+    old_cert, old_key = write(tmp_path, "old", certs.client_certificate(old_ca, "old"))
+    new_cert, new_key = write(tmp_path, "new", certs.client_certificate(new_ca, "new"))
+    tls = ServerTls(TlsFiles(cert, key, clients), rest_client_certs="required")
+
+    def who(cert_file: Path, key_file: Path) -> ClientCertificate | None:
+        client = ClientTls(tmp_path / "ca.crt", cert_file, key_file).ssl_context()
+        server_side, _ = handshake(tls.rest_context, client, "localhost")
+        return from_peercert(server_side.getpeercert())
+
+    assert who(old_cert, old_key) == ClientCertificate("old", ())
+    with pytest.raises(ssl.SSLError):
+        who(new_cert, new_key)
+    clients.write_bytes(new_ca.certificate_pem())
+    assert tls.reload()
+    assert who(new_cert, new_key) == ClientCertificate("new", ())
+    with pytest.raises(ssl.SSLError):
+        who(old_cert, old_key)
