@@ -262,7 +262,7 @@ def run(config: ServerConfig) -> None:
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until _serve reloads certificates with it
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until _serve's loop takes it: not a stop
     try:
         asyncio.run(_serve(config, stop, tls))
     finally:
@@ -281,6 +281,7 @@ def _on_hangup(tls: ServerTls | None) -> None:
 
 async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None = None  # noqa: PLR0915 - one start-up sequence, in order
                  ) -> None:
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _on_hangup, tls)
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -343,7 +344,6 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
         handshake_timeout_s=config.http_header_timeout_s if tls is not None else None)
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps(
         {"url": url, "grpc": grpc_server.target, "pid": os.getpid(), "tls": tls is not None}))
-    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _on_hangup, tls)
     stop.server = server
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:

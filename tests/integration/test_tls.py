@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import ssl
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -148,6 +149,31 @@ def closed_within(where: tuple[str, int], timeout: float) -> float:
         except ConnectionResetError:
             pass
     return time.monotonic() - start
+
+
+def test_caxton_security_keeps_keys_private_and_an_existing_ca(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "data", tmp_path / "other")
+    assert stat.S_IMODE(pki.dir.stat().st_mode) == 0o700
+    for name in ("ca", "node-server", "client-alice"):
+        assert stat.S_IMODE((pki.dir / f"{name}.key").stat().st_mode) == 0o600
+        assert stat.S_IMODE((pki.dir / f"{name}.crt").stat().st_mode) == 0o644
+    ca = (pki.dir / "ca.crt").read_bytes()
+    again = subprocess.run([CAXTON, "security", "init-ca", "--dir", str(pki.dir)],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "use --force" in again.stderr
+    assert (pki.dir / "ca.crt").read_bytes() == ca
+    caxton("security", "init-ca", "--dir", str(pki.dir), "--force")
+    assert (pki.dir / "ca.crt").read_bytes() != ca
+    assert sorted(p.name for p in pki.dir.iterdir()) == [  # no temporary files left behind
+        "ca.crt", "ca.key", "client-alice.crt", "client-alice.key", "node-server.crt",
+        "node-server.key"]
+    missing = subprocess.run([CAXTON, "security", "issue-cert", "--node", "n", "--dir",
+                              str(tmp_path / "nothing")], capture_output=True, text=True,
+                             timeout=60)
+    assert missing.returncode == 1 and "caxton security init-ca" in missing.stderr
+    both = subprocess.run([CAXTON, "security", "issue-cert", "--node", "n", "--client", "c",
+                           "--dir", str(pki.dir)], capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "one of --node NAME or --client NAME" in both.stderr
 
 
 # -- one TLS server: REST, gRPC, metrics, the CLI and the Python client --------------------------
@@ -434,6 +460,14 @@ def test_sighup_rotates_the_certificate_for_new_connections_only(tmp_path: Path)
             assert server.http.get("/health").status_code == 200
     finally:
         server.stop()
+
+
+def test_sighup_without_tls_does_not_stop_the_server(server: ServerProcess) -> None:
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGHUP)  # the default action would end the process
+    wait_for(lambda: "nothing to reload" in server.stderr(), "the SIGHUP's log line")
+    assert server.proc.poll() is None
+    assert server.http.get("/health").status_code == 200
 
 
 # -- the outbound MTP to https:// platforms --------------------------------------------------
