@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import selectors
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -48,6 +49,10 @@ class ServerProcess:
         self.preexec_fn: Callable[[], None] | None = None  # e.g. resource limits for the child
         self._http: httpx.Client | None = None
         self.token = ""  # the admin key the server wrote to <data-dir>/admin.token
+        # A server with TLS on: what `http` trusts (and the client certificate it presents),
+        # and the CLI's CAXTON_TLS_* variables.
+        self.verify: ssl.SSLContext | bool = True
+        self.cli_env: dict[str, str] = {}
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,6 +89,7 @@ class ServerProcess:
     def client(self, **kwargs: Any) -> httpx.Client:
         """A new HTTP client for this server that sends the admin key."""
         kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("verify", self.verify)
         return httpx.Client(base_url=self.url, headers=self.headers, **kwargs)
 
     def channel(self) -> grpc.Channel:
@@ -116,7 +122,7 @@ class ServerProcess:
         result = subprocess.run(
             [CAXTON, *args], capture_output=True, text=True, timeout=timeout,
             env={**os.environ, "CAXTON_SERVER": self.url, "CAXTON_GRPC_SERVER": self.grpc_target,
-                 "CAXTON_TOKEN": self.token, **(env or {})},
+                 "CAXTON_TOKEN": self.token, **self.cli_env, **(env or {})},
         )
         if check and result.returncode != 0:
             raise AssertionError(

@@ -23,6 +23,7 @@ from caxton.security.jwt_settings import JwtSettings
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
 _CEILINGS = LimitCeilings()
+CLIENT_CERT_MODES = ("off", "optional", "required")
 _MAX_BUDGET = 2**50  # 1 PiB: far beyond any machine, low enough to be an obvious typo
 _MAX_SECRET_BYTES = 4096
 _LIST_SETTINGS = ("jwt_public_key_files", "jwt_algorithms")  # a TOML array, or comma-separated
@@ -97,6 +98,22 @@ class ServerConfig:
     # are reached, "NAME=URL[ URL...], ..." (a [platforms] table in the config file); more are
     # added with `caxton platforms add`.
     platforms: str = ""
+    # TLS (docs/security.md#tls-and-mtls): the server's certificate (PEM, the chain after it)
+    # and its private key. Both set: REST, the MTP's /acc, gRPC and the metrics port speak
+    # TLS only; SIGHUP reloads the files. Empty: plain HTTP and gRPC.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # Client certificates (mTLS), signed by the CAs in tls_client_ca_file, per listener:
+    # off (not asked for), optional (asked for, verified when given), required. gRPC can only
+    # be off or required (grpcio cannot ask for a certificate without requiring it).
+    tls_client_ca_file: str = ""
+    rest_client_certs: str = "off"
+    grpc_client_certs: str = "off"
+    # The outbound MTP to https:// platforms: CAs trusted beside the system's, and a client
+    # certificate (and key) to present to platforms that ask for one.
+    mtp_tls_ca_file: str = ""
+    mtp_tls_cert_file: str = ""
+    mtp_tls_key_file: str = ""
     default_fuel: int = DEFAULT_LIMITS.fuel
     default_memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     default_timeout_ms: int = DEFAULT_LIMITS.timeout_ms
@@ -187,6 +204,7 @@ class ServerConfig:
         if self.dedup_window_s <= 0 or self.dedup_memory < 1:
             raise ConfigError("dedup_window_s must be positive and dedup_memory at least 1")
         self._check_platform()
+        self._check_tls()
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):
@@ -292,6 +310,36 @@ class ServerConfig:
             )
         except ConfigError as exc:
             raise ConfigError(exc.message.replace("JWT: ", "jwt/oidc settings: ", 1)) from None
+
+    def _check_tls(self) -> None:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigError("tls_cert_file and tls_key_file go together: set both (TLS) or "
+                              "neither (plain HTTP and gRPC)")
+        if bool(self.mtp_tls_cert_file) != bool(self.mtp_tls_key_file):
+            raise ConfigError("mtp_tls_cert_file and mtp_tls_key_file go together: set both "
+                              "or neither")
+        if self.rest_client_certs not in CLIENT_CERT_MODES:
+            raise ConfigError(f"rest_client_certs must be off, optional or required, not "
+                              f"{self.rest_client_certs!r}")
+        if self.grpc_client_certs not in ("off", "required"):
+            why = (" (gRPC cannot ask for a client certificate without requiring it)"
+                   if self.grpc_client_certs == "optional" else "")
+            raise ConfigError(f"grpc_client_certs must be off or required, not "
+                              f"{self.grpc_client_certs!r}{why}")
+        asking = [key for key in ("rest_client_certs", "grpc_client_certs")
+                  if getattr(self, key) != "off"]
+        if asking and not self.tls_enabled:
+            raise ConfigError(f"{asking[0]} needs TLS: set tls_cert_file and tls_key_file")
+        if asking and not self.tls_client_ca_file:
+            raise ConfigError(f"{asking[0]} needs tls_client_ca_file, the CA certificates "
+                              "client certificates must be signed by")
+        if self.tls_client_ca_file and not asking:
+            raise ConfigError("tls_client_ca_file is set but no listener asks for client "
+                              "certificates: set rest_client_certs or grpc_client_certs")
+
+    @property
+    def tls_enabled(self) -> bool:
+        return bool(self.tls_cert_file)
 
     def _check_ceilings(self, defaults: ResourceLimits) -> None:
         try:

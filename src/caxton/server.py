@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -48,9 +50,12 @@ from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.security.audit import AuditTrail
 from caxton.security.authenticator import Authenticator
+from caxton.security.client_certs import client_certificate
+from caxton.security.client_tls import ClientTls
 from caxton.security.jwt_tokens import JwtVerifier
 from caxton.security.key_book import KeyBook
 from caxton.security.rate_limit import Rate, RateLimiter
+from caxton.security.tls import ServerTls, TlsFiles
 from caxton.store.api_keys import ApiKeyRepository
 from caxton.store.lock import DataDirLock
 from caxton.store.platforms import PlatformRepository
@@ -89,6 +94,7 @@ class Runtime:
 
     @classmethod
     def open(cls, config: ServerConfig) -> Runtime:
+        mtp_tls = mtp_client_tls(config)  # a bad file fails here, before anything is opened
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(config.data_dir, durability=config.durability, init=config.init)
         engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
@@ -145,7 +151,8 @@ class Runtime:
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
                          tracing=service.tracing, allowed_hosts=config.mtp_allowed,
-                         deliveries=store, acceptances=acceptances, book=book.urls)
+                         deliveries=store, acceptances=acceptances, book=book.urls,
+                         tls=mtp_tls)
         instrument_mtp(metrics, mtp)
         keys = KeyBook(ApiKeyRepository(store.readers), store.submit)
         keys.restore()
@@ -174,6 +181,27 @@ class Runtime:
         self.host.tracing.shutdown()
 
 
+def _path(text: str) -> Path | None:
+    return Path(text).expanduser() if text else None
+
+
+def mtp_client_tls(config: ServerConfig) -> ssl.SSLContext:
+    """How the outbound MTP checks https:// platforms (the system's CAs and
+    ``mtp_tls_ca_file``) and the client certificate it presents to them, if any."""
+    return ClientTls(_path(config.mtp_tls_ca_file), _path(config.mtp_tls_cert_file),
+                     _path(config.mtp_tls_key_file)).ssl_context(also_system=True)
+
+
+def server_tls(config: ServerConfig) -> ServerTls | None:
+    """The server's certificate, when TLS is on; ConfigError when its files are not usable."""
+    cert, key = _path(config.tls_cert_file), _path(config.tls_key_file)
+    if cert is None or key is None:
+        return None
+    return ServerTls(TlsFiles(cert, key, _path(config.tls_client_ca_file)),
+                     rest_client_certs=config.rest_client_certs,
+                     grpc_client_certs=config.grpc_client_certs)
+
+
 def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -189,11 +217,27 @@ class _Server(uvicorn.Server):
     """uvicorn, plus the gRPC server and the message streams, which stop alongside it."""
 
     def __init__(self, config: uvicorn.Config, service: CaxtonService, grpc_server: GrpcServer,
-                 grace_s: float) -> None:
+                 grace_s: float, handshake_timeout_s: float | None = None) -> None:
         super().__init__(config)
         self._service = service
         self._grpc = grpc_server
         self._grace_s = grace_s
+        self._handshake_timeout_s = handshake_timeout_s
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._handshake_timeout_s is None:
+            await super().startup(sockets)
+            return
+        # uvicorn gives asyncio no TLS handshake timeout, so asyncio's default of 60 s would
+        # let a client that connects and says nothing hold a connection that long (the header
+        # deadline starts after the handshake). Its listeners get ours.
+        loop = asyncio.get_running_loop()
+        loop.create_server = functools.partial(  # type: ignore[method-assign]
+            loop.create_server, ssl_handshake_timeout=self._handshake_timeout_s)
+        try:
+            await super().startup(sockets)
+        finally:
+            del loop.create_server
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Streams never finish by themselves: end them first, so that both servers' graceful
@@ -227,21 +271,33 @@ def run(config: ServerConfig) -> None:
     lock.acquire()
     try:
         check_ports(config)  # a taken port fails here, before the store opens
+        tls = server_tls(config)  # and so do unusable certificate files
     except ConfigError:
         lock.release()
         raise
     stop = _StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until _serve's loop takes it: not a stop
     try:
-        asyncio.run(_serve(config, stop))
+        asyncio.run(_serve(config, stop, tls))
     finally:
         with contextlib.suppress(OSError):
             (config.data_dir / SERVER_FILE).unlink()
         lock.release()
 
 
-async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR0915 - one start-up sequence, in order
+def _on_hangup(tls: ServerTls | None) -> None:
+    """SIGHUP: read the certificate files again (new connections get the new certificate)."""
+    if tls is None:
+        log.info("SIGHUP received; TLS is off, nothing to reload")
+        return
+    tls.reload()
+
+
+async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None = None  # noqa: PLR0915 - one start-up sequence, in order
+                 ) -> None:
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _on_hangup, tls)
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -257,7 +313,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
         close_once()
         raise listen_error(Listener("HTTP", config.host, config.port, "--port"), exc) from None
     host, port = sock.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    scheme = "https" if tls is not None else "http"
+    url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
     try:
         auth, limits = _authentication(config, runtime)
     except ConfigError:  # a JWT key file that cannot be used
@@ -269,7 +326,10 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
                                  port=config.grpc_port,
                                  max_receive_bytes=config.max_module_bytes + 1024 * 1024,
                                  handshake_timeout_s=config.http_header_timeout_s,
-                                 guard=GrpcGuard(auth, limits, runtime.security.audit))
+                                 credentials=tls.grpc_credentials() if tls else None,
+                                 guard=GrpcGuard(auth, limits, runtime.security.audit,
+                                                 certificate_of=client_certificate
+                                                 if tls else None))
     except ConfigError:  # taken since check_ports looked
         sock.close()
         close_once()
@@ -294,7 +354,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
                     body_timeout_s=config.http_body_timeout_s,
                     deploy_upload_timeout_s=config.deploy_upload_timeout_s,
-                    mtp=runtime.mtp.serving(host, port), security=runtime.security,
+                    mtp=runtime.mtp.serving(host, port, scheme), security=runtime.security,
                     guard={"auth": auth, "limits": limits, "audit": runtime.security.audit,
                            "browser": _browser_policy(config),
                            "metrics_open": config.metrics_open})
@@ -307,13 +367,17 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
         http=guarded_protocol(header_timeout_s=config.http_header_timeout_s,
                               max_connections=config.max_connections),
         timeout_keep_alive=config.http_keep_alive_s,  # type: ignore[arg-type]  # a float works
-    ), runtime.service, grpc_server, config.shutdown_timeout_s)
+        ssl_context_factory=(None if tls is None else lambda _config, _default: tls.rest_context),
+    ), runtime.service, grpc_server, config.shutdown_timeout_s,
+        handshake_timeout_s=config.http_header_timeout_s if tls is not None else None)
     (config.data_dir / SERVER_FILE).write_bytes(orjson.dumps(
-        {"url": url, "grpc": grpc_server.target, "pid": os.getpid()}))
+        {"url": url, "grpc": grpc_server.target, "pid": os.getpid(), "tls": tls is not None}))
     stop.server = server
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
-        metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port)
+        metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port,
+                                       tls=tls.rest_context if tls else None,
+                                       timeout_s=config.http_header_timeout_s)
     except OSError as exc:
         sock.close()
         close_once()

@@ -9,6 +9,7 @@ import email.parser
 import json
 import queue
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -87,6 +88,7 @@ class Received:
     headers: dict[str, str]
     envelope: ET.Element
     acl: str
+    peer_certificate: dict[str, object] | None = None  # the sender's client certificate (TLS)
 
     def text(self, tag: str) -> str | None:
         node = self.envelope.find(f"params/{tag}")
@@ -110,9 +112,10 @@ class Received:
 
 
 class Peer:
-    """Another platform's /acc: an HTTP server on 127.0.0.1 that keeps what it is sent."""
+    """Another platform's /acc: an HTTP server on 127.0.0.1 that keeps what it is sent (over
+    TLS with ``tls``, a server context)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.inbox: queue.Queue[Received] = queue.Queue()
         peer = self
 
@@ -126,8 +129,10 @@ class Peer:
                 assert isinstance(parts, list) and len(parts) == 2
                 envelope = ET.fromstring(parts[0].get_payload(decode=True))
                 acl = parts[1].get_payload(decode=True).decode()
+                cert = (self.connection.getpeercert()
+                        if isinstance(self.connection, ssl.SSLSocket) else None)
                 peer.inbox.put(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
-                                        envelope, acl))
+                                        envelope, acl, cert))
                 self.send_response(200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -136,7 +141,10 @@ class Peer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/acc"
+        if tls is not None:  # handshakes in the accepting thread: enough for a test
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/acc"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def next(self, timeout: float = 20) -> Received:

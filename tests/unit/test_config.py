@@ -489,3 +489,36 @@ def test_a_jwt_list_setting_must_be_strings_without_commas(tmp_path: Path) -> No
         file=toml(tmp_path, 'jwt_public_key_files = ["a,b"]\n'))
     assert "give a list of strings" in config_error(
         file=toml(tmp_path, "jwt_algorithms = [1]\n"))
+
+
+def test_tls_settings_come_from_the_file_the_environment_and_flags(tmp_path: Path) -> None:
+    config = load_config(env=NO_ENV)
+    assert not config.tls_enabled
+    assert (config.rest_client_certs, config.grpc_client_certs) == ("off", "off")
+    path = toml(tmp_path, 'tls_cert_file = "a.crt"\ntls_key_file = "a.key"\n'
+                          'tls_client_ca_file = "ca.crt"\nrest_client_certs = "optional"\n'
+                          'mtp_tls_ca_file = "peers.crt"\n')
+    config = load_config(path, env={"CAXTON_GRPC_CLIENT_CERTS": "required"},
+                         overrides={"tls_cert_file": "b.crt"})
+    assert config.tls_enabled
+    assert (config.tls_cert_file, config.tls_key_file, config.tls_client_ca_file) == (
+        "b.crt", "a.key", "ca.crt")
+    assert (config.rest_client_certs, config.grpc_client_certs) == ("optional", "required")
+    assert config.mtp_tls_ca_file == "peers.crt"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"CAXTON_TLS_CERT_FILE": "a.crt"}, "tls_cert_file and tls_key_file go together"),
+    ({"CAXTON_TLS_KEY_FILE": "a.key"}, "tls_cert_file and tls_key_file go together"),
+    ({"CAXTON_MTP_TLS_CERT_FILE": "c.crt"}, "mtp_tls_cert_file and mtp_tls_key_file go"),
+    ({"CAXTON_REST_CLIENT_CERTS": "maybe"}, "rest_client_certs must be off, optional or"),
+    ({"CAXTON_GRPC_CLIENT_CERTS": "optional"}, "cannot ask for a client certificate without"),
+    ({"CAXTON_REST_CLIENT_CERTS": "required", "CAXTON_TLS_CLIENT_CA_FILE": "ca.crt"},
+     "rest_client_certs needs TLS"),
+    ({"CAXTON_TLS_CERT_FILE": "a.crt", "CAXTON_TLS_KEY_FILE": "a.key",
+      "CAXTON_GRPC_CLIENT_CERTS": "required"}, "grpc_client_certs needs tls_client_ca_file"),
+    ({"CAXTON_TLS_CERT_FILE": "a.crt", "CAXTON_TLS_KEY_FILE": "a.key",
+      "CAXTON_TLS_CLIENT_CA_FILE": "ca.crt"}, "no listener asks for client certificates"),
+])
+def test_inconsistent_tls_settings_are_refused(env: dict[str, str], message: str) -> None:
+    assert message in config_error(env=env)

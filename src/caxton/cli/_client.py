@@ -13,8 +13,9 @@ from contextlib import AbstractContextManager
 from enum import StrEnum
 from typing import Any, Protocol
 
+from caxton.cli._endpoint import DEFAULT_SERVER, Endpoint, resolve
 from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, EXIT_USAGE, CliError
-from caxton.cli._rest import DEFAULT_SERVER, ApiClient, RestTransport, server_url
+from caxton.cli._rest import ApiClient, RestTransport
 
 
 class TransportKind(StrEnum):
@@ -122,11 +123,12 @@ class Transport(Protocol):
 def connect(server: str | None, transport: TransportKind = TransportKind.rest,
             grpc_server: str | None = None, *, timeout: float = 60.0) -> Transport:
     """The transport the command's options ask for (imports gRPC only when chosen)."""
+    endpoint = resolve(server, grpc_server)
     if transport is TransportKind.grpc:
         from caxton.cli._grpc import GrpcTransport  # noqa: PLC0415
 
-        return GrpcTransport(grpc_server, timeout)
-    return RestTransport(server, timeout)
+        return GrpcTransport(endpoint, timeout)
+    return RestTransport(endpoint, timeout)
 
 
 __all__ = [
@@ -137,8 +139,8 @@ __all__ = [
     "EXIT_USAGE",
     "ApiClient",
     "CliError",
+    "Endpoint",
     "Transport",
     "TransportKind",
     "connect",
-    "server_url",
 ]

@@ -6,39 +6,48 @@ where REST names the HTTP status: ``no agent named 'x' (gRPC NOT_FOUND)``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from caxton.api.grpc.status import status_code
-from caxton.cli._credentials import token_for
-from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
+from caxton.cli._endpoint import Endpoint
+from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, EXIT_USAGE, CliError
 from caxton.client import CaxtonClient, ServerUnreachableError
 from caxton.client.protocols import ProtocolClient
-from caxton.errors import CaxtonError, ReplyTimeoutError
+from caxton.errors import CaxtonError, ConfigError, ReplyTimeoutError
 
-DEFAULT_GRPC_SERVER = "127.0.0.1:50051"
 _T = TypeVar("_T")
-
-
-def grpc_target(explicit: str | None) -> str:
-    return explicit or os.environ.get("CAXTON_GRPC_SERVER") or DEFAULT_GRPC_SERVER
 
 
 class GrpcTransport:
     """The operations the commands need, over gRPC."""
 
-    def __init__(self, target: str | None, timeout: float = 60.0) -> None:
-        self.target = grpc_target(target)
-        self.token = token_for(self.target)
-        self.client = CaxtonClient(self.target, timeout=timeout, token=self.token)
+    def __init__(self, endpoint: Endpoint, timeout: float = 60.0) -> None:
+        self.target = endpoint.grpc
+        self.tls = endpoint.tls
+        self.token = endpoint.token
+        try:
+            self.client = CaxtonClient(self.target, timeout=timeout, tls=self.tls,
+                                       token=endpoint.token)
+        except ConfigError as exc:  # an unreadable CA or client certificate file
+            raise CliError(exc.message, EXIT_USAGE) from None
+
+    def _drivers(self) -> ProtocolClient:
+        return ProtocolClient(self.target, timeout=self.client.timeout, tls=self.tls,
+                              token=self.token)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except ServerUnreachableError:
+        except ServerUnreachableError as exc:
+            if self.tls is not None:  # a refused handshake looks like this too
+                why = exc.message.split("last error: ", 1)[-1].removesuffix(": OK")
+                raise CliError(
+                    f"cannot reach the Caxton server at {self.target} over TLS ({why}): is it "
+                    "running (--grpc-server), is its CA trusted (--tls-ca), does it want a "
+                    "client certificate (--tls-cert, --tls-key)?", EXIT_UNREACHABLE) from None
             raise CliError(
                 f"cannot reach the Caxton server at {self.target} (is it running? "
                 "set --grpc-server or CAXTON_GRPC_SERVER)", EXIT_UNREACHABLE) from None
@@ -99,17 +108,17 @@ class GrpcTransport:
             yield ({"event": e, "dropped": stream.dropped} for e in stream)
 
     def contract_net(self, request: dict[str, Any]) -> dict[str, Any]:
-        with ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers:
+        with self._drivers() as drivers:
             return self._do(drivers.contract_net, request)
 
     @contextmanager
     def subscribe(self, request: dict[str, Any]) -> Iterator[Iterator[dict[str, Any]]]:
-        with (ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers,
+        with (self._drivers() as drivers,
               self._errors(), drivers.subscribe(request) as stream):
             yield iter(stream)
 
     def cancel_subscription(self, conversation_id: str) -> dict[str, Any]:
-        with ProtocolClient(self.target, timeout=self.client.timeout, token=self.token) as drivers:
+        with self._drivers() as drivers:
             return self._do(drivers.cancel_subscription, conversation_id)
 
     def list_conversations(self, limit: int, participant: str | None) -> list[dict[str, Any]]:

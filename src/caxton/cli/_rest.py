@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,28 +11,26 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from caxton.cli._credentials import token_for
-from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, CliError
+from caxton.cli._endpoint import Endpoint
+from caxton.cli._errors import EXIT_ERROR, EXIT_TIMEOUT, EXIT_UNREACHABLE, EXIT_USAGE, CliError
+from caxton.errors import ConfigError
 
-DEFAULT_SERVER = "http://127.0.0.1:8080"
 _UPLOAD_CHUNK = 256 * 1024  # a module is sent in pieces of this size, for the progress bar
-
-
-def server_url(explicit: str | None) -> str:
-    url = explicit or os.environ.get("CAXTON_SERVER") or DEFAULT_SERVER
-    if not url.startswith(("http://", "https://")):
-        url = "http://" + url
-    return url.rstrip("/")
 
 
 class ApiClient:
     """A small synchronous REST client: paths in, JSON out, failures as CliError."""
 
-    def __init__(self, server: str | None, timeout: float = 60.0) -> None:
-        self.base = server_url(server)
-        token = token_for(self.base)
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=self.base, timeout=timeout, headers=headers)
+    def __init__(self, endpoint: Endpoint, timeout: float = 60.0) -> None:
+        self.base = endpoint.url
+        tls = endpoint.rest_tls
+        try:
+            verify: ssl.SSLContext | bool = tls.ssl_context() if tls is not None else True
+        except ConfigError as exc:
+            raise CliError(exc.message, EXIT_USAGE) from None
+        headers = {"authorization": f"Bearer {endpoint.token}"} if endpoint.token else {}
+        self._http = httpx.Client(base_url=self.base, timeout=timeout, verify=verify,
+                                  headers=headers)
 
     def request(self, method: str, path: str, *, expect: tuple[int, ...] = (200,),
                 **kwargs: Any) -> Any:
@@ -65,15 +63,44 @@ class ApiClient:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except httpx.ConnectError:
-            raise CliError(
-                f"cannot reach the Caxton server at {self.base} (is it running? "
-                "set --server or CAXTON_SERVER)", EXIT_UNREACHABLE) from None
-        except httpx.TimeoutException:
-            raise CliError(f"the server at {self.base} did not answer in time",
-                           EXIT_TIMEOUT) from None
         except httpx.HTTPError as exc:
-            raise CliError(f"request to {self.base} failed: {exc}", EXIT_UNREACHABLE) from None
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: httpx.HTTPError) -> CliError:
+        tls = _tls_failure(exc)
+        if tls is not None:
+            return CliError(f"TLS with {self.base} failed: {tls}", EXIT_UNREACHABLE)
+        if isinstance(exc, httpx.ConnectError):
+            return CliError(f"cannot reach the Caxton server at {self.base} (is it running? "
+                            "set --server or CAXTON_SERVER)", EXIT_UNREACHABLE)
+        if isinstance(exc, httpx.TimeoutException):
+            return CliError(f"the server at {self.base} did not answer in time", EXIT_TIMEOUT)
+        hint = ""
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+            # TLS 1.3: a server that refuses the client's certificate (or the lack of one)
+            # says so after the handshake, and the client often sees only the connection end.
+            hint = (" (if the server has TLS on, use an https:// URL)"
+                    if self.base.startswith("http://") else
+                    " (does the server want a client certificate? --tls-cert FILE --tls-key "
+                    "FILE, or CAXTON_TLS_CERT and CAXTON_TLS_KEY)")
+        return CliError(f"request to {self.base} failed: {exc}{hint}", EXIT_UNREACHABLE)
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """What went wrong in TLS, with what to do about it, if ``exc`` came from TLS."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (f"{cause.verify_message} (trust the server's CA with --tls-ca FILE or "
+                "CAXTON_TLS_CA)")
+    reason = cause.reason or str(cause)
+    if "CERTIFICATE" in reason.upper() or "UNKNOWN_CA" in reason.upper():
+        return (f"{reason} (the server wants a client certificate it trusts: --tls-cert FILE "
+                "--tls-key FILE, or CAXTON_TLS_CERT and CAXTON_TLS_KEY)")
+    return reason
 
 
 def _api_error(response: httpx.Response) -> CliError:
@@ -89,8 +116,8 @@ def _api_error(response: httpx.Response) -> CliError:
 class RestTransport:
     """The operations the commands need, over REST."""
 
-    def __init__(self, server: str | None, timeout: float = 60.0) -> None:
-        self.api = ApiClient(server, timeout)
+    def __init__(self, endpoint: Endpoint, timeout: float = 60.0) -> None:
+        self.api = ApiClient(endpoint, timeout)
         self.target = self.api.base
 
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],

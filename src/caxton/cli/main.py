@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,6 +24,7 @@ from caxton.cli import (
     messages,
     platforms,
     scaffold,
+    security,
     server,
     tokens,
 )
@@ -63,13 +65,25 @@ def _global_options(
     token: Annotated[str | None, typer.Option(
         help="API key or JWT every client command sends (env CAXTON_TOKEN; default: the "
              "admin key of a server on this machine's data dir)")] = None,
+    tls_ca: Annotated[Path | None, typer.Option(
+        help="TLS: the CA certificate(s) the server's certificate must be signed by (env "
+             "CAXTON_TLS_CA; default: <data-dir>/tls/ca.crt for a server found through its "
+             "data dir, else the system's)")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(
+        help="TLS: a client certificate to present (with --tls-key; env CAXTON_TLS_CERT)")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        help="TLS: the key of --tls-cert (env CAXTON_TLS_KEY)")] = None,
 ) -> None:
     """Caxton: an application server for multi-agent systems."""
     # Given before the command, these become the defaults of the command's own options, which
     # read the same environment variables: `caxton --transport grpc agents list` works, and a
-    # --transport after the command still overrides it.
+    # --transport after the command still overrides it. The TLS files are read from the
+    # environment where the command connects (caxton.cli._endpoint).
     for variable, value in (("CAXTON_TRANSPORT", transport), ("CAXTON_SERVER", server),
-                            ("CAXTON_GRPC_SERVER", grpc_server), ("CAXTON_TOKEN", token)):
+                            ("CAXTON_GRPC_SERVER", grpc_server), ("CAXTON_TOKEN", token),
+                            ("CAXTON_TLS_CA", tls_ca), ("CAXTON_TLS_CERT", tls_cert),
+                            ("CAXTON_TLS_KEY", tls_key)):
         if value is not None:
             os.environ[variable] = str(value)
 
@@ -86,9 +100,14 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(tokens.audit_app, name="audit")
 app.add_typer(platforms.app, name="platforms")
 app.add_typer(events.app, name="events")
+app.add_typer(security.app, name="security")
 
 
 def main() -> None:
+    # gRPC's C core logs each failed TLS handshake (a scanner, a client without a certificate,
+    # an untrusted server) as a line of its own on stderr, outside the JSON log; errors it
+    # still logs. It reads this when grpc is first imported, which is later.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     try:
         app(standalone_mode=True)
     except CliError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,17 @@ from caxton.cli._output import (
 )
 
 app = typer.Typer(help="Run and inspect the server.", no_args_is_help=True)
+
+
+class ClientCerts(StrEnum):
+    off = "off"
+    optional = "optional"
+    required = "required"
+
+
+class GrpcClientCerts(StrEnum):
+    off = "off"
+    required = "required"
 
 
 @app.command()
@@ -45,6 +57,18 @@ def start(
     init: Annotated[bool, typer.Option(
         "--init", help="Begin an empty database where the data dir's database file is empty, "
         "missing or not a database (the old file is kept beside it)")] = False,
+    tls_cert: Annotated[Path | None, typer.Option(
+        help="TLS: the server's certificate (PEM; with --tls-key). REST, gRPC and the "
+             "metrics port then speak TLS only; SIGHUP reloads the files")] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        help="TLS: the private key of --tls-cert (PEM)")] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(
+        help="CA certificates (PEM) client certificates must be signed by")] = None,
+    rest_client_certs: Annotated[ClientCerts | None, typer.Option(
+        help="Client certificates on REST (and /acc, metrics): off, optional or required")
+    ] = None,
+    grpc_client_certs: Annotated[GrpcClientCerts | None, typer.Option(
+        help="Client certificates on gRPC: off or required")] = None,
 ) -> None:
     """Start the server in the foreground (Ctrl-C or SIGTERM stops it gracefully)."""
     # Imported here so that client commands do not pay for loading the server.
@@ -55,6 +79,10 @@ def start(
         "data_dir": data_dir, "host": host, "port": port, "workers": workers,
         "log_level": log_level, "grpc_host": grpc_host, "grpc_port": grpc_port,
         "metrics_port": metrics_port, "init": True if init else None, "auth": auth,
+        "tls_cert_file": tls_cert and str(tls_cert), "tls_key_file": tls_key and str(tls_key),
+        "tls_client_ca_file": tls_client_ca and str(tls_client_ca),
+        "rest_client_certs": rest_client_certs and rest_client_certs.value,
+        "grpc_client_certs": grpc_client_certs and grpc_client_certs.value,
     })
     run(settings)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from caxton.cli._client import ApiClient
+from caxton.cli._endpoint import resolve
 from caxton.cli._output import Output, OutputOpt, ServerOpt, emit_json, emit_table
 
 app = typer.Typer(help="API keys: create one per user or program, with a role and an agent "
@@ -34,7 +35,8 @@ def create(
         body["agents"] = agents
     if expires:
         body["expires"] = expires
-    created = ApiClient(server).request("POST", "/api/v1/tokens", json=body, expect=(201,))
+    created = ApiClient(resolve(server, None)).request("POST", "/api/v1/tokens", json=body,
+                                                       expect=(201,))
     if output is Output.json:
         emit_json(created)
         return
@@ -48,7 +50,7 @@ def create(
 @app.command("list")
 def list_tokens(server: ServerOpt = None, output: OutputOpt = Output.table) -> None:
     """List API keys (never their tokens)."""
-    rows = ApiClient(server).request("GET", "/api/v1/tokens")["tokens"]
+    rows = ApiClient(resolve(server, None)).request("GET", "/api/v1/tokens")["tokens"]
     if output is Output.json:
         emit_json(rows)
         return
@@ -63,7 +65,7 @@ def list_tokens(server: ServerOpt = None, output: OutputOpt = Output.table) -> N
 def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (caxton tokens list)")],
            server: ServerOpt = None) -> None:
     """Revoke an API key: refused from the next request on."""
-    ApiClient(server).request("DELETE", f"/api/v1/tokens/{key_id}")
+    ApiClient(resolve(server, None)).request("DELETE", f"/api/v1/tokens/{key_id}")
     typer.echo(f"revoked {key_id}")
 
 
@@ -85,7 +87,7 @@ def list_audit(
     for key, value in (("since", since), ("actor", actor), ("action", action)):
         if value is not None:
             params[key] = value
-    rows = ApiClient(server).request("GET", "/api/v1/audit", params=params)["events"]
+    rows = ApiClient(resolve(server, None)).request("GET", "/api/v1/audit", params=params)["events"]
     if output is Output.json:
         emit_json(rows)
         return

@@ -11,7 +11,9 @@
             for message in stream:
                 ...
 
-``AsyncCaxtonClient`` has the same methods as coroutines. Answers are the JSON shapes REST
+A server with TLS on: ``CaxtonClient(target, tls=ClientTls(ca_file=Path("ca.crt")))``, plus
+``cert_file`` and ``key_file`` for a client certificate. ``AsyncCaxtonClient`` has the same
+methods as coroutines. Answers are the JSON shapes REST
 returns (``caxton.client.types``); failures raise the server's own error classes from
 ``caxton.errors`` (re-exported here), plus ``ServerUnreachableError``.
 """
@@ -46,6 +48,7 @@ from caxton.errors import (
     ReplyTimeoutError,
     StoreError,
 )
+from caxton.security.client_tls import ClientTls
 
 __all__ = [
     "DEFAULT_TARGET",
@@ -57,6 +60,7 @@ __all__ = [
     "AsyncMessageStream",
     "CaxtonClient",
     "CaxtonError",
+    "ClientTls",
     "Conversation",
     "ConversationNotFoundError",
     "ConversationSummary",

@@ -71,10 +71,3 @@ def _aio_details(details: Any, token: str) -> Any:
     return grpc.aio.ClientCallDetails(details.method, details.timeout, metadata,
                                       details.credentials, details.wait_for_ready)
 
-
-def blocking_channel(target: str, options: list[tuple[str, Any]], token: str | None
-                     ) -> grpc.Channel:
-    """A channel to ``target`` that sends ``token`` (if any) with every call."""
-    channel = grpc.insecure_channel(target, options=options)
-    return channel if token is None else grpc.intercept_channel(channel,
-                                                                BearerInterceptor(token))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import grpc
+
 from caxton.api.grpc import convert, convert_deployments
 from caxton.api.grpc._generated import (
     agents_pb2,
@@ -20,6 +22,7 @@ from caxton.api.grpc._generated import (
     server_pb2_grpc,
 )
 from caxton.api.grpc.convert_directory import services_to_proto
+from caxton.client._auth import BearerInterceptor, aio_interceptors
 from caxton.client.types import (
     AgentView,
     Conversation,
@@ -30,6 +33,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_TIMEOUT_S = 60.0
@@ -39,6 +43,27 @@ CHANNEL_OPTIONS = [("grpc.max_receive_message_length", -1),
                    ("grpc.max_send_message_length", -1)]
 # A send-and-wait may take its whole timeout on the server; the call's deadline allows more.
 WAIT_MARGIN_S = 30.0
+
+
+def channel(target: str, tls: ClientTls | None, token: str | None = None) -> grpc.Channel:
+    """A blocking channel to ``target``: TLS with ``tls`` (ConfigError when its files cannot
+    be read), else plain; ``token`` (an API key or JWT) goes with every call."""
+    if tls is None:
+        plain = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    else:
+        plain = grpc.secure_channel(target, tls.channel_credentials(), options=CHANNEL_OPTIONS)
+    return plain if token is None else grpc.intercept_channel(plain, BearerInterceptor(token))
+
+
+def aio_channel(target: str, tls: ClientTls | None, token: str | None = None
+                ) -> grpc.aio.Channel:
+    """``channel`` for asyncio."""
+    interceptors = aio_interceptors(token) if token else None
+    if tls is None:
+        return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS,
+                                         interceptors=interceptors)
+    return grpc.aio.secure_channel(target, tls.channel_credentials(), options=CHANNEL_OPTIONS,
+                                   interceptors=interceptors)
 
 
 class Stubs:

@@ -19,7 +19,6 @@ from caxton.api.grpc._generated import (
 from caxton.client import _common as c
 from caxton.client import _directory as d
 from caxton.client import _platforms as pf
-from caxton.client._auth import aio_interceptors
 from caxton.client._streams import AsyncServerStream
 from caxton.client.errors import from_rpc_error, translate
 from caxton.client.events import AsyncEventStream, open_async_stream
@@ -34,6 +33,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 _T = TypeVar("_T")
 
@@ -53,12 +53,11 @@ class AsyncCaxtonClient:
     """
 
     def __init__(self, target: str = c.DEFAULT_TARGET, *,
-                 timeout: float | None = c.DEFAULT_TIMEOUT_S, token: str | None = None) -> None:
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S,
+                 tls: ClientTls | None = None, token: str | None = None) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = grpc.aio.insecure_channel(
-            target, options=c.CHANNEL_OPTIONS,
-            interceptors=aio_interceptors(token) if token else None)
+        self._channel = c.aio_channel(target, tls, token)
         self._stubs = c.Stubs(self._channel)
 
     async def close(self) -> None:

@@ -17,10 +17,10 @@ import grpc
 
 from caxton.api.grpc import convert_protocols as cp
 from caxton.api.grpc._generated import protocols_pb2, protocols_pb2_grpc
-from caxton.client._auth import blocking_channel
-from caxton.client._common import CHANNEL_OPTIONS, DEFAULT_TIMEOUT_S, WAIT_MARGIN_S
+from caxton.client._common import DEFAULT_TIMEOUT_S, WAIT_MARGIN_S, channel
 from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
+from caxton.security.client_tls import ClientTls
 
 Outcome = dict[str, Any]
 Event = dict[str, Any]
@@ -39,10 +39,10 @@ class ProtocolClient:
     """A blocking client for ``caxton.v1.ProtocolService``."""
 
     def __init__(self, target: str, *, timeout: float | None = DEFAULT_TIMEOUT_S,
-                 token: str | None = None) -> None:
+                 tls: ClientTls | None = None, token: str | None = None) -> None:
         self.target = target
         self.timeout = timeout
-        self._channel = blocking_channel(target, CHANNEL_OPTIONS, token)
+        self._channel = channel(target, tls, token)
         self._stub = protocols_pb2_grpc.ProtocolServiceStub(self._channel)
 
     def close(self) -> None:

@@ -19,7 +19,6 @@ from caxton.api.grpc._generated import (
 from caxton.client import _common as c
 from caxton.client import _directory as d
 from caxton.client import _platforms as pf
-from caxton.client._auth import blocking_channel
 from caxton.client._streams import ServerStream
 from caxton.client.errors import from_rpc_error
 from caxton.client.events import EventStream, open_stream
@@ -34,6 +33,7 @@ from caxton.client.types import (
     SendResult,
     ServerStatus,
 )
+from caxton.security.client_tls import ClientTls
 
 _T = TypeVar("_T")
 
@@ -59,10 +59,14 @@ class CaxtonClient:
     """
 
     def __init__(self, target: str = c.DEFAULT_TARGET, *,
-                 timeout: float | None = c.DEFAULT_TIMEOUT_S, token: str | None = None) -> None:
+                 timeout: float | None = c.DEFAULT_TIMEOUT_S,
+                 tls: ClientTls | None = None, token: str | None = None) -> None:
+        """``tls``: reach a server with TLS on (``ClientTls(ca_file=...)``; with
+        ``cert_file`` and ``key_file`` for a client certificate); None: plain gRPC.
+        ``token``: an API key or JWT sent with every call."""
         self.target = target
         self.timeout = timeout
-        self._channel = blocking_channel(target, c.CHANNEL_OPTIONS, token)
+        self._channel = c.channel(target, tls, token)
         self._stubs = c.Stubs(self._channel)
 
     def close(self) -> None:

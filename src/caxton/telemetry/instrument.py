@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from wsgiref.simple_server import WSGIServer
 
@@ -22,6 +23,7 @@ from caxton.runtime.conversations import ConversationManager
 from caxton.runtime.host import AgentHost
 from caxton.store.store import Store
 from caxton.telemetry.metrics import Metrics, counter, gauge
+from caxton.telemetry.metrics_tls import serve_metrics_tls
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 log = structlog.get_logger("caxton.telemetry")
@@ -173,11 +175,17 @@ def mount(app: Starlette, metrics: Metrics) -> None:
     app.add_middleware(MetricsMiddleware, metrics=metrics, paths=paths)
 
 
-def serve_metrics(metrics: Metrics, host: str, port: int) -> WSGIServer | None:
-    """Also serve the metrics on a port of their own (``port`` -1: don't); OSError when the
-    port cannot be had (the caller names the option that moves it)."""
+def serve_metrics(metrics: Metrics, host: str, port: int, *,
+                  tls: ssl.SSLContext | None = None, timeout_s: float = 10.0
+                  ) -> WSGIServer | None:
+    """Also serve the metrics on a port of their own (``port`` -1: don't), over TLS with the
+    context ``tls``; OSError when the port cannot be had (the caller names the option that
+    moves it)."""
     if port < 0:
         return None
-    server, _ = start_http_server(port, addr=host, registry=metrics.registry)
-    log.info("caxton metrics listening", port=server.server_address[1])
+    if tls is not None:
+        server: WSGIServer = serve_metrics_tls(metrics.registry, host, port, tls, timeout_s)
+    else:
+        server, _ = start_http_server(port, addr=host, registry=metrics.registry)
+    log.info("caxton metrics listening", port=server.server_address[1], tls=tls is not None)
     return server

@@ -65,10 +65,12 @@ def host_port(host: str, port: int) -> str:
 
 
 class GrpcServer:
-    """One grpc.aio server bound to ``host:port`` (port 0 picks a free one; see ``target``)."""
+    """One grpc.aio server bound to ``host:port`` (port 0 picks a free one; see ``target``),
+    over TLS when given ``credentials`` (``caxton.security.tls.ServerTls.grpc_credentials``)."""
 
     def __init__(self, service: CaxtonService, *, host: str, port: int,
                  max_receive_bytes: int, handshake_timeout_s: float = 10.0,
+                 credentials: grpc.ServerCredentials | None = None,
                  guard: grpc.aio.ServerInterceptor | None = None) -> None:
         # The guard (auth, permissions, audit) runs first: an unauthenticated caller learns
         # nothing, not even whether its request would decode.
@@ -102,7 +104,9 @@ class GrpcServer:
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server)
         try:
-            bound = self._server.add_insecure_port(host_port(host, port))
+            address = host_port(host, port)
+            bound = (self._server.add_insecure_port(address) if credentials is None
+                     else self._server.add_secure_port(address, credentials))
         except RuntimeError as exc:
             raise ConfigError(f"cannot listen on {host}:{port} (gRPC): {exc}") from None
         if not bound:
@@ -110,6 +114,7 @@ class GrpcServer:
         self.host = host
         self.port = bound
         self.target = host_port(host, bound)
+        self.tls = credentials is not None
 
     async def start(self) -> None:
         await self._server.start()

@@ -12,6 +12,7 @@ Caxton send each other messages.
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -61,12 +62,14 @@ class Mtp:
                max_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
                deliveries: DeliveryLog | None = None,
-               acceptances: AcceptanceLedger | None = None, book: Book | None = None) -> Mtp:
+               acceptances: AcceptanceLedger | None = None, book: Book | None = None,
+               tls: ssl.SSLContext | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
         what a previous run still owed is sent again once we listen (``serving``). ``book``
-        gives the MTP URLs of an agent's platform (the platform address book)."""
+        gives the MTP URLs of an agent's platform (the platform address book); ``tls`` how
+        https:// platforms are checked (and the client certificate shown to them)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
         settle = None
         if deliveries is not None:
@@ -76,7 +79,8 @@ class Mtp:
                 log_.submit([DeliveryRepository.done(message_id, receiver)])
 
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
-                                  allowed_hosts=allowed_hosts, settle=settle, book=book)
+                                  allowed_hosts=allowed_hosts, settle=settle, book=book,
+                                  tls=tls)
         router.add_transport(transport)
         transport.start()
         mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
@@ -94,12 +98,12 @@ class Mtp:
         mtp.local = router.lookup
         return mtp
 
-    def serving(self, host: str, port: int) -> AccEndpoint:
+    def serving(self, host: str, port: int, scheme: str = "http") -> AccEndpoint:
         """The ``/acc`` endpoint for the REST app bound to ``host:port``, which gives our
         ``/acc`` URL unless the config set one; then what a previous run still owed to other
         platforms goes out (it needed that URL as its senders' address)."""
         if not self.transport.acc_url:
-            self.transport.acc_url = _acc_url(host, port)
+            self.transport.acc_url = _acc_url(host, port, scheme)
         log.info("FIPA HTTP MTP ready", platform=self.platform, acc_url=self.acc_url)
         self.recover()
         return self.endpoint
@@ -136,7 +140,7 @@ class Mtp:
         self.transport.close(timeout_s)
 
 
-def _acc_url(host: str, port: int) -> str:
+def _acc_url(host: str, port: int, scheme: str = "http") -> str:
     if host in ("", "0.0.0.0", "::"):  # every interface: name the machine
         host = socket.gethostname()
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/acc"
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/acc"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import queue
+import ssl
 import threading
 import time
 import zlib
@@ -50,7 +51,7 @@ class HttpTransport:
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
                  timeout_s: float = 10.0, client: httpx.Client | None = None,
                  allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None,
-                 book: Book | None = None) -> None:
+                 book: Book | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.platform = platform
         # The platform address book: where NAME@PLATFORM lives when the message gives no
         # http(s) address for it.
@@ -66,6 +67,8 @@ class HttpTransport:
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
         self._client = client or httpx.Client(
+            # https:// peers: the CAs (and our client certificate) of mtp_tls_* when given
+            verify=tls if tls is not None else True,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             headers={"Cache-Control": "no-cache", "Mime-Version": "1.0",

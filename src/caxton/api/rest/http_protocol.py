@@ -10,6 +10,9 @@ connection rather than wait for the rest.
 
 Connections beyond ``max_connections`` are answered ``503`` (JSON, ``Retry-After``) as soon as
 their request line and headers arrive, and closed.
+
+Over TLS, a client certificate the handshake verified is put into each request's ASGI scope as
+``scope["caxton.client_cert"]`` (a ``ClientCertificate``), for authentication to map to a role.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import orjson
 import structlog
 
 from caxton.api.rest.http11 import H11Protocol  # uvicorn's, tolerant of JADE's empty lines
+from caxton.security.client_certs import SCOPE_KEY, from_peercert
+from caxton.security.principal import ClientCertificate
 
 log = structlog.get_logger("caxton.api.http")
 _WARN_EVERY_S = 10.0
@@ -38,6 +43,11 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:  # TLS: the handshake is over by now
+            cert = from_peercert(ssl_object.getpeercert())
+            if cert is not None:
+                self.app = _with_client_certificate(self.app, cert)
         self._header_timer: asyncio.TimerHandle | None = None
         self._lingering: int | None = None  # bytes dropped after an early answer
         self._over_cap = len(self.connections) > self.max_connections
@@ -124,6 +134,16 @@ class GuardedH11Protocol(H11Protocol):
         if now - stats.get(f"{counter}_logged_at", 0.0) >= _WARN_EVERY_S:
             stats[f"{counter}_logged_at"] = now
             log.warning(message, total=int(stats[counter]))
+
+
+def _with_client_certificate(app: Any, cert: ClientCertificate) -> Any:
+    """``app``, seeing ``cert`` in the scope of each request of this connection."""
+
+    async def with_certificate(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope[SCOPE_KEY] = cert
+        await app(scope, receive, send)
+
+    return with_certificate
 
 
 def guarded_protocol(*, header_timeout_s: float, max_connections: int) -> type[H11Protocol]:
