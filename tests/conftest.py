@@ -17,7 +17,7 @@ import grpc
 import httpx
 import pytest
 
-from caxton.client._auth import blocking_channel
+from caxton.client._common import channel as grpc_channel
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -94,7 +94,7 @@ class ServerProcess:
 
     def channel(self) -> grpc.Channel:
         """A gRPC channel to this server that sends the admin key with every call."""
-        return blocking_channel(self.grpc_target, [], self.token or None)
+        return grpc_channel(self.grpc_target, None, self.token or None)
 
     def _read_line(self, timeout: float) -> str:
         assert self.proc is not None and self.proc.stdout is not None

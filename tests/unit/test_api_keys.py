@@ -37,7 +37,7 @@ def test_a_key_parses_and_only_its_hash_is_stored(store: Store, tmp_path: Path) 
     record, token = keys.create("developer", agents=["team-*"], name="ci")
     key_id, secret = api_keys.parse(token) or ("", "")
     assert key_id == record.stored.id and len(secret) == 43
-    store.writer.barrier()
+    store.writer.barrier().result(10)
     with sqlite3.connect(tmp_path / "caxton.db") as db:
         dumped = "\n".join(db.iterdump())
     assert secret not in dumped and api_keys.hash_secret(secret) in dumped
@@ -68,7 +68,7 @@ def test_revocation_is_immediate_and_survives_a_restart(store: Store, tmp_path: 
     keys.revoke(record.stored.id)
     with pytest.raises(AuthenticationError, match="revoked"):
         keys.authenticate(token)
-    store.writer.barrier()
+    store.writer.barrier().result(10)
     with pytest.raises(AuthenticationError, match="revoked"):
         book(store).authenticate(token)
     with pytest.raises(TokenNotFoundError):
