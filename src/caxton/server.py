@@ -133,7 +133,8 @@ class Runtime:
         mtp = Mtp.attach(router, platform=config.platform_name, acc_url=config.acc_url,
                          max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
                          tracing=service.tracing, allowed_hosts=config.mtp_allowed,
-                         deliveries=store, acceptances=acceptances, book=book.urls)
+                         deliveries=store, acceptances=acceptances, book=book.urls,
+                         known=book.knows)
         instrument_mtp(metrics, mtp)
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,
@@ -268,6 +269,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
         await runtime.service.deployments.drain(config.shutdown_timeout_s)
         await asyncio.to_thread(close_once)
 
+    runtime.mtp.listening(grpc_server.port)  # the MTP never POSTs to the server's listeners
+    if config.metrics_port > 0:
+        runtime.mtp.listening(config.metrics_port)
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
                     body_timeout_s=config.http_body_timeout_s,
@@ -289,6 +293,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest) -> None:  # noqa: PLR
     server.should_exit = stop.requested  # a signal during start-up still stops us cleanly
     try:
         metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port)
+        if metrics_server is not None:
+            runtime.mtp.listening(metrics_server.server_address[1])
     except OSError as exc:
         sock.close()
         close_once()

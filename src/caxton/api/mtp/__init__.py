@@ -20,6 +20,7 @@ import orjson
 import structlog
 
 from caxton.api.acceptance import AcceptanceLedger
+from caxton.api.mtp.destinations import Known
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import Book, HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
@@ -61,12 +62,15 @@ class Mtp:
                max_depth: int = DEFAULT_MAX_CONTENT_DEPTH,
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
                deliveries: DeliveryLog | None = None,
-               acceptances: AcceptanceLedger | None = None, book: Book | None = None) -> Mtp:
+               acceptances: AcceptanceLedger | None = None, book: Book | None = None,
+               known: Known | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
         what a previous run still owed is sent again once we listen (``serving``). ``book``
-        gives the MTP URLs of an agent's platform (the platform address book)."""
+        gives the MTP URLs of an agent's platform (the platform address book), ``known``
+        whether a URL is one of the book's (the MTP may POST to those, and to hosts
+        ``allowed_hosts`` allows)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
         settle = None
         if deliveries is not None:
@@ -76,12 +80,13 @@ class Mtp:
                 log_.submit([DeliveryRepository.done(message_id, receiver)])
 
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
-                                  allowed_hosts=allowed_hosts, settle=settle, book=book)
+                                  allowed_hosts=allowed_hosts, settle=settle, book=book,
+                                  known=known)
         router.add_transport(transport)
         transport.start()
-        mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                   max_depth=max_depth, tracing=tracing,
-                                                   acceptances=acceptances))
+        mtp = cls(platform, transport, AccEndpoint(
+            router, max_bytes=max_bytes, max_depth=max_depth, tracing=tracing,
+            acceptances=acceptances, platform=platform, acc_url=lambda: transport.acc_url))
         if deliveries is not None:
             mtp.owed = deliveries.deliveries.pending
             store = deliveries
@@ -94,10 +99,15 @@ class Mtp:
         mtp.local = router.lookup
         return mtp
 
+    def listening(self, port: int) -> None:
+        """The server also listens on ``port`` (gRPC, metrics): never a destination."""
+        self.transport.own.listening(port)
+
     def serving(self, host: str, port: int) -> AccEndpoint:
         """The ``/acc`` endpoint for the REST app bound to ``host:port``, which gives our
         ``/acc`` URL unless the config set one; then what a previous run still owed to other
         platforms goes out (it needed that URL as its senders' address)."""
+        self.listening(port)
         if not self.transport.acc_url:
             self.transport.acc_url = _acc_url(host, port)
         log.info("FIPA HTTP MTP ready", platform=self.platform, acc_url=self.acc_url)
