@@ -238,7 +238,8 @@ def test_redirects_are_not_followed(open_server: ServerProcess, peers: tuple[Pee
 @pytest.mark.parametrize(("sender", "field"), [
     ("echo", "sender"), (f"echo@{PLATFORM}", "sender"), ("ECHO@caxtontest", "sender"),
     ("df@caxtontest", "sender"), ("AMS@CaxtonTest", "sender"), ("df", "sender"),
-    ("nobody@caxtontest", "sender"), ("x@other at our acc", "sender"), ("reply-to echo", "reply_to"),
+    ("nobody@caxtontest", "sender"), ("x@other at our acc", "sender"),
+    ("reply-to echo", "reply_to"),
 ])
 def test_acc_refuses_a_sender_that_claims_to_be_one_of_ours(
         guarded: ServerProcess, peers: tuple[Peer, Peer], sender: str, field: str) -> None:
