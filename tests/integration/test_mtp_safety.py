@@ -239,7 +239,7 @@ def test_redirects_are_not_followed(open_server: ServerProcess, peers: tuple[Pee
     ("echo", "sender"), (f"echo@{PLATFORM}", "sender"), ("ECHO@caxtontest", "sender"),
     ("df@caxtontest", "sender"), ("AMS@CaxtonTest", "sender"), ("df", "sender"),
     ("nobody@caxtontest", "sender"), ("x@other at our acc", "sender"),
-    ("reply-to echo", "reply_to"),
+    ("reply-to echo", "reply-to"),
 ])
 def test_acc_refuses_a_sender_that_claims_to_be_one_of_ours(
         guarded: ServerProcess, peers: tuple[Peer, Peer], sender: str, field: str) -> None:

@@ -16,7 +16,8 @@ they point, its own management API included. So an outbound address is checked t
   to the server itself.
 
 Redirects are never followed (an answer ``3xx`` is a failed delivery), and proxy settings from
-the environment are not used: the connection must go where it was checked to go.
+the environment are not used: the connection must go where it was checked to go. What is left:
+an allowed host pattern trusts that name's DNS (except for this server's own addresses).
 """
 
 from __future__ import annotations
@@ -165,11 +166,14 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport over a connection pool that connects through ``GuardedBackend``."""
 
     def __init__(self, own: OwnAddresses, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        # SSL_CERT_FILE and SSL_CERT_DIR still choose the CAs trusted (as before); the proxy
+        # variables are not read (the client is made with trust_env=False).
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         # httpx builds its pool without a way to pass a network backend: build the same pool
-        # (its public httpcore API) with ours.
+        # (httpcore's public API) with ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

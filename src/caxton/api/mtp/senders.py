@@ -24,7 +24,7 @@ from caxton.domain.platforms import url_key
 def impersonation(msg: AclMessage, *, platform: str, acc_url: str) -> str | None:
     """Why ``msg``, received from another platform, claims an agent of this one, or None."""
     own = url_key(acc_url) if acc_url else None
-    for field, names in (("sender", (msg.sender,)), ("reply_to", msg.reply_to)):
+    for field, names in (("sender", (msg.sender,)), ("reply-to", msg.reply_to)):
         for name in names:
             if "@" not in name:
                 return (f"{field} {name!r} is a local name; a message from another platform "
