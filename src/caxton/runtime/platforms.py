@@ -1,7 +1,8 @@
 """The platform address book, held in memory and written through to the store.
 
 The outbound MTP asks it, on the routing path, where an agent ``NAME@PLATFORM`` lives when the
-message gives no address for it; so it answers from an immutable snapshot, taking no lock.
+message gives no address for it, and whether a URL is one of its entries' (``knows``: the MTP
+may POST there); so it answers from immutable snapshots, taking no lock.
 Entries from the server config are fixed (listed with source ``config``); the API adds, replaces
 and removes the others, each change queued to the group-commit writer.
 """

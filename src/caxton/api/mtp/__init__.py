@@ -3,6 +3,8 @@ Caxton send each other messages.
 
 - ``inbound``: ``POST /acc`` on the REST port, and the absolute-URI request lines MTP clients use;
 - ``outbound``: the router ``Transport`` that POSTs to agents with ``http(s)://`` addresses;
+- ``destinations``: where it may POST (the address book, ``mtp_allowed_hosts``, never here);
+- ``senders``: ``/acc`` takes no message that claims to come from one of our agents;
 - ``resolver``: ``name@<platform_name>`` means local agent ``name``;
 - ``foreign``: what a message looks like to another platform, and one from there to us.
 
