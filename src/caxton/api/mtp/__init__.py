@@ -86,6 +86,9 @@ class Mtp:
                                   known=known)
         router.add_transport(transport)
         transport.start()
+        if "*" in allowed_hosts:
+            log.warning("mtp_allowed_hosts is '*': anyone who can have a message sent can make "
+                        "the server POST to any host it reaches (but its own)")
         mtp = cls(platform, transport, AccEndpoint(
             router, max_bytes=max_bytes, max_depth=max_depth, tracing=tracing,
             acceptances=acceptances, platform=platform, acc_url=lambda: transport.acc_url))
