@@ -91,8 +91,9 @@ class ServerConfig:
     # (the FIPA HTTP MTP endpoint; empty: http://<host>:<port>/acc where REST listens).
     platform_name: str = "caxton"
     acc_url: str = ""
-    # Hosts the outbound MTP may POST to: comma-separated patterns of host or host:port, with
-    # * wildcards (e.g. "*.example.org, 10.0.0.7:7778"); empty: any host.
+    # Hosts the outbound MTP may POST to besides the platform address book's URLs: comma-
+    # separated patterns of host or host:port, with * wildcards (e.g. "*.example.org,
+    # 10.0.0.7:7778"); empty: none; "*": any host. Never the server's own listeners.
     mtp_allowed_hosts: str = ""
     # The platform address book's fixed entries: where agents NAME@PLATFORM of other platforms
     # are reached, "NAME=URL[ URL...], ..." (a [platforms] table in the config file); more are

@@ -212,6 +212,20 @@ class MalformedEnvelopeError(CodecError):
     code = "malformed_envelope"
 
 
+class SenderRefusedError(CaxtonError):
+    """A message from another platform claims to come from (or sends answers to) an agent of
+    this platform: a bare name, ``NAME@<platform_name>``, or this platform's own ``/acc``."""
+
+    code = "sender_refused"
+
+
+class DestinationRefusedError(CaxtonError):
+    """The outbound MTP will not POST to this address: it is the server's own, or neither in
+    the platform address book nor on a host ``mtp_allowed_hosts`` allows."""
+
+    code = "destination_refused"
+
+
 class StoreError(CaxtonError):
     code = "store_error"
 

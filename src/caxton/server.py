@@ -152,7 +152,7 @@ class Runtime:
                          max_bytes=config.max_request_bytes, max_depth=config.max_content_depth,
                          tracing=service.tracing, allowed_hosts=config.mtp_allowed,
                          deliveries=store, acceptances=acceptances, book=book.urls,
-                         tls=mtp_tls)
+                         tls=mtp_tls, known=book.knows)
         instrument_mtp(metrics, mtp)
         keys = KeyBook(ApiKeyRepository(store.readers), store.submit)
         keys.restore()
@@ -350,6 +350,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
         await runtime.service.deployments.drain(config.shutdown_timeout_s)
         await asyncio.to_thread(close_once)
 
+    runtime.mtp.listening(grpc_server.port)  # the MTP never POSTs to the server's listeners
+    if config.metrics_port > 0:
+        runtime.mtp.listening(config.metrics_port)
     app = build_app(runtime.service, max_request_bytes=config.max_request_bytes,
                     max_module_bytes=config.max_module_bytes, lifespan=lifespan,
                     body_timeout_s=config.http_body_timeout_s,
@@ -378,6 +381,8 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
         metrics_server = serve_metrics(runtime.metrics, config.host, config.metrics_port,
                                        tls=tls.rest_context if tls else None,
                                        timeout_s=config.http_header_timeout_s)
+        if metrics_server is not None:
+            runtime.mtp.listening(metrics_server.server_address[1])
     except OSError as exc:
         sock.close()
         close_once()

@@ -115,7 +115,9 @@ class Peer:
     """Another platform's /acc: an HTTP server on 127.0.0.1 that keeps what it is sent (over
     TLS with ``tls``, a server context)."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, *, redirect: str | None = None
+                 ) -> None:
+        """``redirect``: answer every POST ``307 Temporary Redirect`` to that URL."""
         self.inbox: queue.Queue[Received] = queue.Queue()
         peer = self
 
@@ -133,7 +135,11 @@ class Peer:
                         if isinstance(self.connection, ssl.SSLSocket) else None)
                 peer.inbox.put(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                         envelope, acl, cert))
-                self.send_response(200)
+                if redirect is None:
+                    self.send_response(200)
+                else:
+                    self.send_response(307)
+                    self.send_header("location", redirect)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -165,12 +171,16 @@ def acc(server: ServerProcess) -> str:
 def jade_body(server: ServerProcess, peer: Peer, *, receiver: str = "echo@caxtontest",
               conversation: str = "conv-1", content: str = "hello", extra: str = "",
               date: str = "20261123Z121537682", representation: str = "fipa.acl.rep.string.std",
-              payload: bytes | None = None) -> tuple[str, bytes]:
-    """An MTP body as JADE writes one, by hand: the variant date, spaces JADE puts, CRLFs."""
+              payload: bytes | None = None, sender: str = "buyer@jade",
+              sender_url: str | None = None) -> tuple[str, bytes]:
+    """An MTP body as JADE writes one, by hand: the variant date, spaces JADE puts, CRLFs.
+
+    The sender is ``sender`` at ``sender_url`` (else at ``peer``'s URL)."""
+    url = sender_url or peer.url
     if payload is None:
         payload = (
-            f"(REQUEST\n :sender  ( agent-identifier :name buyer@jade  :addresses (sequence "
-            f"{peer.url} ))\n :receiver  (set ( agent-identifier :name {receiver}  :addresses "
+            f"(REQUEST\n :sender  ( agent-identifier :name {sender}  :addresses (sequence "
+            f"{url} ))\n :receiver  (set ( agent-identifier :name {receiver}  :addresses "
             f"(sequence {acc(server)} )) )\n :content  \"{content}\" \n :reply-with  r-1\n"
             f" :language  fipa-sl \n :ontology  shop \n :protocol  fipa-request\n"
             f" :conversation-id  {conversation} {extra})").encode()
@@ -178,7 +188,7 @@ def jade_body(server: ServerProcess, peer: Peer, *, receiver: str = "echo@caxton
            f"</addresses></agent-identifier>")
     envelope = (
         f'<?xml version="1.0"?>\n<envelope><params index="1"><to>{aid}</to><from>'
-        f"<agent-identifier><name>buyer@jade</name><addresses><url>{peer.url}</url></addresses>"
+        f"<agent-identifier><name>{sender}</name><addresses><url>{url}</url></addresses>"
         f"</agent-identifier></from><acl-representation>{representation}</acl-representation>"
         f"<payload-length>{len(payload)}</payload-length><date>{date}</date>"
         f"<intended-receiver>{aid}</intended-receiver></params></envelope>").encode()

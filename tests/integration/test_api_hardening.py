@@ -48,7 +48,8 @@ def message_text(levels: int) -> bytes:
 def hard(tmp_path_factory: pytest.TempPathFactory, examples: Path) -> Iterator[ServerProcess]:
     proc = ServerProcess(tmp_path_factory.mktemp("hardening") / "data", env={
         "CAXTON_MAX_CONTENT_DEPTH": str(DEPTH), "CAXTON_PLATFORM_NAME": PLATFORM,
-        "CAXTON_MAX_REQUEST_BYTES": "65536"}).start()
+        "CAXTON_MAX_REQUEST_BYTES": "65536",
+        "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1"}).start()  # echo answers the test's peer
     proc.deploy(examples / "wat" / "echo.wat", "echo")
     yield proc
     proc.stop()

@@ -35,8 +35,9 @@ def peer() -> Iterator[Peer]:
 @pytest.fixture(scope="module")
 def once_server(tmp_path_factory: pytest.TempPathFactory, examples: Path
                 ) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("once") / "data",
-                         env={"CAXTON_PLATFORM_NAME": PLATFORM}).start()
+    proc = ServerProcess(tmp_path_factory.mktemp("once") / "data",  # echo answers the peer
+                         env={"CAXTON_PLATFORM_NAME": PLATFORM,
+                              "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1"}).start()
     proc.deploy(examples / "wat" / "echo.wat", "echo")
     yield proc
     proc.stop()

@@ -41,8 +41,11 @@ def peer() -> Iterator[Peer]:
 @pytest.fixture(scope="module")
 def mtp_server(tmp_path_factory: pytest.TempPathFactory, examples: Path
                ) -> Iterator[ServerProcess]:
+    # The other platforms of these tests listen on 127.0.0.1 (the server's own ports there
+    # stay refused).
     proc = ServerProcess(tmp_path_factory.mktemp("mtp") / "data", env={
-        "CAXTON_PLATFORM_NAME": PLATFORM, "CAXTON_MAX_REQUEST_BYTES": "65536"}).start()
+        "CAXTON_PLATFORM_NAME": PLATFORM, "CAXTON_MAX_REQUEST_BYTES": "65536",
+        "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1"}).start()
     proc.deploy(examples / "c" / "echo.wasm", "echo")
     yield proc
     proc.stop()
@@ -277,7 +280,9 @@ def test_an_unreachable_platform_gets_the_sender_a_failure(mtp_server: ServerPro
 
 def test_two_caxton_platforms_talk_over_the_mtp(mtp_server: ServerProcess,
                                                 tmp_path: Path) -> None:
-    beta = ServerProcess(tmp_path / "beta", env={"CAXTON_PLATFORM_NAME": "beta"}).start()
+    beta = ServerProcess(tmp_path / "beta", env={  # alpha is in beta's address book
+        "CAXTON_PLATFORM_NAME": "beta", "CAXTON_PLATFORMS": f"{PLATFORM}={acc(mtp_server)}"}
+                         ).start()
     try:
         response = beta.http.post(
             "/api/v1/messages", params={"wait": "true", "timeout": "20"},
@@ -300,7 +305,8 @@ def test_two_caxton_platforms_talk_over_the_mtp(mtp_server: ServerProcess,
 def test_traces_continue_across_the_mtp(tmp_path: Path, examples: Path, peer: Peer) -> None:
     otlp = OtlpReceiver()
     traced = ServerProcess(tmp_path / "traced", env={
-        "CAXTON_PLATFORM_NAME": PLATFORM, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url}).start()
+        "CAXTON_PLATFORM_NAME": PLATFORM, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
+        "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1"}).start()
     trace_id, parent = TRACE.split("-")[1:3]
     try:
         traced.deploy(examples / "c" / "echo.wasm", "echo")

@@ -58,12 +58,13 @@ def test_a_message_owed_to_another_platform_survives_a_kill(tmp_path: Path) -> N
     port = _free_port()
     url = f"http://127.0.0.1:{port}/acc"
     data = tmp_path / "data"
-    first = ServerProcess(data).start()
+    env = {"CAXTON_MTP_ALLOWED_HOSTS": f"127.0.0.1:{port}"}
+    first = ServerProcess(data, env=env).start()
     _send(first, url, "owed-1")  # logged; its platform is down, so it is retrying
     assert first.stop(signal.SIGKILL) != 0
     acc = _Acc(port)
     try:
-        second = ServerProcess(data).start()
+        second = ServerProcess(data, env=env).start()
         try:
             body = acc.bodies.get(timeout=20)
             assert b"owed-1" in body
@@ -71,7 +72,7 @@ def test_a_message_owed_to_another_platform_survives_a_kill(tmp_path: Path) -> N
             assert b"sent-2" in acc.bodies.get(timeout=20)
         finally:
             second.stop()
-        third = ServerProcess(data).start()  # nothing is owed any more: nothing goes again
+        third = ServerProcess(data, env=env).start()  # nothing is owed any more: nothing goes again
         try:
             _send(third, url, "sent-3")
             assert b"sent-3" in acc.bodies.get(timeout=20)

@@ -40,6 +40,7 @@ class Bounces:
 def _transport(handler: Callable[[httpx.Request], httpx.Response], **kw: Any
                ) -> tuple[HttpTransport, Bounces]:
     bounces = Bounces()
+    kw.setdefault("allowed_hosts", ("*",))  # these tests are about sending, not where to
     transport = HttpTransport(platform="caxton", bounce=bounces, acc_url=ACC, backoff_s=0.001,
                               client=httpx.Client(transport=httpx.MockTransport(handler)), **kw)
     return transport, bounces
@@ -297,8 +298,10 @@ def test_allowed_hosts_match_host_or_host_and_port() -> None:
     assert not transport.allows("http://10.0.0.7:7779/acc")
     assert not transport.allows("http://169.254.169.254/latest/meta-data")
     assert not transport.allows("http://[::1")
-    anything, _ = _transport(lambda r: httpx.Response(200))
+    anything, _ = _transport(lambda r: httpx.Response(200), allowed_hosts=("*",))
     assert anything.allows("http://169.254.169.254/")
+    nothing, _ = _transport(lambda r: httpx.Response(200), allowed_hosts=())
+    assert not nothing.allows("http://a.example.org/acc")  # by default: the book's URLs only
 
 
 def test_a_receiver_outside_the_allowed_hosts_gets_nothing_and_the_sender_is_told() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from caxton.errors import InvalidMessageError
 
@@ -52,6 +53,22 @@ def parse_urls(value: Any, field: str = "urls") -> tuple[str, ...]:
             raise InvalidMessageError(field, f"{url!r} is not an http:// or https:// URL of at "
                                       f"most {_MAX_URL} characters")
     return tuple(dict.fromkeys(value))
+
+
+def url_key(url: str) -> tuple[str, str, int, str] | None:
+    """What identifies an MTP URL when URLs are compared: the scheme and host in lower case
+    (without a trailing dot), the port (the scheme's default when none is given) and the path
+    with its query; None when ``url`` is not an http:// or https:// URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    if scheme not in ("http", "https") or not host:
+        return None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
 def platform_of(agent: str) -> str | None:

@@ -1,7 +1,8 @@
 """The platform address book, held in memory and written through to the store.
 
 The outbound MTP asks it, on the routing path, where an agent ``NAME@PLATFORM`` lives when the
-message gives no address for it; so it answers from an immutable snapshot, taking no lock.
+message gives no address for it, and whether a URL is one of its entries' (``knows``: the MTP
+may POST there); so it answers from immutable snapshots, taking no lock.
 Entries from the server config are fixed (listed with source ``config``); the API adds, replaces
 and removes the others, each change queued to the group-commit writer.
 """
@@ -13,7 +14,14 @@ from collections.abc import Callable
 
 import structlog
 
-from caxton.domain.platforms import API, PlatformEntry, parse_name, parse_urls, platform_of
+from caxton.domain.platforms import (
+    API,
+    PlatformEntry,
+    parse_name,
+    parse_urls,
+    platform_of,
+    url_key,
+)
 from caxton.errors import InvalidMessageError, PlatformConfiguredError, PlatformNotFoundError
 from caxton.store.platforms import PlatformRepository
 from caxton.store.writer import OnCommit, Statement
@@ -33,6 +41,7 @@ class PlatformBook:
         if self._own in self._configured:
             raise InvalidMessageError("platforms", f"{own!r} is this server's own platform")
         self._entries: dict[str, PlatformEntry] = dict(self._configured)  # by lower-case name
+        self._known = _keys(self._entries)  # the URLs of every entry, as url_key compares them
 
     def restore(self) -> int:
         """Load the stored entries (the config's win over a stored one of the same name)."""
@@ -40,6 +49,7 @@ class PlatformBook:
         with self._lock:
             entries = {e.name.lower(): e for e in stored}
             self._entries = {**entries, **self._configured}
+            self._known = _keys(self._entries)
         log.info("platform address book restored", platforms=len(self._entries))
         return len(self._entries)
 
@@ -56,6 +66,11 @@ class PlatformBook:
         found = self._entries.get(platform.lower()) if platform is not None else None
         return found.urls if found is not None else ()
 
+    def knows(self, url: str) -> bool:
+        """Whether ``url`` is one of the book's URLs (the outbound MTP may POST there)."""
+        key = url_key(url)
+        return key is not None and key in self._known
+
     # -- changes -------------------------------------------------------------------------------
     def add(self, name: str, urls: object, *, on_commit: OnCommit | None = None
             ) -> tuple[PlatformEntry, bool]:
@@ -69,6 +84,7 @@ class PlatformBook:
             self._fixed(key)
             created = key not in self._entries
             self._entries = {**self._entries, key: entry}
+            self._known = _keys(self._entries)
             self._submit([PlatformRepository.save(entry)], on_commit)
         return entry, created
 
@@ -80,6 +96,7 @@ class PlatformBook:
                 raise PlatformNotFoundError(f"platform '{name}' is not in the address book")
             self._fixed(key)
             self._entries = {k: v for k, v in self._entries.items() if k != key}
+            self._known = _keys(self._entries)
             self._submit([PlatformRepository.delete(found.name)], on_commit)
         return found
 
@@ -88,3 +105,8 @@ class PlatformBook:
             raise PlatformConfiguredError(
                 f"platform '{self._configured[key].name}' is set in the server config "
                 "(platforms); change it there")
+
+
+def _keys(entries: dict[str, PlatformEntry]) -> frozenset[tuple[str, str, int, str]]:
+    return frozenset(key for entry in entries.values() for url in entry.urls
+                     if (key := url_key(url)) is not None)

@@ -150,9 +150,14 @@ def instrument_mtp(metrics: Metrics, mtp: Mtp) -> None:
             ("caxton_mtp_messages_failed", "Outbound MTP messages given up on (the sender got a"
              " failure).", out.failed),
             ("caxton_mtp_retries", "Outbound MTP attempts that were retried.", out.retried),
+            ("caxton_mtp_destinations_refused", "Outbound MTP messages refused before any "
+             "connection: no address of theirs may be posted to (also counted as failed).",
+             out.refused),
             ("caxton_mtp_messages_received", "Messages accepted on POST /acc.", inbound.received),
             ("caxton_mtp_requests_rejected", "POST /acc bodies refused as malformed.",
              inbound.rejected),
+            ("caxton_mtp_senders_refused", "POST /acc messages refused (403) because their "
+             "sender or reply-to claims an agent of this platform.", inbound.impostors),
         ):
             family = counter(name, doc)
             family.add_metric([], value)

@@ -3,6 +3,8 @@ Caxton send each other messages.
 
 - ``inbound``: ``POST /acc`` on the REST port, and the absolute-URI request lines MTP clients use;
 - ``outbound``: the router ``Transport`` that POSTs to agents with ``http(s)://`` addresses;
+- ``destinations``: where it may POST (the address book, ``mtp_allowed_hosts``, never here);
+- ``senders``: ``/acc`` takes no message that claims to come from one of our agents;
 - ``resolver``: ``name@<platform_name>`` means local agent ``name``;
 - ``foreign``: what a message looks like to another platform, and one from there to us.
 
@@ -21,6 +23,7 @@ import orjson
 import structlog
 
 from caxton.api.acceptance import AcceptanceLedger
+from caxton.api.mtp.destinations import Known
 from caxton.api.mtp.inbound import AbsoluteFormTarget, AccEndpoint
 from caxton.api.mtp.outbound import Book, HttpTransport
 from caxton.api.mtp.resolver import PlatformResolver, guid
@@ -63,13 +66,15 @@ class Mtp:
                tracing: Tracing | None = None, allowed_hosts: tuple[str, ...] = (),
                deliveries: DeliveryLog | None = None,
                acceptances: AcceptanceLedger | None = None, book: Book | None = None,
-               tls: ssl.SSLContext | None = None) -> Mtp:
+               tls: ssl.SSLContext | None = None, known: Known | None = None) -> Mtp:
         """Add the resolver and the transport to ``router``; start the outbound workers.
 
         With ``deliveries`` outbound messages are durable: owed until sent or given up, and
         what a previous run still owed is sent again once we listen (``serving``). ``book``
-        gives the MTP URLs of an agent's platform (the platform address book); ``tls`` how
-        https:// platforms are checked (and the client certificate shown to them)."""
+        gives the MTP URLs of an agent's platform (the platform address book), ``known``
+        whether a URL is one of the book's (the MTP may POST to those, and to hosts
+        ``allowed_hosts`` allows); ``tls`` how https:// platforms are checked (and the client
+        certificate shown to them)."""
         router.add_resolver(PlatformResolver(platform, lambda n: router.lookup(n) is not None))
         settle = None
         if deliveries is not None:
@@ -80,12 +85,15 @@ class Mtp:
 
         transport = HttpTransport(platform=platform, bounce=router.bounce, acc_url=acc_url,
                                   allowed_hosts=allowed_hosts, settle=settle, book=book,
-                                  tls=tls)
+                                  tls=tls, known=known)
         router.add_transport(transport)
         transport.start()
-        mtp = cls(platform, transport, AccEndpoint(router, max_bytes=max_bytes,
-                                                   max_depth=max_depth, tracing=tracing,
-                                                   acceptances=acceptances))
+        if "*" in allowed_hosts:
+            log.warning("mtp_allowed_hosts is '*': anyone who can have a message sent can make "
+                        "the server POST to any host it reaches (but its own)")
+        mtp = cls(platform, transport, AccEndpoint(
+            router, max_bytes=max_bytes, max_depth=max_depth, tracing=tracing,
+            acceptances=acceptances, platform=platform, acc_url=lambda: transport.acc_url))
         if deliveries is not None:
             mtp.owed = deliveries.deliveries.pending
             store = deliveries
@@ -98,10 +106,15 @@ class Mtp:
         mtp.local = router.lookup
         return mtp
 
+    def listening(self, port: int) -> None:
+        """The server also listens on ``port`` (gRPC, metrics): never a destination."""
+        self.transport.own.listening(port)
+
     def serving(self, host: str, port: int, scheme: str = "http") -> AccEndpoint:
         """The ``/acc`` endpoint for the REST app bound to ``host:port``, which gives our
         ``/acc`` URL unless the config set one; then what a previous run still owed to other
         platforms goes out (it needed that URL as its senders' address)."""
+        self.listening(port)
         if not self.transport.acc_url:
             self.transport.acc_url = _acc_url(host, port, scheme)
         log.info("FIPA HTTP MTP ready", platform=self.platform, acc_url=self.acc_url)

@@ -12,6 +12,9 @@ A body Caxton cannot read (not multipart, a wrong boundary, bad XML, an unparsab
 unknown payload encoding, content nested too deeply) is answered ``400`` with ``{code, message}``
 naming the problem, one over ``max_request_bytes`` ``413``; either way nothing is delivered.
 
+A message whose sender (or ``reply-to``) claims an agent of this platform (``senders``) is
+answered ``403`` with ``{code: "sender_refused", message}`` and not delivered.
+
 A message that carries its own id (``X-caxton-message-id``, which another Caxton writes, or
 ``message_id`` in the JSON form) is accepted once, like an API client's (``api/acceptance``):
 a POST repeated because its answer was lost is answered as the first was. FIPA ACL itself has
@@ -22,6 +25,7 @@ and other platforms cannot be told from a repeat of it and is delivered each tim
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 from starlette.requests import Request
@@ -30,12 +34,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caxton.api.acceptance import AcceptanceLedger, Accepted, Ticket
 from caxton.api.mtp import foreign
+from caxton.api.mtp.senders import impersonation
 from caxton.api.rest.common import JSON, RequestError, error, read_body
 from caxton.codecs import mtp
 from caxton.domain.acl import AclMessage
 from caxton.domain.idempotency import fingerprint
 from caxton.domain.nesting import DEFAULT_MAX_CONTENT_DEPTH
-from caxton.errors import CodecError, MessageIdConflictError, StoreError
+from caxton.errors import CodecError, MessageIdConflictError, SenderRefusedError, StoreError
 from caxton.router.local import Router
 from caxton.telemetry.tracing import Tracing
 
@@ -43,18 +48,23 @@ log = structlog.get_logger("caxton.mtp")
 
 
 class AccEndpoint:
-    """``POST /acc``; ``received`` and ``rejected`` count deliveries and refused bodies."""
+    """``POST /acc``; ``received`` and ``rejected`` count deliveries and refused bodies,
+    ``impostors`` messages refused for claiming one of our agents as their sender."""
 
     def __init__(self, router: Router, *, max_bytes: int,
                  max_depth: int = DEFAULT_MAX_CONTENT_DEPTH, tracing: Tracing | None = None,
-                 acceptances: AcceptanceLedger | None = None) -> None:
+                 acceptances: AcceptanceLedger | None = None, platform: str = "caxton",
+                 acc_url: Callable[[], str] = lambda: "") -> None:
         self._router = router
+        self._platform = platform
+        self._acc_url = acc_url  # ours, known once the server listens
         self._acceptances = acceptances
         self._max_bytes = max_bytes
         self._max_depth = max_depth
         self.tracing = tracing or Tracing(env={})
         self.received = 0
         self.rejected = 0
+        self.impostors = 0
 
     async def receive(self, request: Request) -> Response:
         """A POST to ``/acc`` (the REST app routes it here): 200 once logged, else 4xx."""
@@ -68,6 +78,13 @@ class AccEndpoint:
             return self._reject(exc.code, exc.message)
         except RequestError as exc:  # the body is over the limit: 413
             return self._reject(exc.code, exc.message, exc.status)
+        claim = impersonation(msg, platform=self._platform, acc_url=self._acc_url())
+        if claim is not None:
+            self.impostors += 1
+            refused = SenderRefusedError(claim)
+            log.warning("MTP sender refused", sender=msg.sender, reason=claim,
+                        client=request.client.host if request.client else None)
+            return error(403, refused.code, refused.message)
         ticket: Ticket | None = None
         if decoded.carries_id and self._acceptances is not None:
             try:

@@ -15,14 +15,15 @@ anything else, or the last attempt failing, counts as failed and the local sende
 ``failure`` from ``ams`` (``bounce``). A full queue fails the message at once the same way: a
 slow peer must not hold memory or the router.
 
-``allowed_hosts`` (the ``mtp_allowed_hosts`` setting) limits where the server will POST: without
-it any client or agent could make the server call any URL it can reach.
+Where the server will POST is limited (``destinations``): to the platform address book's URLs
+and the hosts ``allowed_hosts`` (the ``mtp_allowed_hosts`` setting) allows, never to the server
+itself, never to an ``/api/`` path, without following redirects. A refused address fails the
+message at once, before any connection, like any other failure (``refused`` counts them).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import queue
 import ssl
 import threading
@@ -34,8 +35,10 @@ import httpx
 import structlog
 
 from caxton.api.mtp import foreign
+from caxton.api.mtp.destinations import Destinations, GuardedTransport, Known, OwnAddresses
 from caxton.codecs import mtp
 from caxton.domain.acl import AclMessage
+from caxton.errors import DestinationRefusedError
 
 log = structlog.get_logger("caxton.mtp")
 Bounce = Callable[[AclMessage, str, str], None]
@@ -51,26 +54,28 @@ class HttpTransport:
                  capacity: int = 10_000, attempts: int = 4, backoff_s: float = 0.25,
                  timeout_s: float = 10.0, client: httpx.Client | None = None,
                  allowed_hosts: tuple[str, ...] = (), settle: Settle | None = None,
-                 book: Book | None = None, tls: ssl.SSLContext | None = None) -> None:
+                 book: Book | None = None, tls: ssl.SSLContext | None = None,
+                 known: Known | None = None) -> None:
         self.platform = platform
         # The platform address book: where NAME@PLATFORM lives when the message gives no
-        # http(s) address for it.
+        # http(s) address for it, and (``known``) whether a URL is one of its entries'.
         self._book: Book = book or (lambda _name: ())
+        self.destinations = Destinations(allowed_hosts, known)
         # With ``settle`` the router records each message as owed until it is sent or given
         # up, so a message still queued or retrying when the process dies is sent after the
         # restart (``Mtp.recover``).
         self._settle = settle
         self.durable = settle is not None
-        self._allowed = tuple(pattern.lower() for pattern in allowed_hosts)
         self.acc_url = acc_url  # our own /acc, as the senders' address; set once we listen
         self._bounce = bounce
         self._attempts = max(1, attempts)
         self._backoff_s = backoff_s
         self._client = client or httpx.Client(
-            # https:// peers: the CAs (and our client certificate) of mtp_tls_* when given
-            verify=tls if tls is not None else True,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            # https:// peers: the CAs (and our client certificate) of mtp_tls_* when given
+            transport=GuardedTransport(self.destinations.own, httpx.Limits(
+                max_connections=64, max_keepalive_connections=32), ssl_context=tls),
+            follow_redirects=False, trust_env=False,  # it goes where it was checked to go
             headers={"Cache-Control": "no-cache", "Mime-Version": "1.0",
                      "User-Agent": "caxton-mtp"})
         per_worker = max(1, capacity // max(1, workers))
@@ -81,6 +86,7 @@ class HttpTransport:
         self.sent = 0
         self.failed = 0
         self.retried = 0
+        self.refused = 0  # messages failed because no address of theirs may be posted to
 
     # -- the router's side (routing thread: never blocks) --------------------------------------
     def carries(self, msg: AclMessage, receiver: str) -> bool:
@@ -92,30 +98,36 @@ class HttpTransport:
         given = tuple(u for u in msg.addresses.get(receiver, ()) if u.lower().startswith(_SCHEMES))
         return given or self._book(receiver)
 
+    @property
+    def own(self) -> OwnAddresses:
+        """Where this server listens: the outbound MTP never POSTs there."""
+        return self.destinations.own
+
+    @property
+    def acc_url(self) -> str:
+        return self._acc_url
+
+    @acc_url.setter
+    def acc_url(self, url: str) -> None:
+        self._acc_url = url
+        self.destinations.own.acc_url(url)
+
     def allows(self, url: str) -> bool:
-        """Whether ``url``'s host (or host:port) matches an ``allowed_hosts`` pattern."""
-        if not self._allowed:
-            return True
-        try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL:
-            return False
-        host = parsed.host.lower()
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        return any(fnmatch.fnmatchcase(host, p) or fnmatch.fnmatchcase(f"{host}:{port}", p)
-                   for p in self._allowed)
+        """Whether the MTP may POST to ``url`` (see ``Destinations``; no lookup)."""
+        return self.destinations.refusal(url) is None
 
     def forward(self, msg: AclMessage, receiver: str) -> None:
         urls = self.urls(msg, receiver)
         if not urls:
             self._give_up(msg, receiver, "no http:// or https:// address")
             return
-        if self._allowed:
-            urls = tuple(u for u in urls if self.allows(u))
-            if not urls:
-                self._give_up(msg, receiver, "its addresses are not among the hosts the server"
-                              " may send to (mtp_allowed_hosts)")
-                return
+        refusals = {url: self.destinations.refusal(url) for url in urls}
+        allowed = tuple(url for url, why in refusals.items() if why is None)
+        if not allowed:
+            url, why = next(iter(refusals.items()))
+            self._refuse(msg, receiver, url, str(why))
+            return
+        urls = allowed
         if self._stopping.is_set():
             if not self.durable:  # else it stays owed, for the next start
                 self._give_up(msg, receiver, "the server is shutting down")
@@ -194,6 +206,8 @@ class HttpTransport:
             url = urls[attempt % len(urls)]
             try:
                 status = self._post(url, body, headers)
+            except DestinationRefusedError as exc:  # its name leads to this server
+                return self._refuse(msg, receiver, url, exc.message)
             except httpx.HTTPError as exc:  # no status line: the peer may not have it
                 reason = f"{url}: {type(exc).__name__}: {exc or 'no answer'}"
                 continue
@@ -203,6 +217,8 @@ class HttpTransport:
                     self._settle(msg.message_id, receiver)
                 return True
             reason = f"{url} answered HTTP {status}"
+            if 300 <= status < 400:
+                reason += " (redirects are not followed)"
             if status < 500 and status != 429:
                 break  # the peer refused this message; sending it again will not help
         return self._give_up(msg, receiver, reason)
@@ -230,6 +246,12 @@ class HttpTransport:
             with contextlib.suppress(httpx.HTTPError):
                 response.close()
         return response.status_code
+
+    def _refuse(self, msg: AclMessage, receiver: str, url: str, why: str) -> bool:
+        self.refused += 1
+        log.warning("outbound MTP address refused", receiver=receiver, sender=msg.sender,
+                    message_id=msg.message_id, url=url, reason=why)
+        return self._give_up(msg, receiver, f"{url}: refused: {why}")
 
     def _give_up(self, msg: AclMessage, receiver: str, reason: str) -> bool:
         self.failed += 1

@@ -126,6 +126,11 @@ def server_routes(api: RestApi, service: CaxtonService, *, mtp: AccEndpoint | No
                               "application/json.", AccAccepted),
                    reply(400, "The body cannot be read (the message says why); nothing "
                               "delivered."),
+                   reply(403, "sender_refused: the sender or reply-to claims an agent of "
+                              "this platform (a bare name, NAME@<platform_name>, or this "
+                              "platform's /acc as its address); nothing delivered."),
+                   reply(409, "message_id_conflict: the message's X-caxton-message-id was "
+                              "accepted before for a different message; nothing delivered."),
                    reply(413, "The body is over max_request_bytes; nothing delivered."),
                    reply(503, "The message could not be logged.")))
     async def acc(call: Call) -> Response:
