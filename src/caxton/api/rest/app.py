@@ -36,6 +36,7 @@ from caxton.api.rest.stream import message_stream_routes
 from caxton.api.service import CaxtonService
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
+    errors.InvalidPermissionsError: 400,
     errors.InvalidMessageError: 400,
     errors.InvalidAgentNameError: 400,
     errors.ModuleRejectedError: 422,
