@@ -109,10 +109,12 @@ class ModuleRejectedError(CaxtonError):
 
 
 class HostFunctionNotPermittedError(ModuleRejectedError):
-    """The module imports a host function its declared permissions do not allow (reported as
-    a rejected module, with the same code; ``function`` names the import)."""
+    """The module imports a host function its declared permissions do not allow; ``function``
+    names the import."""
 
-    def __init__(self, message: str, function: str) -> None:
+    code = "host_function_not_permitted"
+
+    def __init__(self, message: str, function: str = "") -> None:
         super().__init__(message)
         self.function = function
 

@@ -11,7 +11,8 @@ pattern                     allows a message to
 ``service:translate``       ``service:translate`` and ``service:translate/round-robin``
 ``service:translate/all``   ``service:translate/all`` too (a broadcast is its own privilege)
 ``service:*``               any capability address but ``/all``; ``service:*/all``: any
-``seller@jade``             that agent of another platform (platform case-insensitive)
+``seller@jade``             that agent of another platform (platform case-insensitive);
+                            ``seller@*``: the agent named ``seller`` on any platform
 ``*@jade``                  any agent of platform ``jade``; ``*@*``: of any platform
 ==========================  ==============================================================
 
@@ -84,6 +85,7 @@ class Recipients:
     services: frozenset[str]  # capability keys, one agent at a time ("*": any)
     broadcasts: frozenset[str]  # capability keys, /all too ("*": any)
     remote: frozenset[tuple[str, str]]  # (name, platform in lower case)
+    anywhere: frozenset[str]  # names allowed on any other platform (NAME@*)
     platforms: frozenset[str]  # platforms in lower case whose every agent is allowed ("*": any)
 
     @classmethod
@@ -93,6 +95,7 @@ class Recipients:
         services: set[str] = set()
         broadcasts: set[str] = set()
         remote: set[tuple[str, str]] = set()
+        anywhere: set[str] = set()
         platforms: set[str] = set()
         for pattern in patterns:
             kind = _kind(pattern)
@@ -103,6 +106,8 @@ class Recipients:
                 local, _, platform = pattern.rpartition("@")
                 if local == "*":
                     platforms.add(platform.lower())
+                elif platform == "*":
+                    anywhere.add(local)
                 else:
                     remote.add((local, platform.lower()))
             elif kind == "prefix":
@@ -110,7 +115,8 @@ class Recipients:
             elif kind == "local":
                 names.add(pattern)
         return cls(frozenset(names), tuple(prefixes), frozenset(services),
-                   frozenset(broadcasts), frozenset(remote), frozenset(platforms))
+                   frozenset(broadcasts), frozenset(remote), frozenset(anywhere),
+                   frozenset(platforms))
 
     def allows(self, receiver: str) -> bool:
         if receiver in self.names:
@@ -125,7 +131,7 @@ class Recipients:
             local, _, platform = receiver.rpartition("@")
             platform = platform.lower()
             return ("*" in self.platforms or platform in self.platforms
-                    or (local, platform) in self.remote)
+                    or (local, platform) in self.remote or local in self.anywhere)
         if receiver in PLATFORM_AGENTS:
             return False  # only by name (above)
         return receiver.startswith(self.prefixes)

@@ -34,8 +34,9 @@ RETRYABLE = frozenset({
     "trap", "fuel_exhausted", "timeout", "stack_overflow", "memory_out_of_bounds",
     "unreachable", "host_trap", "bad_agent", "internal", "error",
 })
-# After these the sandbox is rebuilt: the instance's memory may be half-written.
-INSTANCE_SUSPECT = RETRYABLE - {"internal"}
+# After these the sandbox is rebuilt: the instance's memory may be half-written (and a
+# component cannot be entered again after a trap, such as a host function its permissions deny).
+INSTANCE_SUSPECT = (RETRYABLE - {"internal"}) | {"permission_denied"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.InvalidPermissionsError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.InvalidAgentNameError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.ModuleRejectedError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.HostFunctionNotPermittedError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.ConfigError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.MalformedAclError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.MalformedEnvelopeError: grpc.StatusCode.INVALID_ARGUMENT,
