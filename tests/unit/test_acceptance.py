@@ -220,7 +220,7 @@ def test_after_upgrading_an_older_data_dir_its_logged_ids_are_still_repeats(
     old.close()
     conn = sqlite3.connect(tmp_path / "caxton.db")  # back to schema 4: no accepted table
     conn.executescript("DROP TABLE accepted; DROP TABLE settings; DROP TABLE platforms;"
-                       " PRAGMA user_version = 4;")
+                       " ALTER TABLE agents DROP COLUMN permissions; PRAGMA user_version = 4;")
     conn.close()
 
     upgraded = Store(tmp_path, durability="normal")
