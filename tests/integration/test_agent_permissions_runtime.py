@@ -124,3 +124,15 @@ def test_a_component_denied_a_host_function_fails_each_message_in_a_fresh_sandbo
         assert failure.content["attempts"] == 1
         assert "host function 'now' is not permitted" in failure.content["reason"]
     assert runtime.host.denial_counts() == {("ticker", "host_function"): 2}
+
+
+def test_a_refused_failure_is_not_answered(runtime: Runtime) -> None:
+    # An agent that passes every message on (as examples/agents/wat/forwarder.wat does) would
+    # otherwise pass the platform's failure on, be refused again, and loop until max_hops.
+    deploy(runtime, "relay", "relay.wat", {"host_functions": ["send"]})
+    ask(runtime, "relay", {"performative": "failure", "receiver": ["sink"], "content": 1})
+    until(lambda: runtime.host.denial_counts() == {("relay", "messaging"): 1}, "the refusal")
+    time.sleep(0.5)
+    relay = runtime.host.get("relay")
+    assert relay.stats.handled == 1  # the request only: nothing came back
+    assert runtime.router.routed == 1  # the request; the refused failure was only recorded

@@ -3,9 +3,10 @@
 A send the agent's ``SendPolicy`` refuses is not delivered: it is recorded in its conversation
 (held, as the cascade guard records a cut message) with a ``permission`` event beside it, and the
 platform (``ams``) answers it to the agent with a FIPA ``failure`` in the same conversation, whose
-content says which permission is missing. The answer rides in the same batch as the run's other
-sends, so it is committed with the handled message's outcome like them: a crash before that
-commit leaves the message owed, and the rerun decides again.
+content says which permission is missing. A refused ``failure`` or ``not-understood`` is not
+answered (the router never answers those either: that is how loops start). The answer rides in
+the same batch as the run's other sends, so it is committed with the handled message's outcome
+like them: a crash before that commit leaves the message owed, and the rerun decides again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from caxton.domain.acl import AclMessage, Performative, reply, utc_now_iso
+from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, reply, utc_now_iso
 from caxton.domain.ids import PLATFORM_AGENT
 from caxton.domain.send_policy import Denial, SendPolicy
 from caxton.runtime.cell import AgentCell
@@ -43,7 +44,8 @@ def screen_sends(cell: AgentCell, policy: SendPolicy, cause: AclMessage, outcome
         if kept is None:
             kept = sends[:i]
         held.extend(_held(msg, denial, cell.name, record))
-        kept.append(answer(cell.name, msg, denial))
+        if msg.performative not in ERROR_ACTS:  # answering a failure is how loops start
+            kept.append(answer(cell.name, msg, denial))
         cell.stats.sent -= 1  # counted as sent by the cell before this screen
         cell.add_log(3, f"send refused: {denial.reason}")
         report(cell.name, denial.kind, f"message {msg.message_id} to "
