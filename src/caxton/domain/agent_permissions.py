@@ -159,7 +159,7 @@ def _rate(value: Any, where: str) -> RateLimit | None:
         raise InvalidPermissionsError(f"{where}.messages_per_s", "is required")
     if not _number(per_s) or not math.isfinite(per_s) or not 0 < per_s <= MAX_RATE:
         raise InvalidPermissionsError(f"{where}.messages_per_s",
-                                      f"must be a number more than 0 and at most {MAX_RATE:g}")
+                                      f"must be a number more than 0 and at most {MAX_RATE:.0f}")
     burst = value.get("burst")
     if burst is None:
         burst = max(1, math.ceil(per_s))
