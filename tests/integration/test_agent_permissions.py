@@ -299,7 +299,7 @@ def test_the_cli_declares_shows_and_refuses_permissions(
     declared.write_text('{"host_functions": ["send", "log"], "messaging": ["sink", "*@jade"],'
                         ' "rate": {"messages_per_s": 10, "burst": 20}, "tools": ["search"]}')
     server.cli("agents", "deploy", str(RELAY), "--name", "relay", *via,
-               "--permissions", str(declared))
+               "--permissions", str(declared), "--max-sends-per-message", "7")
     shown = server.cli("agents", "show", "relay", *via).stdout
     for key, value in (("host functions", "send, log"), ("messaging", "sink, *@jade"),
                        ("rate", "10/s, burst 20"), ("max receivers", "-"), ("tools", "search")):
@@ -310,3 +310,4 @@ def test_the_cli_declares_shows_and_refuses_permissions(
     listed = json.loads(server.cli("agents", "show", "relay", *via, "-o", "json").stdout)
     assert listed["permissions"]["messaging"] == ["sink", "*@jade"]
     assert listed["permissions"]["rate"] == {"messages_per_s": 10.0, "burst": 20}
+    assert listed["limits"]["max_sends_per_message"] == 7  # over gRPC too
