@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +22,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from tests.conftest import FIXTURES, ServerProcess
+from tests.conftest import CAXTON, FIXTURES, ServerProcess
 
 from caxton.api.grpc._generated import agents_pb2, agents_pb2_grpc
 from caxton.client import CaxtonClient, InvalidPermissionsError
@@ -203,6 +205,35 @@ def test_permissions_survive_a_restart(tmp_path: Path) -> None:
         _, failure, _ = refusal(second, "after-restart")
         assert failure["content"]["error"] == "permission_denied"
         assert stats(second, "sink")["handled"] == 0
+    finally:
+        second.stop()
+
+
+def test_unreadable_stored_permissions_fail_closed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = ServerProcess(data).start()
+    try:
+        deploy(first, "relay", RELAY, SEND_ONLY)
+    finally:
+        first.stop()
+    conn = sqlite3.connect(data / "caxton.db")
+    conn.execute("""UPDATE agents SET permissions = '{"messaging": 5}' WHERE name = 'relay'""")
+    conn.commit()
+    conn.close()
+    check = subprocess.run([CAXTON, "server", "check", "--data-dir", str(data)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1 and "agents: agent 'relay': permissions are invalid" \
+        in check.stdout
+    second = ServerProcess(data).start()
+    try:
+        shown = second.http.get("/api/v1/agents/relay").json()
+        assert shown["state"] == "failed" and "permissions are invalid" in \
+            shown["stats"]["last_error"]
+        # Not with guessed permissions (everything, or the defaults): not at all.
+        start = second.http.post("/api/v1/agents/relay/start")
+        assert start.status_code == 422
+        assert "its stored record is unreadable" in start.json()["message"]
+        assert deploy(second, "relay", RELAY, SEND_ONLY)["state"] == "running"  # the way out
     finally:
         second.stop()
 

@@ -97,7 +97,7 @@ class AgentHost:
         # Every permission violation, as (agent, kind, detail): for the audit trail. Kinds are
         # domain.send_policy's KINDS. Called on the thread that caught it; must not block.
         self.on_violation: Callable[[str, str, str], None] | None = None
-        self.denials: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._denials: collections.Counter[tuple[str, str]] = collections.Counter()
         self._denials_lock = threading.Lock()
         self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
@@ -429,7 +429,7 @@ class AgentHost:
     def violation(self, agent: str, kind: str, detail: str) -> None:
         """Count a permission violation and tell the audit hook (any thread)."""
         with self._denials_lock:
-            self.denials[(agent, kind)] += 1
+            self._denials[(agent, kind)] += 1
         log.warning("permission denied", agent=agent, kind=kind, detail=detail)
         hook = self.on_violation
         if hook is not None:
@@ -441,7 +441,7 @@ class AgentHost:
     def denial_counts(self) -> dict[tuple[str, str], int]:
         """Violations so far by (agent, kind), for the metrics."""
         with self._denials_lock:
-            return dict(self.denials)
+            return dict(self._denials)
 
     def deliverable(self, msg: AclMessage) -> None:
         """Raise when a local receiver cannot take ``msg`` right now (API back-pressure)."""
