@@ -11,7 +11,11 @@ Peer in the same run: the same number of messages through a bare queue.SimpleQue
 thread to another. A diagnostic row reruns "normal" with the store's message_statements
 replaced by a no-op (bench only, not a Caxton mode) to show what the message log costs.
 
+With ``--permissions`` the forwarder is deployed with permissions (it may call ``send`` and
+message ``echo``: docs/agent-permissions.md), so every message it sends is checked.
+
     python bench/agent_to_agent.py [--quick] [--requests N] [--window W] [--workers K]
+                                   [--permissions]
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ CLIENT = "_client-bench"
 
 
 def pipeline(echo: bytes, forwarder: bytes, durability: str, requests: int, window: int,
-             workers: int, *, message_log: bool = True) -> dict[str, float]:
+             workers: int, *, message_log: bool = True, permissions: bool = False
+             ) -> dict[str, float]:
     """Run the pipeline; ``message_log=False`` is a bench-only diagnostic (no message rows)."""
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
+    from caxton.domain.agent_permissions import parse_permissions  # noqa: PLC0415
     from caxton.domain.limits import ResourceLimits  # noqa: PLC0415
     from caxton.router.local import ClientInbox  # noqa: PLC0415
     from caxton.server import Runtime  # noqa: PLC0415
@@ -41,7 +47,10 @@ def pipeline(echo: bytes, forwarder: bytes, durability: str, requests: int, wind
                                        workers=workers))
         try:
             rt.host.deploy("echo", echo, "1.0", ResourceLimits())
-            rt.host.deploy("forwarder", forwarder, "1.0", ResourceLimits())
+            declared = {"host_functions": ["send"], "messaging": ["echo"]} if permissions \
+                else None
+            rt.host.deploy("forwarder", forwarder, "1.0", ResourceLimits(),
+                           permissions=parse_permissions(declared))
             if not message_log:
                 rt.store.message_statements = lambda msg, durable: []  # type: ignore[method-assign]
             slots = threading.Semaphore(window)
@@ -127,6 +136,8 @@ def main() -> None:
     p.add_argument("--requests", type=int, help="requests per measurement (3 messages each)")
     p.add_argument("--window", type=int, default=256, help="requests in flight")
     p.add_argument("--workers", type=int, default=2, help="agent worker threads")
+    p.add_argument("--permissions", action="store_true",
+                   help="deploy the forwarder with permissions (send, to echo only)")
     args = p.parse_args()
     requests = args.requests or (1500 if args.quick else 20_000)
     c.quiet_logs()
@@ -134,10 +145,11 @@ def main() -> None:
     echo, forwarder = c.module_bytes("echo"), c.module_bytes("forwarder")
 
     t_start = time.perf_counter()
-    runs = {d: pipeline(echo, forwarder, d, requests, args.window, args.workers)
+    runs = {d: pipeline(echo, forwarder, d, requests, args.window, args.workers,
+                        permissions=args.permissions)
             for d in ("normal", "full")}
     nolog = pipeline(echo, forwarder, "normal", requests, args.window, args.workers,
-                     message_log=False)
+                     message_log=False, permissions=args.permissions)
     messages = runs["normal"]["routed"]
     peer_s = simplequeue(int(messages))
 
@@ -159,7 +171,8 @@ def main() -> None:
                  messages / peer_s, float("nan"), float("nan"), "",
                  c.ratio(base, messages / peer_s), "1.00x"])
     print(f"{requests} requests, each client -> forwarder -> echo -> client (3 routed messages,"
-          f" 1 agent-to-agent); {args.window} in flight; {args.workers} workers.")
+          f" 1 agent-to-agent); {args.window} in flight; {args.workers} workers"
+          f"{'; the forwarder with permissions' if args.permissions else ''}.")
     c.table(["measurement", "messages", "seconds", "msgs/s", "agent->agent msgs/s",
              "msgs/commit", "log backlog", "normal / this", "this / SimpleQueue"], rows)
     print("'log backlog': messages routed but not yet handed to SQLite when the last reply "

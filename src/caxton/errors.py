@@ -5,10 +5,12 @@
     ├── AuthenticationError         a credential is missing, malformed, expired or forged
     ├── DataDirLockedError          another server already uses the data directory
     ├── InvalidMessageError         an ACL message fails validation (names the field)
+    │   └── InvalidPermissionsError an agent's declared permissions fail validation (names it)
     ├── InvalidAgentNameError       an agent name breaks the naming rule
     ├── IllegalTransitionError      a lifecycle change the state machine forbids
     ├── ProtocolViolation           a message its conversation's interaction protocol forbids
     ├── ModuleRejectedError         a WebAssembly artifact failed validation
+    │   └── HostFunctionNotPermittedError  it imports a host function its permissions deny
     ├── AgentNotFoundError          no agent by that name
     ├── AgentUnavailableError       the agent exists but cannot take messages now
     ├── MailboxFullError            the agent's mailbox is at its bound
@@ -77,6 +79,13 @@ class InvalidMessageError(CaxtonError):
         self.reason = reason
 
 
+class InvalidPermissionsError(InvalidMessageError):
+    """An agent's permissions (declared at deploy) are malformed; ``field`` names the part,
+    e.g. ``permissions.messaging[2]``."""
+
+    code = "invalid_permissions"
+
+
 class InvalidAgentNameError(CaxtonError):
     code = "invalid_agent_name"
 
@@ -108,6 +117,17 @@ class ProtocolViolation(CaxtonError):  # noqa: N818 - the FIPA term, named in th
 
 class ModuleRejectedError(CaxtonError):
     code = "module_rejected"
+
+
+class HostFunctionNotPermittedError(ModuleRejectedError):
+    """The module imports a host function its declared permissions do not allow; ``function``
+    names the import."""
+
+    code = "host_function_not_permitted"
+
+    def __init__(self, message: str, function: str = "") -> None:
+        super().__init__(message)
+        self.function = function
 
 
 class AgentNotFoundError(CaxtonError):

@@ -48,7 +48,7 @@ from caxton.runtime.platform_agents import install as install_platform_agents
 from caxton.runtime.platforms import PlatformBook
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
-from caxton.security.audit import AuditTrail
+from caxton.security.audit import AuditTrail, ViolationAudit
 from caxton.security.authenticator import Authenticator
 from caxton.security.client_certs import client_certificate
 from caxton.security.client_tls import ClientTls
@@ -157,6 +157,7 @@ class Runtime:
         keys = KeyBook(ApiKeyRepository(store.readers), store.submit)
         keys.restore()
         security = SecurityService(keys, AuditTrail(store.readers, store.submit))
+        host.on_violation = ViolationAudit(security.audit)  # agent permissions, audited
         service.directory = DirectoryService(install_platform_agents(  # df, ams, service:...
             store, router, host.all, platform=config.platform_name, acc_url=config.acc_url,
             server_file=config.data_dir / SERVER_FILE))

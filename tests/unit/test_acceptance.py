@@ -221,7 +221,7 @@ def test_after_upgrading_an_older_data_dir_its_logged_ids_are_still_repeats(
     conn = sqlite3.connect(tmp_path / "caxton.db")  # back to schema 4: no accepted table
     conn.executescript("DROP TABLE accepted; DROP TABLE settings; DROP TABLE platforms;"
                        " DROP TABLE api_keys; DROP TABLE audit;"
-                       " PRAGMA user_version = 4;")
+                       " ALTER TABLE agents DROP COLUMN permissions; PRAGMA user_version = 4;")
     conn.close()
 
     upgraded = Store(tmp_path, durability="normal")

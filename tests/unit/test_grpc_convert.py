@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from caxton.api.grpc import convert
 from caxton.api.grpc._generated import acl_pb2
+from caxton.api.grpc.convert_permissions import permissions_from_proto, permissions_to_proto
 from caxton.domain.acl import AclMessage, Performative, parse_message
-from caxton.errors import InvalidMessageError
+from caxton.errors import InvalidMessageError, InvalidPermissionsError
 
 FULL = {
     "message_id": "m-1", "performative": "query-ref", "sender": "alice",
@@ -98,11 +99,20 @@ def test_agent_views_and_conversations_round_trip() -> None:
         "name": "echo", "version": "1", "state": "running", "module_hash": "ab" * 32,
         "limits": {"fuel": 1000, "memory_bytes": 65536, "timeout_ms": 1,
                    "max_message_bytes": 256, "max_host_calls": 1, "max_sends_per_message": 7},
+        "permissions": None,
         "deployed_at": "2026-11-23T17:54:16.007075Z", "mailbox_depth": 3, "memory_bytes": 65536,
         "stats": {"handled": 1, "failed": 2, "sent": 3, "fuel_used": 4, "last_error": None,
                   "failures_by_kind": {"trap": 2}, "sends_refused": 5},
     }
     assert convert.agent_from_proto(convert.agent_to_proto(view)) == view
+    for permissions in (
+            {"host_functions": [], "messaging": [], "rate": None, "max_receivers": None,
+             "tools": []},  # declared, allowing nothing: not the same as none declared
+            {"host_functions": ["send", "log"], "messaging": ["echo", "*@jade"],
+             "rate": {"messages_per_s": 0.5, "burst": 3}, "max_receivers": 4,
+             "tools": ["search"]}):
+        restricted = {**view, "permissions": permissions}
+        assert convert.agent_from_proto(convert.agent_to_proto(restricted)) == restricted
     failing = {**view, "stats": {**view["stats"], "last_error": "trap: unreachable"}}
     assert convert.agent_from_proto(convert.agent_to_proto(failing)) == failing
     summary = {"conversation_id": "c", "protocol": None, "initiator": "a", "started_at": "t0",
@@ -119,3 +129,28 @@ def test_agent_views_and_conversations_round_trip() -> None:
     assert convert.limits_from_proto(convert.limits_to_proto({"fuel": 5, "timeout_ms": None})) \
         == {"fuel": 5, "memory_bytes": None, "timeout_ms": None, "max_message_bytes": None,
             "max_host_calls": None, "max_sends_per_message": None}
+
+
+@pytest.mark.parametrize(("permissions", "field"), [
+    ([], "permissions"),
+    ({"rights": []}, "permissions.rights"),
+    ({"messaging": "echo"}, "permissions.messaging"),
+    ({"tools": [1]}, "permissions.tools"),
+    ({"rate": 5}, "permissions.rate"),
+    ({"rate": {"messages_per_s": "fast"}}, "permissions.rate.messages_per_s"),
+    ({"rate": {"messages_per_s": 10**400}}, "permissions.rate.messages_per_s"),
+    ({"rate": {"messages_per_s": 1, "every": 2}}, "permissions.rate.every"),
+    ({"rate": {"messages_per_s": 1, "burst": 2**63}}, "permissions.rate.burst"),
+    ({"max_receivers": True}, "permissions.max_receivers"),
+])
+def test_permissions_protobuf_cannot_carry_name_their_field(permissions: Any, field: str) -> None:
+    with pytest.raises(InvalidPermissionsError) as caught:
+        permissions_to_proto(permissions)
+    assert caught.value.field == field
+
+
+def test_declared_permissions_keep_what_was_left_out() -> None:
+    declared = {"messaging": ["echo"], "rate": {"messages_per_s": 2}}
+    assert permissions_from_proto(permissions_to_proto(declared)) == {
+        "host_functions": [], "messaging": ["echo"], "rate": {"messages_per_s": 2.0},
+        "max_receivers": None, "tools": []}  # no burst: the server takes the default

@@ -31,7 +31,9 @@ def _all_errors(cls: type[errors.CaxtonError] = errors.CaxtonError
 
 
 def _make(cls: type[errors.CaxtonError], text: str = "it broke") -> errors.CaxtonError:
-    return cls("fuel", text) if cls is errors.InvalidMessageError else cls(text)  # type: ignore[call-arg]
+    if issubclass(cls, errors.InvalidMessageError):
+        return cls("fuel", text)
+    return cls(text)
 
 
 def _status(exc: BaseException) -> status_pb2.Status:

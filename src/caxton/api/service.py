@@ -22,6 +22,7 @@ from caxton.api.platforms import PlatformService
 from caxton.api.records import StoredRecords
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
+from caxton.domain.agent_permissions import AgentPermissions, parse_permissions
 from caxton.domain.idempotency import fingerprint
 from caxton.domain.ids import (
     is_client_inbox,
@@ -58,6 +59,8 @@ class DeployRequest:
     version: str = "0.1.0"
     limits: dict[str, int | None] | None = None
     services: Any = None  # JSON list of service descriptions: the agent's DF registration
+    # JSON object of the agent's permissions (domain.agent_permissions); None: none declared
+    permissions: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ def agent_view(cell: AgentCell) -> dict[str, Any]:
         "state": cell.state.value,
         "module_hash": record.module_hash,
         "limits": record.limits.to_dict(),
+        "permissions": (record.permissions.to_dict() if record.permissions is not None
+                        else None),
         "deployed_at": record.deployed_at,
         "mailbox_depth": cell.mailbox_depth,
         "memory_bytes": cell.memory_bytes(),
@@ -153,10 +158,11 @@ class CaxtonService(StoredRecords):
         """
         async with self.deploy_gate.slot():
             request = await read()
-            limits, services = self._check_deploy(request)
+            limits, services, permissions = self._check_deploy(request)
             work = functools.partial(self._host.deploy, request.name, request.module,
                                      request.version, limits,
-                                     *((on_stage,) if on_stage is not None else ()))
+                                     *((on_stage,) if on_stage is not None else ()),
+                                     permissions=permissions)
             cell = await (in_daemon_thread(work) if detached else asyncio.to_thread(work))
         if self.directory is not None:
             await self.directory.declare(request.name, services)
@@ -169,14 +175,16 @@ class CaxtonService(StoredRecords):
                                       lambda on_stage: self.deploy(request, on_stage,
                                                                    detached=True))
 
-    def _check_deploy(self, request: DeployRequest) -> tuple[ResourceLimits, Any]:
+    def _check_deploy(self, request: DeployRequest
+                      ) -> tuple[ResourceLimits, Any, AgentPermissions | None]:
         validate_agent_name(request.name)
         require(Permission.agents_deploy, request.name)  # a grant scoped to some agents
         limits = self._default_limits.with_overrides(dict(request.limits or {}))
         self._ceilings.check(limits)
         if not request.version or len(request.version) > 64:
             raise InvalidMessageError("version", "must be 1 to 64 characters")
-        return limits, DirectoryService.parse_services(request.services)
+        return (limits, DirectoryService.parse_services(request.services),
+                parse_permissions(request.permissions))
 
     async def list_agents(self) -> list[dict[str, Any]]:
         return [agent_view(cell) for cell in self._host.all()]

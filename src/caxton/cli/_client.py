@@ -30,10 +30,12 @@ class Transport(Protocol):
 
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
+                         permissions: dict[str, Any] | None = None,
                          on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Start a deploy that runs on in the server: the deployment, as REST shows it.
 
-        ``on_upload`` hears how many bytes of the module have been sent so far."""
+        ``permissions`` None declares none; ``on_upload`` hears how many bytes of the module
+        have been sent so far."""
         ...
 
     def deployment(self, deployment_id: str) -> dict[str, Any]: ...

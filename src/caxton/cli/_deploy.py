@@ -97,12 +97,13 @@ def wait_for(client: Transport, deployment: dict[str, Any], timeout: float,
 
 def deploy(client: Transport, name: str, module: bytes, version: str, limits: dict[str, int],
            services: list[dict[str, Any]] | None, timeout: float, *,
-           show_progress: bool | None = None) -> dict[str, Any]:
+           show_progress: bool | None = None, permissions: dict[str, Any] | None = None
+           ) -> dict[str, Any]:
     """Deploy ``module`` as ``name`` and wait up to ``timeout`` seconds: the agent's view."""
     started = time.monotonic()
     with DeployProgress(name, enabled=show_progress) as progress:
         deployment = client.start_deployment(
-            name, module, version, limits, services,
+            name, module, version, limits, services, permissions,
             on_upload=lambda sent: progress.uploaded(sent, len(module)))
         left = max(0.0, timeout - (time.monotonic() - started))
         deployment = wait_for(client, deployment, left, progress)

@@ -61,9 +61,10 @@ class GrpcTransport:
 
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
+                         permissions: dict[str, Any] | None = None,
                          on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
         answer = dict(self._do(self.client.start_deployment, name, module, version=version,
-                               services=services, **limits))
+                               services=services, permissions=permissions, **limits))
         if on_upload is not None:  # one message: sent whole by the time it is answered
             on_upload(len(module))
         return answer

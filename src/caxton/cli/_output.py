@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from caxton.cli._client import TransportKind
@@ -58,5 +59,6 @@ def emit_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str
 def emit_fields(pairs: Sequence[tuple[str, Any]]) -> None:
     width = max(len(k) for k, _ in pairs)
     for key, value in pairs:
-        console.print(f"[bold]{key.ljust(width)}[/bold]  {'' if value is None else value}",
-                      highlight=False, markup=True)
+        # Values are data (agent-chosen names among them): never read as markup.
+        text = "" if value is None else escape(str(value))
+        console.print(f"[bold]{key.ljust(width)}[/bold]  {text}", highlight=False, markup=True)

@@ -122,10 +122,13 @@ class RestTransport:
 
     def start_deployment(self, name: str, module: bytes, version: str, limits: dict[str, int],
                          services: list[dict[str, Any]] | None = None,
+                         permissions: dict[str, Any] | None = None,
                          on_upload: Callable[[int], None] | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"name": name, "version": version, **limits}
         if services is not None:
             params["services"] = orjson.dumps(services).decode()
+        if permissions is not None:
+            params["permissions"] = orjson.dumps(permissions).decode()
 
         def chunks() -> Iterator[bytes]:
             for start in range(0, len(module), _UPLOAD_CHUNK):

@@ -42,7 +42,22 @@ def _show(agent: dict[str, Any], output: Output) -> None:
         ("memory used", agent["memory_bytes"]), ("mailbox", agent["mailbox_depth"]),
         ("handled", stats["handled"]), ("failed", stats["failed"]), ("sent", stats["sent"]),
         ("sends refused", stats.get("sends_refused", 0)), ("last error", stats["last_error"]),
+        *_permission_rows(agent.get("permissions")),
     ])
+
+
+def _permission_rows(permissions: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    if permissions is None:
+        return [("permissions", "none declared: everything allowed")]
+    rate = permissions.get("rate")
+
+    def listed(key: str) -> str:
+        return ", ".join(permissions.get(key) or []) or "(none)"
+
+    return [("host functions", listed("host_functions")), ("messaging", listed("messaging")),
+            ("rate", f"{rate['messages_per_s']:g}/s, burst {rate['burst']}" if rate else "-"),
+            ("max receivers", permissions.get("max_receivers") or "-"),
+            ("tools", listed("tools"))]
 
 
 @app.command()
@@ -59,6 +74,11 @@ def deploy(
         min=1, help="Sends and replies one handled message may make")] = None,
     service: ServiceOpt = None,
     services: ServicesFileOpt = None,
+    permissions: Annotated[str | None, typer.Option(
+        "--permissions", metavar="FILE|JSON",
+        help="What the agent may do (least privilege), as a JSON object or a file holding "
+             "one; without it the agent may do everything. See docs/agent-permissions.md")
+    ] = None,
     timeout: Annotated[str, typer.Option(
         help="How long to wait for the deploy: 30s, 10m or seconds (it goes on in the server "
              "after that)")] = "30m",
@@ -84,10 +104,11 @@ def deploy(
               "max_message_bytes": max_message_bytes,
               "max_sends_per_message": max_sends_per_message}
     chosen = {k: v for k, v in limits.items() if v is not None}
+    declared = read_permissions(permissions)
     client = connect(server, transport, grpc_server)
     if not wait:
         started = client.start_deployment(name, data, version, chosen,
-                                          read_services(service, services))
+                                          read_services(service, services), declared)
         if output is Output.json:
             emit_json(started)
         else:
@@ -95,11 +116,34 @@ def deploy(
                        f"with `caxton agents deployment {name} --wait`)")
         return
     agent = following.deploy(client, name, data, version, chosen,
-                             read_services(service, services), wait_s)
+                             read_services(service, services), wait_s, permissions=declared)
     if output is Output.json:
         emit_json(agent)
     else:
         typer.echo(f"deployed {agent['name']} {agent['version']} ({agent['state']})")
+
+
+def read_permissions(text: str | None) -> dict[str, Any] | None:
+    """``--permissions``: inline JSON (it starts with ``{``) or the name of a file holding it."""
+    if text is None:
+        return None
+    source = "--permissions"
+    if not text.lstrip().startswith("{"):
+        path, source = Path(text), f"--permissions {text}"
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise CliError(f"cannot read the permissions file {path}: {exc.strerror}", 2
+                           ) from None
+        except UnicodeDecodeError:
+            raise CliError(f"the permissions file {path} is not UTF-8 text", 2) from None
+    try:
+        found = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise CliError(f"{source} is not valid JSON: {exc}", 2) from None
+    if not isinstance(found, dict):
+        raise CliError(f"{source} must be a JSON object (see docs/agent-permissions.md)", 2)
+    return found
 
 
 @app.command()

@@ -22,6 +22,7 @@ from caxton.api.grpc._generated import (
     server_pb2_grpc,
 )
 from caxton.api.grpc.convert_directory import services_to_proto
+from caxton.api.grpc.convert_permissions import permissions_to_proto
 from caxton.client._auth import BearerInterceptor, aio_interceptors
 from caxton.client.types import (
     AgentView,
@@ -80,11 +81,14 @@ class Stubs:
 
 
 def deploy_request(name: str, module: bytes, version: str, limits: Mapping[str, int | None],
-                   services: Sequence[Mapping[str, Any]] | None = None
+                   services: Sequence[Mapping[str, Any]] | None = None,
+                   permissions: Mapping[str, Any] | None = None
                    ) -> agents_pb2.DeployAgentRequest:
-    return agents_pb2.DeployAgentRequest(name=name, module=module, version=version,
-                                         limits=convert.limits_to_proto(limits),
-                                         services=services_to_proto(services))
+    """``permissions`` None: none declared (the agent may do everything)."""
+    return agents_pb2.DeployAgentRequest(
+        name=name, module=module, version=version, limits=convert.limits_to_proto(limits),
+        services=services_to_proto(services),
+        permissions=None if permissions is None else permissions_to_proto(permissions))
 
 
 def send_request(message: Mapping[str, Any]) -> messages_pb2.SendMessageRequest:
@@ -159,6 +163,8 @@ def server_status(pb: Any) -> ServerStatus:
 
 
 def limits(fuel: int | None, memory_bytes: int | None, timeout_ms: int | None,
-           max_message_bytes: int | None, max_host_calls: int | None) -> dict[str, int | None]:
+           max_message_bytes: int | None, max_host_calls: int | None,
+           max_sends_per_message: int | None = None) -> dict[str, int | None]:
     return {"fuel": fuel, "memory_bytes": memory_bytes, "timeout_ms": timeout_ms,
-            "max_message_bytes": max_message_bytes, "max_host_calls": max_host_calls}
+            "max_message_bytes": max_message_bytes, "max_host_calls": max_host_calls,
+            "max_sends_per_message": max_sends_per_message}

@@ -83,22 +83,30 @@ class AsyncCaxtonClient:
                      fuel: int | None = None, memory_bytes: int | None = None,
                      timeout_ms: int | None = None, max_message_bytes: int | None = None,
                      max_host_calls: int | None = None,
-                     services: Sequence[Mapping[str, Any]] | None = None) -> AgentView:
-        """Validate ``module`` (.wasm bytes or .wat text) and deploy it as ``name``."""
-        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
+                     max_sends_per_message: int | None = None,
+                     services: Sequence[Mapping[str, Any]] | None = None,
+                     permissions: Mapping[str, Any] | None = None) -> AgentView:
+        """Validate ``module`` (.wasm bytes or .wat text) and deploy it as ``name``
+        (``permissions``: see docs/agent-permissions.md; None declares none)."""
+        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls,
+                          max_sends_per_message)
         return await self._call(self._stubs.agents.DeployAgent,
-                                c.deploy_request(name, module, version, limits, services), c.agent)
+                                c.deploy_request(name, module, version, limits, services,
+                                                 permissions), c.agent)
 
     async def start_deployment(self, name: str, module: bytes, *, version: str = "0.1.0",
                          fuel: int | None = None, memory_bytes: int | None = None,
                          timeout_ms: int | None = None, max_message_bytes: int | None = None,
                          max_host_calls: int | None = None,
-                         services: Sequence[Mapping[str, Any]] | None = None) -> Deployment:
+                         max_sends_per_message: int | None = None,
+                         services: Sequence[Mapping[str, Any]] | None = None,
+                         permissions: Mapping[str, Any] | None = None) -> Deployment:
         """Start deploying ``module`` as ``name`` and return at once: the deploy runs on in the
         server (a large component compiles for a while). Follow it with ``deployment``."""
-        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls)
+        limits = c.limits(fuel, memory_bytes, timeout_ms, max_message_bytes, max_host_calls,
+                          max_sends_per_message)
         return await self._call(self._stubs.agents.StartDeployment,
-                          c.deploy_request(name, module, version, limits, services),
+                          c.deploy_request(name, module, version, limits, services, permissions),
                           c.deployment)
 
     async def deployment(self, deployment_id: str) -> Deployment:

@@ -19,6 +19,22 @@ class ResourceLimits(TypedDict):
     timeout_ms: int
     max_message_bytes: int
     max_host_calls: int
+    max_sends_per_message: int
+
+
+class RateLimit(TypedDict):
+    messages_per_s: float
+    burst: int
+
+
+class Permissions(TypedDict):
+    """What an agent may do (docs/agent-permissions.md)."""
+
+    host_functions: list[str]
+    messaging: list[str]
+    rate: RateLimit | None
+    max_receivers: int | None
+    tools: list[str]
 
 
 class AgentStats(TypedDict):
@@ -38,6 +54,7 @@ class AgentView(TypedDict):
     state: str
     module_hash: str
     limits: ResourceLimits
+    permissions: Permissions | None  # None: none declared, everything allowed
     deployed_at: str
     mailbox_depth: int
     memory_bytes: int

@@ -6,18 +6,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caxton.domain.acl import utc_now_iso
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.lifecycle import AgentState
 from caxton.domain.limits import ResourceLimits
 
 
 @dataclass(slots=True)
 class AgentRecord:
-    """The durable description of an agent: name, version, artifact and limits."""
+    """The durable description of an agent: name, version, artifact, limits, permissions."""
 
     name: str
     version: str
     module_hash: str
     limits: ResourceLimits
+    # What it may do (domain.agent_permissions); None: none declared, everything allowed.
+    permissions: AgentPermissions | None = None
     desired: AgentState = AgentState.RUNNING
     deployed_at: str = field(default_factory=utc_now_iso)
     # Why the stored record could not be read back (the agent is then restored as failed,

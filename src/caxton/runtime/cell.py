@@ -18,6 +18,7 @@ import structlog
 from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord, AgentStats
 from caxton.domain.lifecycle import AgentState, Transition, next_state
+from caxton.domain.send_policy import SendPolicy
 from caxton.sandbox.instance import AgentInstance, Outcome
 
 log = structlog.get_logger("caxton.runtime")
@@ -64,6 +65,9 @@ class AgentCell:
         batch: int = 64,
     ) -> None:
         self.record = record
+        # What it may send, compiled from its permissions (None: anything). Its rate bucket
+        # lives as long as the deployment: a restart of a failed agent keeps it.
+        self.policy = SendPolicy.of(record.name, record.permissions)
         self.instance = instance
         self.state = AgentState.UNLOADED
         self.stats = AgentStats()
@@ -149,6 +153,8 @@ class AgentCell:
         with self._running:
             if self._closed is not None:
                 return instance
+            if record is not self.record:  # a new deployment: its permissions replace these
+                self.policy = SendPolicy.of(record.name, record.permissions)
             old, self.instance, self.record = self.instance, instance, record
             self.stats.consecutive_failures = 0
             return old

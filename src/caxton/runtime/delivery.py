@@ -9,7 +9,7 @@ exponential back-off; the last failure dead-letters the message and answers the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -24,6 +24,7 @@ from caxton.sandbox.instance import Outcome
 from caxton.store.quarantine import UnreadableError, warn
 from caxton.store.repositories import DeliveryRepository, StateRepository
 from caxton.store.store import Store
+from caxton.store.writer import Statement
 
 log = structlog.get_logger("caxton.delivery")
 
@@ -33,8 +34,9 @@ RETRYABLE = frozenset({
     "trap", "fuel_exhausted", "timeout", "stack_overflow", "memory_out_of_bounds",
     "unreachable", "host_trap", "bad_agent", "internal", "error",
 })
-# After these the sandbox is rebuilt: the instance's memory may be half-written.
-INSTANCE_SUSPECT = RETRYABLE - {"internal"}
+# After these the sandbox is rebuilt: the instance's memory may be half-written (and a
+# component cannot be entered again after a trap, such as a host function its permissions deny).
+INSTANCE_SUSPECT = (RETRYABLE - {"internal"}) | {"permission_denied"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,11 @@ class Delivery:
         self.on_processed: Callable[[AclMessage, str, float, int, str | None], None] | None = None
 
     # -- outcomes (worker threads) -------------------------------------------------------------
-    def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
-        extra = [DeliveryRepository.done(msg.message_id, cell.name)]
+    def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome,
+                held: Sequence[Statement] = ()) -> None:
+        """Commit what handling ``msg`` did, and route its sends; ``held``: rows for sends
+        that were recorded but not sent (refused by the agent's permissions)."""
+        extra = [DeliveryRepository.done(msg.message_id, cell.name), *held]
         on_commit = None
         if outcome.state_writes:
             extra.extend(StateRepository.statements(cell.name, outcome.state_writes))

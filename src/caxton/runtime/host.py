@@ -7,6 +7,7 @@ Only then is it stored and switched in.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -19,12 +20,15 @@ import wasmtime
 
 from caxton.domain.acl import AclMessage
 from caxton.domain.agent import AgentRecord
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.events import EventKind, entered
 from caxton.domain.ids import validate_agent_name
 from caxton.domain.lifecycle import AgentState, Transition
 from caxton.domain.limits import ResourceLimits
+from caxton.domain.send_policy import HOST_FUNCTION
 from caxton.errors import (
     AgentNotFoundError,
+    HostFunctionNotPermittedError,
     MailboxFullError,
     MemoryBudgetError,
     ModuleRejectedError,
@@ -37,6 +41,7 @@ from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.events import EventEmitter, cell_event
 from caxton.runtime.keyed_lock import KeyedLock
+from caxton.runtime.permission_screen import screen_sends
 from caxton.runtime.scheduler import Scheduler
 from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
@@ -45,6 +50,7 @@ from caxton.sandbox.engine import Compiled, SandboxEngine
 from caxton.sandbox.instance import AgentInstance, Outcome
 from caxton.sandbox.validate import compile_error, to_binary
 from caxton.store.store import Store
+from caxton.store.writer import Statement
 from caxton.telemetry.tracing import Tracing
 
 log = structlog.get_logger("caxton.host")
@@ -88,6 +94,11 @@ class AgentHost:
         self._timer = Timer()
         self.events = EventEmitter()  # lifecycle and deployment events, to listeners
         self.on_rejected: Callable[[], None] | None = None  # a module failed validation
+        # Every permission violation, as (agent, kind, detail): for the audit trail. Kinds are
+        # domain.send_policy's KINDS. Called on the thread that caught it; must not block.
+        self.on_violation: Callable[[str, str, str], None] | None = None
+        self._denials: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._denials_lock = threading.Lock()
         self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
 
@@ -103,7 +114,8 @@ class AgentHost:
 
     # -- deployment ----------------------------------------------------------------------------
     def prepare(self, data: bytes, limits: ResourceLimits,
-                on_stage: Callable[[str], None] = _no_stage) -> tuple[bytes, Compiled]:
+                on_stage: Callable[[str], None] = _no_stage, *,
+                permissions: AgentPermissions | None = None) -> tuple[bytes, Compiled]:
         """Turn uploaded bytes into a validated, compiled module (or ModuleRejectedError)."""
         on_stage("validate")
         if len(data) > self._settings.max_module_bytes:
@@ -119,28 +131,32 @@ class AgentHost:
             compiled = self._engine.compile(binary)
         except wasmtime.WasmtimeError as exc:
             raise compile_error(exc) from None
-        loader.check(self._engine, compiled, limits)
+        loader.check(self._engine, compiled, limits, permissions)
         return binary, compiled
 
     def deploy(self, name: str, data: bytes, version: str, limits: ResourceLimits,
-               on_stage: Callable[[str], None] = _no_stage) -> AgentCell:
+               on_stage: Callable[[str], None] = _no_stage, *,
+               permissions: AgentPermissions | None = None) -> AgentCell:
         """Validate, compile, instantiate, initialise, store and switch in ``data`` as ``name``.
 
         ``on_stage`` hears each stage as it begins (domain/deployment.py names them), from this
-        thread: a slow deploy can show where it is.
+        thread: a slow deploy can show where it is. ``permissions`` None: none declared.
         """
         validate_agent_name(name)
         try:
-            binary, compiled = self.prepare(data, limits, on_stage)
-        except ModuleRejectedError:
+            binary, compiled = self.prepare(data, limits, on_stage, permissions=permissions)
+        except ModuleRejectedError as exc:
+            if isinstance(exc, HostFunctionNotPermittedError):
+                self.violation(name, HOST_FUNCTION, f"deploy refused: {exc.message}")
             if self.on_rejected is not None:
                 self.on_rejected()
             raise
-        return self.install(name, binary, compiled, version, limits, on_stage)
+        return self.install(name, binary, compiled, version, limits, on_stage,
+                            permissions=permissions)
 
     def install(self, name: str, binary: bytes, compiled: Compiled, version: str,
-                limits: ResourceLimits, on_stage: Callable[[str], None] = _no_stage
-                ) -> AgentCell:
+                limits: ResourceLimits, on_stage: Callable[[str], None] = _no_stage, *,
+                permissions: AgentPermissions | None = None) -> AgentCell:
         """Start a prepared module as agent ``name`` (new, or a new version of it).
 
         Instantiation and ``init`` (which may take up to the init deadline) run outside the
@@ -152,7 +168,8 @@ class AgentHost:
             with self._mutate:
                 self._reserve(name, limits.memory_bytes)
             try:
-                instance = self._instantiate(compiled, name, limits, on_stage)  # smoke run
+                instance = self._instantiate(compiled, name, limits, permissions,
+                                             on_stage)  # smoke run
             except BaseException:
                 with self._mutate:
                     self._reserved.pop(name, None)
@@ -160,7 +177,10 @@ class AgentHost:
             on_stage("switch")
             with self._mutate:
                 self._reserved.pop(name, None)
-                return self._switch_in(name, binary, compiled, version, limits, instance)
+                record = AgentRecord(name=name, version=version,
+                                     module_hash=compiled.module_hash, limits=limits,
+                                     permissions=permissions)
+                return self._switch_in(record, binary, instance)
 
     def _reserve(self, name: str, memory_bytes: int) -> None:
         """Count ``memory_bytes`` against the total budget while ``name`` is being deployed
@@ -176,11 +196,10 @@ class AgentHost:
                 f"for less memory")
         self._reserved[name] = memory_bytes
 
-    def _switch_in(self, name: str, binary: bytes, compiled: Compiled, version: str,
-                   limits: ResourceLimits, instance: AgentInstance) -> AgentCell:
+    def _switch_in(self, record: AgentRecord, binary: bytes, instance: AgentInstance
+                   ) -> AgentCell:
+        name, version, module_hash = record.name, record.version, record.module_hash
         current = self._cells.get(name)
-        record = AgentRecord(name=name, version=version, module_hash=compiled.module_hash,
-                             limits=limits)
         try:
             self._store.agents.save(record, binary)
         except Exception:
@@ -192,8 +211,8 @@ class AgentHost:
             cell.transition(Transition.START)
             self._cells[name] = cell
             self._router.register(name, cell)
-            log.info("agent deployed", agent=name, version=version,
-                     module=compiled.module_hash[:12])
+            log.info("agent deployed", agent=name, version=version, module=module_hash[:12],
+                     restricted=record.permissions is not None)
             self.events.emit(cell_event(EventKind.DEPLOYED, cell))
             return cell
         previous = current.record
@@ -202,8 +221,8 @@ class AgentHost:
             old.close()
         if current.state is not AgentState.RUNNING:
             current.transition(Transition.START, None)
-        log.info("agent replaced", agent=name, version=version,
-                 module=compiled.module_hash[:12])
+        log.info("agent replaced", agent=name, version=version, module=module_hash[:12],
+                 restricted=record.permissions is not None)
         self.events.emit(cell_event(EventKind.UPGRADED, current, previous=previous))
         if previous.module_hash != record.module_hash:
             self._forget_module(previous.module_hash)
@@ -244,9 +263,13 @@ class AgentHost:
     def start(self, name: str) -> AgentCell:
         with self._deploying.hold(name):
             cell = self.get(name)
+            if cell.record.damage is not None:  # its limits and permissions are unknown
+                raise ModuleRejectedError(f"agent '{name}' cannot start: its stored record is "
+                                          f"unreadable ({cell.record.damage}); deploy it again")
             # A failed agent restarts with a fresh instance, whose init may be slow: made
             # outside the global lock, like a deploy's.
-            fresh = self._instantiate(self._compiled(cell), name, cell.record.limits) \
+            fresh = self._instantiate(self._compiled(cell), name, cell.record.limits,
+                                      cell.record.permissions) \
                 if cell.state is AgentState.FAILED else None
             with self._mutate:
                 if self._cells.get(name) is not cell:
@@ -279,7 +302,7 @@ class AgentHost:
                 if data is None:
                     raise ModuleRejectedError(f"artifact {record.module_hash[:12]} is missing")
                 cell.instance = self._instantiate(self._engine.compile(data), record.name,
-                                                  record.limits)
+                                                  record.limits, record.permissions)
                 cell.transition(Transition.LOAD)
                 if record.desired is AgentState.RUNNING:
                     cell.transition(Transition.START)
@@ -322,10 +345,11 @@ class AgentHost:
                          mailbox_capacity=self._settings.mailbox_capacity)
 
     def _instantiate(self, compiled: Compiled, name: str, limits: ResourceLimits,
+                     permissions: AgentPermissions | None,
                      on_stage: Callable[[str], None] = _no_stage) -> AgentInstance:
         on_stage("instantiate")
         instance = loader.instantiate(self._engine, compiled, name=name, limits=limits,
-                                      services=self)
+                                      services=self, permissions=permissions)
         on_stage("init")
         try:
             instance.initialize()
@@ -345,7 +369,8 @@ class AgentHost:
 
     def fresh_instance(self, cell: AgentCell) -> AgentInstance:
         """A new instance of the cell's module; the caller swaps it in and closes the old."""
-        return self._instantiate(self._compiled(cell), cell.name, cell.record.limits)
+        return self._instantiate(self._compiled(cell), cell.name, cell.record.limits,
+                                 cell.record.permissions)
 
     def _renew(self, cell: AgentCell) -> None:
         """Rebuild a suspect sandbox; called on the worker that is running ``cell``."""
@@ -360,7 +385,11 @@ class AgentHost:
     def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
         if outcome.state_writes:
             self._state.wrote(cell.name, outcome.state_writes)
-        self.delivery.handled(cell, msg, outcome)
+        held: list[Statement] = []
+        if cell.policy is not None and outcome.sends:  # only agents with permissions pay
+            held = screen_sends(cell, cell.policy, msg, outcome,
+                                record=self._store.message_statements, report=self.violation)
+        self.delivery.handled(cell, msg, outcome, held)
 
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
         self.delivery.failed(cell, msg, outcome)
@@ -396,6 +425,23 @@ class AgentHost:
         if cell is not None:
             cell.add_log(level, text)
         log.log(_log_level(level), "agent log", agent=agent, text=text)
+
+    def violation(self, agent: str, kind: str, detail: str) -> None:
+        """Count a permission violation and tell the audit hook (any thread)."""
+        with self._denials_lock:
+            self._denials[(agent, kind)] += 1
+        log.warning("permission denied", agent=agent, kind=kind, detail=detail)
+        hook = self.on_violation
+        if hook is not None:
+            try:
+                hook(agent, kind, detail)
+            except Exception:  # the audit's trouble must not cost the agent its message
+                log.exception("violation hook failed", agent=agent, kind=kind)
+
+    def denial_counts(self) -> dict[tuple[str, str], int]:
+        """Violations so far by (agent, kind), for the metrics."""
+        with self._denials_lock:
+            return dict(self._denials)
 
     def deliverable(self, msg: AclMessage) -> None:
         """Raise when a local receiver cannot take ``msg`` right now (API back-pressure)."""

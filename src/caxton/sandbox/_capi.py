@@ -32,7 +32,13 @@ class WasmCallError(Exception):
 
 
 class HostTrap(Exception):  # noqa: N818 - it *is* a trap, raised by host code
-    """Raised inside a host function to trap the calling agent with a message."""
+    """Raised inside a host function to trap the calling agent with a message; ``kind`` is
+    the failure kind the message's failure reports (a component's; a core module's is
+    ``bad_agent``)."""
+
+    def __init__(self, message: str, kind: str = "host_trap") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 _TRAP_KINDS = {

@@ -23,6 +23,7 @@ import wasmtime.component as wc
 from wasmtime import _ffi as ffi
 
 from caxton.domain.acl import AclMessage
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
 from caxton.errors import ModuleRejectedError
 from caxton.sandbox import _cvals as cv
@@ -90,7 +91,7 @@ def _failure(error: Any, call: ComponentCall) -> WasmCallError:
     if isinstance(err, wasmtime.ExitTrap):
         return WasmCallError("trap", f"the agent exited with status {err.code}")
     if call.trap is not None:  # a host function trapped the call (budget, host bug)
-        return WasmCallError("host_trap", call.trap)
+        return WasmCallError(call.trap_kind, call.trap)
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     traps = [line.split("wasm trap:", 1)[1].strip() for line in lines if "wasm trap:" in line]
     reason = traps[-1] if traps else (lines[-1] if lines else "unknown")
@@ -124,12 +125,14 @@ class ComponentInstance(AgentInstance):
         name: str,
         limits: ResourceLimits,
         services: HostServices,
+        permissions: AgentPermissions | None = None,
     ) -> None:
         self.name = name
         self.limits = limits
         self.module_hash = compiled.module_hash
         self._engine = engine
-        self._ctx = CallContext(agent=name, limits=limits, services=services)
+        self._ctx = CallContext(agent=name, limits=limits, services=services,
+                                permitted=permissions.host_functions if permissions else None)
         self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
         # Start-up (a language runtime booting inside the sandbox) gets a longer deadline.
         self._init_ticks = engine.deadline_ticks(max(limits.timeout_ms, INIT_TIMEOUT_MS))

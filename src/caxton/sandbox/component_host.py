@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from caxton.domain.send_policy import HOST_FUNCTION
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
 from caxton.sandbox.hostcalls import (
@@ -186,6 +187,31 @@ SIGNATURES = {
     "state-delete": f"(string) -> result<bool, {_ERROR}>",
     "state-list": f"(string) -> result<list<string>, {_ERROR}>",
 }
+
+# The ABI v1 host function each one is (the name an agent's permissions list).
+PERMISSION = {
+    "send": "send", "reply": "reply", "log": "log", "now": "now", "random": "random",
+    "state-get": "state_get", "state-put": "state_put", "state-get-bytes": "state_get",
+    "state-put-bytes": "state_put", "state-delete": "state_delete", "state-list": "state_list",
+}
+# Functions without an error result: a denied call can only trap.
+_INFALLIBLE = frozenset(name for name, sig in SIGNATURES.items() if "result<" not in sig)
+DENIED_KIND = "permission_denied"  # the failure kind of a message whose handler trapped so
+
+
+def deny(ctx: CallContext, name: str, results: Any) -> None:
+    """A call of ``name`` that the agent's permissions deny: reported, then answered with
+    ``error::invalid(reason)``, or (``log``, ``now``: no error to return) a trap that fails
+    the message as ``permission_denied``."""
+    ctx.charge()
+    reason = (f"host function '{PERMISSION[name]}' is not permitted by the agent's "
+              f"permissions (permissions.host_functions)")
+    ctx.services.violation(ctx.agent, HOST_FUNCTION, f"called {name}: {reason}")
+    if name in _INFALLIBLE:
+        raise HostTrap(reason, DENIED_KIND)
+    ctx.services.agent_log(ctx.agent, 3, f"{name} refused: {reason}")
+    _error(results[0], ctx, INVALID, reason)
+
 
 HOST_FUNCTIONS: dict[str, Impl] = {
     "send": _send,

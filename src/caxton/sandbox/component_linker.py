@@ -20,7 +20,7 @@ from wasmtime import _ffi as ffi
 
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
-from caxton.sandbox.component_host import HOST_FUNCTIONS, HOST_INTERFACE, Impl
+from caxton.sandbox.component_host import HOST_FUNCTIONS, HOST_INTERFACE, PERMISSION, Impl, deny
 from caxton.sandbox.hostcalls import CallContext
 
 __all__ = ["ComponentCall", "ComponentHost", "RawCallback", "add_raw_func"]
@@ -50,11 +50,12 @@ def add_raw_func(instance: wasmtime.component.LinkerInstance, name: str, callbac
 class ComponentCall:
     """What the callbacks need about one store: its agent's context and the last host trap."""
 
-    __slots__ = ("ctx", "trap")
+    __slots__ = ("ctx", "trap", "trap_kind")
 
     def __init__(self, ctx: CallContext) -> None:
         self.ctx = ctx
         self.trap: str | None = None
+        self.trap_kind = "host_trap"
 
 
 class ComponentHost:
@@ -62,7 +63,7 @@ class ComponentHost:
 
     def __init__(self, engine: wasmtime.Engine) -> None:
         self.calls: dict[int, ComponentCall] = {}
-        self._callbacks = [self._callback(impl) for impl in HOST_FUNCTIONS.values()]
+        self._callbacks = [self._callback(name, impl) for name, impl in HOST_FUNCTIONS.items()]
         self.linker = wasmtime.component.Linker(engine)
         # WASI is sandboxed per store (see ComponentInstance): no files, environment, arguments
         # or network; clocks and random are real; stdout and stderr go to the agent's log.
@@ -71,23 +72,30 @@ class ComponentHost:
             for name, callback in zip(HOST_FUNCTIONS, self._callbacks, strict=True):
                 add_raw_func(host, name, callback)
 
-    def _callback(self, impl: Impl) -> Any:
+    def _callback(self, name: str, impl: Impl) -> Any:
         calls = self.calls
+        function = PERMISSION[name]
 
         def callback(_env: int | None, context: int | None, _ty: int | None, args: Any,
                      _nargs: int, results: Any, _nresults: int) -> int:
             call = calls.get(context or 0)
+            kind = "host_trap"
             try:
                 if call is None:
                     raise HostTrap("host function called from an unknown store")
-                impl(call.ctx, args, results)
+                ctx = call.ctx
+                permitted = ctx.permitted
+                if permitted is not None and function not in permitted:
+                    deny(ctx, name, results)
+                else:
+                    impl(ctx, args, results)
                 return 0
             except HostTrap as exc:
-                message = str(exc)
+                message, kind = str(exc), exc.kind
             except Exception as exc:  # never let Python unwind through wasm frames
                 message = f"host function failed: {exc!r}"
             if call is not None:
-                call.trap = message
+                call.trap, call.trap_kind = message, kind
             error = ffi.wasmtime_error_new(message.encode())
             return int(ctypes.cast(error, ctypes.c_void_p).value or 0)
 

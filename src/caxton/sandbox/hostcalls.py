@@ -45,6 +45,10 @@ class HostServices(Protocol):
 
     def agent_log(self, agent: str, level: int, text: str) -> None: ...
 
+    def violation(self, agent: str, kind: str, detail: str) -> None:
+        """The agent tried what its permissions deny (counted, and reported to the audit)."""
+        ...
+
 
 @dataclass(slots=True)
 class CallContext:
@@ -53,6 +57,8 @@ class CallContext:
     agent: str
     limits: ResourceLimits
     services: HostServices
+    # The ABI v1 host functions the agent may call; None: all (no permissions declared).
+    permitted: frozenset[str] | None = None
     memory: MemoryView | None = None
     current: AclMessage | None = None
     outbox: list[AclMessage] = field(default_factory=list)

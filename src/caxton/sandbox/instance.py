@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from caxton.domain.acl import AclMessage
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import ModuleRejectedError
 from caxton.sandbox._capi import HostTrap, MemoryView, RawExport, StoreControl, WasmCallError
@@ -49,12 +50,14 @@ class AgentInstance:
         name: str,
         limits: ResourceLimits,
         services: HostServices,
+        permissions: AgentPermissions | None = None,
     ) -> None:
         self.name = name
         self.limits = limits
         self.module_hash = compiled.module_hash
         self._engine = engine
-        self._ctx = CallContext(agent=name, limits=limits, services=services)
+        self._ctx = CallContext(agent=name, limits=limits, services=services,
+                                permitted=permissions.host_functions if permissions else None)
         self._env = engine.register(self._ctx)
         self._deadline_ticks = engine.deadline_ticks(limits.timeout_ms)
         # Start-up (a language runtime booting inside the sandbox) gets a longer deadline.

@@ -10,8 +10,10 @@ from __future__ import annotations
 import wasmtime
 import wasmtime.component as wc
 
+from caxton.domain.agent_permissions import HOST_FUNCTIONS as PERMISSIBLE
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
-from caxton.errors import ModuleRejectedError
+from caxton.errors import HostFunctionNotPermittedError, ModuleRejectedError
 from caxton.sandbox.component_host import HOST_INTERFACE
 from caxton.sandbox.component_host import SIGNATURES as COMPONENT_SIGNATURES
 from caxton.sandbox.hostcalls import HOST_FUNCTIONS, IMPORT_MODULE, WASI_MODULE, describe
@@ -86,8 +88,10 @@ def _pretty(sig: tuple[str, str]) -> str:
     return f"({ps}) -> ({rs})" if rs else f"({ps})"
 
 
-def check_module(module: wasmtime.Module, limits: ResourceLimits) -> None:
-    """Raise ModuleRejectedError naming the first way ``module`` breaks the ABI or its limits."""
+def check_module(module: wasmtime.Module, limits: ResourceLimits,
+                 permissions: AgentPermissions | None = None) -> None:
+    """Raise ModuleRejectedError naming the first way ``module`` breaks the ABI, its limits or
+    (HostFunctionNotPermittedError) its permissions."""
     exports = {e.name: e.type for e in module.exports}
     memory = exports.get("memory")
     if memory is None:
@@ -134,6 +138,17 @@ def check_module(module: wasmtime.Module, limits: ResourceLimits) -> None:
                 f"import '{label}' has type {_pretty(_sig(imp.type))}, "
                 f"the host provides {describe(imp.name)}"
             )
+        if permissions is not None and not permissions.allows_call(imp.name):
+            raise not_permitted(imp.name, permissions)
+
+
+def not_permitted(function: str, permissions: AgentPermissions) -> HostFunctionNotPermittedError:
+    """The refusal of a module that imports ``function`` against its permissions."""
+    allowed = [f for f in PERMISSIBLE if permissions.allows_call(f)]
+    return HostFunctionNotPermittedError(
+        f"import '{IMPORT_MODULE}.{function}' is not permitted: the agent's permissions allow "
+        f"the host functions {', '.join(allowed) if allowed else '(none)'} "
+        f"(permissions.host_functions)", function)
 
 
 # -- components ---------------------------------------------------------------------------------

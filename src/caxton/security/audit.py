@@ -6,11 +6,13 @@ own). The API can only read them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from caxton.domain.acl import utc_now_iso
+from caxton.security.rate_limit import Rate, RateLimiter
 from caxton.store.database import Readers
 from caxton.store.writer import OnCommit, Statement
 
@@ -55,3 +57,20 @@ class AuditTrail:
         # Only fixed column names and operators are joined in; every value is a parameter.
         rows = self._readers.get().execute(sql, (*args, limit)).fetchall()
         return [dict(zip(_COLUMNS, row, strict=True)) for row in reversed(rows)]
+
+
+class ViolationAudit:
+    """Agent permission violations as audit rows, at most ``per_s`` a second per agent (a
+    hostile agent refused in a loop is counted in /metrics, not written row by row)."""
+
+    def __init__(self, trail: AuditTrail, per_s: float = 10.0, burst: int = 100) -> None:
+        self._trail = trail
+        self._limiter = RateLimiter(Rate(per_s, burst), capacity=10_000)
+        self._lock = threading.Lock()  # called from the agents' worker threads
+
+    def __call__(self, agent: str, kind: str, detail: str) -> None:
+        with self._lock:
+            if self._limiter.take(agent):
+                return
+        self._trail.record(AuditEvent(f"agent:{agent}", "host", "agentPermission", agent,
+                                      "violation", 403, f"{kind}: {detail}"))

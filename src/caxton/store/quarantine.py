@@ -14,6 +14,7 @@ import structlog
 
 from caxton.domain.acl import AclMessage, parse_message
 from caxton.domain.agent import AgentRecord
+from caxton.domain.agent_permissions import AgentPermissions, parse_permissions
 from caxton.domain.lifecycle import AgentState
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import CaxtonError
@@ -37,7 +38,7 @@ def json_object(value: Any, what: str) -> dict[str, Any]:
 
 
 def agent_record(name: str, version: Any, module_hash: Any, limits: Any, desired: Any,
-                 deployed_at: Any) -> AgentRecord:
+                 deployed_at: Any, permissions: Any = None) -> AgentRecord:
     """The agent a row of ``agents`` describes; UnreadableError names what is wrong."""
     try:
         parsed = ResourceLimits(**json_object(limits, "limits"))
@@ -45,6 +46,7 @@ def agent_record(name: str, version: Any, module_hash: Any, limits: Any, desired
         raise
     except _ERRORS as exc:
         raise UnreadableError(f"limits are out of range ({exc})") from None
+    allowed = None if permissions is None else _permissions(permissions)
     try:
         state = AgentState(desired)
     except ValueError:
@@ -54,7 +56,18 @@ def agent_record(name: str, version: Any, module_hash: Any, limits: Any, desired
         if not isinstance(value, str):
             raise UnreadableError(f"{column} is not text")
     return AgentRecord(name=name, version=version, module_hash=module_hash, limits=parsed,
-                       desired=state, deployed_at=deployed_at)
+                       permissions=allowed, desired=state, deployed_at=deployed_at)
+
+
+def _permissions(value: Any) -> AgentPermissions:
+    try:
+        parsed = parse_permissions(json_object(value, "permissions"))
+    except UnreadableError:
+        raise
+    except _ERRORS as exc:
+        raise UnreadableError(f"permissions are invalid ({exc})") from None
+    assert parsed is not None  # a JSON object, never null
+    return parsed
 
 
 def stored_message(body: Any) -> AclMessage:
@@ -95,8 +108,12 @@ def decode_problems(conn: sqlite3.Connection) -> tuple[list[str], dict[str, int]
         return rows
 
     modules = {h for (h,) in conn.execute("SELECT hash FROM modules")}
+    # A database from before migration 8 (checked without being opened) has no permissions.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
     for row in each("agents", "SELECT name, version, module_hash, limits, desired_state,"
-                              " deployed_at FROM agents"):
+                              " deployed_at, permissions FROM agents" if "permissions" in columns
+                    else "SELECT name, version, module_hash, limits, desired_state,"
+                         " deployed_at, NULL FROM agents"):
         try:
             record = agent_record(*row)
         except UnreadableError as exc:

@@ -10,6 +10,7 @@ import orjson
 
 from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord
+from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.lifecycle import AgentState
 from caxton.domain.limits import ResourceLimits
 from caxton.store import quarantine as q
@@ -30,15 +31,17 @@ class AgentRepository:
                 (record.module_hash, module_bytes, len(module_bytes), utc_now_iso()),
             ),
             (
-                "INSERT INTO agents(name, version, module_hash, limits, desired_state, deployed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
+                "INSERT INTO agents(name, version, module_hash, limits, desired_state, deployed_at,"
+                " permissions) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
                 " version=excluded.version, module_hash=excluded.module_hash,"
                 " limits=excluded.limits, desired_state=excluded.desired_state,"
-                " deployed_at=excluded.deployed_at",
+                " deployed_at=excluded.deployed_at, permissions=excluded.permissions",
                 (
                     record.name, record.version, record.module_hash,
                     orjson.dumps(record.limits.to_dict()).decode(), record.desired.value,
                     record.deployed_at,
+                    None if record.permissions is None
+                    else orjson.dumps(record.permissions.to_dict()).decode(),
                 ),
             ),
         ])
@@ -60,8 +63,8 @@ class AgentRepository:
         """Every stored agent; one whose row cannot be read comes back with ``damage`` set
         (and default limits) rather than stopping the others from loading."""
         rows = self._readers.get().execute(
-            "SELECT name, version, module_hash, limits, desired_state, deployed_at FROM agents"
-            " ORDER BY name"
+            "SELECT name, version, module_hash, limits, desired_state, deployed_at, permissions"
+            " FROM agents ORDER BY name"
         ).fetchall()
         records = []
         for row in rows:
@@ -69,10 +72,12 @@ class AgentRepository:
                 records.append(q.agent_record(*row))
             except q.UnreadableError as exc:
                 q.warn("agents", str(row[0]), str(exc), "agent marked failed")
+                # Fail closed: an agent whose permissions cannot be read gets none at all.
                 records.append(AgentRecord(
                     name=str(row[0]), version=row[1] if isinstance(row[1], str) else "?",
                     module_hash=row[2] if isinstance(row[2], str) else "",
-                    limits=ResourceLimits(), deployed_at=str(row[5]), damage=str(exc)))
+                    limits=ResourceLimits(), permissions=AgentPermissions(),
+                    deployed_at=str(row[5]), damage=str(exc)))
         return records
 
     def module_bytes(self, module_hash: str) -> bytes | None:

@@ -64,6 +64,12 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
             failed.add_metric([cell.name], cell.stats.failed)
             refused.add_metric([cell.name], cell.stats.sends_refused)
         yield from (depth, memory, fuel, handled, failed, refused)
+        denials = counter("caxton_agent_permission_denials", "What agents tried that their"
+                          " permissions deny, by agent and kind (messaging, rate, fanout,"
+                          " host_function).", ["agent", "kind"])
+        for (agent, kind), count in sorted(host.denial_counts().items()):
+            denials.add_metric([agent, kind], count)
+        yield denials
         yield from _cascade_metrics(guard)
         backlog = gauge("caxton_store_write_backlog", "Writes queued for the group-commit writer.")
         backlog.add_metric([], store.backlog)

@@ -23,6 +23,7 @@ from caxton.api.grpc._generated import (
     dead_letters_pb2,
     server_pb2,
 )
+from caxton.api.grpc.convert_permissions import permissions_from_proto, permissions_to_proto
 from caxton.errors import InvalidMessageError
 
 # The JSON form's order: optional strings between receiver/reply_to and reply_by (acl.to_dict).
@@ -142,10 +143,12 @@ def limits_to_proto(limits: Mapping[str, int | None]) -> agents_pb2.LimitOverrid
 def agent_to_proto(view: Mapping[str, Any]) -> agents_pb2.AgentView:
     """``view`` as ``CaxtonService.agent_view`` builds it."""
     stats = view["stats"]
+    permissions = view.get("permissions")
     return agents_pb2.AgentView(
         name=view["name"], version=view["version"], state=view["state"],
         module_hash=view["module_hash"],
         limits=agents_pb2.ResourceLimits(**{k: view["limits"][k] for k in _LIMITS}),
+        permissions=permissions_to_proto(permissions) if permissions is not None else None,
         deployed_at=view["deployed_at"], mailbox_depth=view["mailbox_depth"],
         memory_bytes=view["memory_bytes"],
         stats=agents_pb2.AgentStats(
@@ -162,6 +165,8 @@ def agent_from_proto(pb: agents_pb2.AgentView) -> dict[str, Any]:
         "name": pb.name, "version": pb.version, "state": pb.state,
         "module_hash": pb.module_hash,
         "limits": {k: getattr(pb.limits, k) for k in _LIMITS},
+        "permissions": (permissions_from_proto(pb.permissions) if pb.HasField("permissions")
+                        else None),
         "deployed_at": pb.deployed_at, "mailbox_depth": pb.mailbox_depth,
         "memory_bytes": pb.memory_bytes,
         "stats": {

@@ -23,6 +23,7 @@ from caxton.api.grpc._generated import (
     messages_pb2,
     server_pb2,
 )
+from caxton.api.grpc.convert_permissions import permissions_from_proto
 from caxton.api.grpc.status import to_status
 from caxton.api.service import CaxtonService, DeployRequest
 from caxton.errors import CaxtonError, InvalidMessageError
@@ -146,7 +147,9 @@ def _deploy_request(request: agents_pb2.DeployAgentRequest) -> DeployRequest:
         name=request.name, module=request.module, version=request.version or "0.1.0",
         limits=convert.limits_from_proto(request.limits),
         services=[convert_directory.service_from_proto(s, request=True)
-                  for s in request.services])
+                  for s in request.services],
+        permissions=(permissions_from_proto(request.permissions)
+                     if request.HasField("permissions") else None))
 
 
 class MessageHandlers:

@@ -30,8 +30,10 @@ DETAILS_KEY = "grpc-status-details-bin"
 
 STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.InvalidMessageError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.InvalidPermissionsError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.InvalidAgentNameError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.ModuleRejectedError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.HostFunctionNotPermittedError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.ConfigError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.MalformedAclError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.MalformedEnvelopeError: grpc.StatusCode.INVALID_ARGUMENT,
@@ -153,9 +155,9 @@ def to_error(status: status_pb2.Status) -> errors.CaxtonError | None:
     if info is None or info.domain != DOMAIN:
         return None
     cls = _BY_REASON.get(info.reason, errors.CaxtonError)
-    if cls is errors.InvalidMessageError:
+    if issubclass(cls, errors.InvalidMessageError):  # InvalidPermissionsError too
         field, reason = field_violation(status) or ("message", status.message)
-        return errors.InvalidMessageError(field, reason)
+        return cls(field, reason)
     if cls is errors.LimitAboveCeilingError:
         field = (field_violation(status) or ("limits", ""))[0]
         return errors.LimitAboveCeilingError(status.message, field=field)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 from starlette.responses import Response
@@ -24,12 +25,14 @@ _LIMITS = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_
 NAME = PathParam("name", "The agent's name.")
 NOT_FOUND = reply(404, "No such agent.")
 _DEPLOYED = (reply(201, "Deployed and running.", AgentView),
-             reply(400, "A bad name, version, limit or service (the message names it)."),
+             reply(400, "A bad name, version, limit, service or permission (the message names "
+                        "it)."),
              reply(408, "The module upload took longer than deploy_upload_timeout_s."),
              reply(409, "A lifecycle change the agent's state does not allow now, or the "
                         "agents' memory limits would exceed max_total_memory_bytes."),
              reply(413, "The module is over max_module_bytes."),
-             reply(422, "The module failed validation; the message says why."),
+             reply(422, "The module failed validation, or imports a host function its "
+                        "permissions deny; the message says why."),
              reply(503, "The store or the directory cannot take the deployment now, or too "
                         "many deploys are in progress (see Retry-After)."))
 
@@ -113,7 +116,8 @@ def agent_routes(api: RestApi, service: CaxtonService, *, max_module_bytes: int,
                    summary="Start a stopped or failed agent",
                    responses=(reply(200, "Running.", AgentView), NOT_FOUND,
                               reply(409, "The agent's state does not allow starting."),
-                              reply(422, "The module no longer loads.")))
+                              reply(422, "The module no longer loads, or its stored record "
+                                         "cannot be read (deploy it again).")))
     async def start_agent(call: Call) -> Response:
         return JSON(await service.start_agent(call.path["name"]))
 
@@ -125,20 +129,26 @@ def deploy_request(call: Call) -> DeployRequest:
         limits = {k: getattr(body.limits, k) for k in _LIMITS} if body.limits else {}
         request = DeployRequest(name=body.name, module=body.module_base64,
                                 version=body.version, limits=limits,
-                                services=call.json.get("services"))
+                                services=call.json.get("services"),
+                                permissions=call.json.get("permissions"))
     else:
         query: DeployQuery = call.query
         if query.name is None:
             raise RequestError(400, "invalid_parameter", "query parameter 'name' is "
                                "required with a raw module", field="name")
-        services = None
-        if query.services is not None:
-            try:
-                services = orjson.loads(query.services)
-            except orjson.JSONDecodeError:
-                raise RequestError(400, "invalid_parameter", "query parameter 'services' "
-                                   "must be JSON", field="services") from None
         request = DeployRequest(name=query.name, module=call.body, version=query.version,
                                 limits={k: getattr(query, k) for k in _LIMITS},
-                                services=services)
+                                services=_json_parameter(query.services, "services"),
+                                permissions=_json_parameter(query.permissions, "permissions"))
     return request
+
+
+def _json_parameter(text: str | None, name: str) -> Any:
+    """A query parameter holding JSON, parsed (None when absent)."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "invalid_parameter", f"query parameter '{name}' must be JSON",
+                           field=name) from None

@@ -40,8 +40,10 @@ from caxton.api.service import CaxtonService
 from caxton.security.permissions import REST, Permission
 
 _STATUS: dict[type[errors.CaxtonError], int] = {
+    errors.InvalidPermissionsError: 400,
     errors.InvalidMessageError: 400,
     errors.InvalidAgentNameError: 400,
+    errors.HostFunctionNotPermittedError: 422,
     errors.ModuleRejectedError: 422,
     errors.AgentNotFoundError: 404,
     errors.ConversationNotFoundError: 404,

@@ -32,7 +32,8 @@ def deployment_routes(api: RestApi, service: CaxtonService, *, max_module_bytes:
         query=DeployQuery, bodies=deploy_bodies(max_module_bytes),
         responses=(reply(202, "Accepted; the deploy runs on in the server.",
                          StartedDeployment),
-                   reply(400, "A bad name, version, limit or service (the message names it)."),
+                   reply(400, "A bad name, version, limit, service or permission (the "
+                              "message names it)."),
                    reply(409, "This agent has a deployment in progress already."),
                    reply(413, "The module is over max_module_bytes."),
                    reply(429, "As many deployments as the server runs at once are in "

@@ -77,18 +77,42 @@ class LimitOverrides(_message.Message):
     def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ..., max_sends_per_message: _Optional[int] = ...) -> None: ...
 
 class DeployAgentRequest(_message.Message):
-    __slots__ = ("name", "module", "version", "limits", "services")
+    __slots__ = ("name", "module", "version", "limits", "services", "permissions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODULE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     SERVICES_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     module: bytes
     version: str
     limits: LimitOverrides
     services: _containers.RepeatedCompositeFieldContainer[_directory_pb2.ServiceDescription]
-    def __init__(self, name: _Optional[str] = ..., module: _Optional[bytes] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[LimitOverrides, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_directory_pb2.ServiceDescription, _Mapping]]] = ...) -> None: ...
+    permissions: AgentPermissions
+    def __init__(self, name: _Optional[str] = ..., module: _Optional[bytes] = ..., version: _Optional[str] = ..., limits: _Optional[_Union[LimitOverrides, _Mapping]] = ..., services: _Optional[_Iterable[_Union[_directory_pb2.ServiceDescription, _Mapping]]] = ..., permissions: _Optional[_Union[AgentPermissions, _Mapping]] = ...) -> None: ...
+
+class AgentPermissions(_message.Message):
+    __slots__ = ("host_functions", "messaging", "rate", "max_receivers", "tools")
+    HOST_FUNCTIONS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGING_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECEIVERS_FIELD_NUMBER: _ClassVar[int]
+    TOOLS_FIELD_NUMBER: _ClassVar[int]
+    host_functions: _containers.RepeatedScalarFieldContainer[str]
+    messaging: _containers.RepeatedScalarFieldContainer[str]
+    rate: RateLimit
+    max_receivers: int
+    tools: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, host_functions: _Optional[_Iterable[str]] = ..., messaging: _Optional[_Iterable[str]] = ..., rate: _Optional[_Union[RateLimit, _Mapping]] = ..., max_receivers: _Optional[int] = ..., tools: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RateLimit(_message.Message):
+    __slots__ = ("messages_per_s", "burst")
+    MESSAGES_PER_S_FIELD_NUMBER: _ClassVar[int]
+    BURST_FIELD_NUMBER: _ClassVar[int]
+    messages_per_s: float
+    burst: int
+    def __init__(self, messages_per_s: _Optional[float] = ..., burst: _Optional[int] = ...) -> None: ...
 
 class ResourceLimits(_message.Message):
     __slots__ = ("fuel", "memory_bytes", "timeout_ms", "max_message_bytes", "max_host_calls", "max_sends_per_message")
@@ -132,7 +156,7 @@ class AgentStats(_message.Message):
     def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ..., sends_refused: _Optional[int] = ...) -> None: ...
 
 class AgentView(_message.Message):
-    __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats")
+    __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats", "permissions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +166,7 @@ class AgentView(_message.Message):
     MAILBOX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
+    PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     state: str
@@ -151,7 +176,8 @@ class AgentView(_message.Message):
     mailbox_depth: int
     memory_bytes: int
     stats: AgentStats
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[str] = ..., module_hash: _Optional[str] = ..., limits: _Optional[_Union[ResourceLimits, _Mapping]] = ..., deployed_at: _Optional[str] = ..., mailbox_depth: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., stats: _Optional[_Union[AgentStats, _Mapping]] = ...) -> None: ...
+    permissions: AgentPermissions
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[str] = ..., module_hash: _Optional[str] = ..., limits: _Optional[_Union[ResourceLimits, _Mapping]] = ..., deployed_at: _Optional[str] = ..., mailbox_depth: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., stats: _Optional[_Union[AgentStats, _Mapping]] = ..., permissions: _Optional[_Union[AgentPermissions, _Mapping]] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
     __slots__ = ()

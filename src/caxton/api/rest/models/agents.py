@@ -8,6 +8,7 @@ import msgspec
 
 from caxton.api.rest.models.common import DateTime
 from caxton.api.rest.models.directory import ServiceDescription
+from caxton.api.rest.models.permissions import Permissions, PermissionsDeclared
 from caxton.domain.limits import LIMIT_BOUNDS
 
 
@@ -49,6 +50,9 @@ class DeployBody(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True)
     limits: LimitOverrides | None = None
     services: Annotated[list[ServiceDescription] | None, msgspec.Meta(
         description="The agent's directory (DF) registration: the services it offers.")] = None
+    permissions: Annotated[PermissionsDeclared | None, msgspec.Meta(
+        description="What the agent may do; absent or null: everything (none declared).")] \
+        = None
 
 
 class DeployQuery(msgspec.Struct):
@@ -66,6 +70,9 @@ class DeployQuery(msgspec.Struct):
     services: Annotated[str | None, msgspec.Meta(
         description="The services, as a JSON list of service descriptions.",
         examples=['[{"type": "translate"}]'])] = None
+    permissions: Annotated[str | None, msgspec.Meta(
+        description="The agent's permissions, as a JSON object (absent: none declared).",
+        examples=['{"host_functions": ["send"], "messaging": ["echo"]}'])] = None
 
 
 class ResourceLimits(msgspec.Struct):
@@ -93,6 +100,8 @@ class AgentView(msgspec.Struct):
         "loading, running, draining, stopped or failed"))]
     module_hash: str
     limits: ResourceLimits
+    permissions: Annotated[Permissions | None, msgspec.Meta(
+        description="What the agent may do; null: none declared, everything allowed.")]
     deployed_at: DateTime
     mailbox_depth: int
     memory_bytes: int
