@@ -69,6 +69,9 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
     errors.RateLimitedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.TokenNotFoundError: grpc.StatusCode.NOT_FOUND,
+    # Raised by the MTP, never by a gRPC handler; mapped so that every error has a status.
+    errors.SenderRefusedError: grpc.StatusCode.PERMISSION_DENIED,
+    errors.DestinationRefusedError: grpc.StatusCode.PERMISSION_DENIED,
 }
 
 _BY_REASON: dict[str, type[errors.CaxtonError]] = {cls.code: cls for cls in STATUS_CODES}
