@@ -14,6 +14,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from caxton._config_security import (
+    check_jwt,
+    check_security,
+    check_tls,
+    jwt_settings,
+)
 from caxton.domain.limits import CEILING_SETTINGS, DEFAULT_LIMITS, LimitCeilings, ResourceLimits
 from caxton.domain.nesting import CONTENT_DEPTH_CEILING, DEFAULT_MAX_CONTENT_DEPTH
 from caxton.domain.platforms import PlatformEntry, parse_book
@@ -23,9 +29,7 @@ from caxton.security.jwt_settings import JwtSettings
 ENV_PREFIX = "CAXTON_"
 _PLATFORM = re.compile(r"[A-Za-z0-9_.:/+~-]{1,128}")
 _CEILINGS = LimitCeilings()
-CLIENT_CERT_MODES = ("off", "optional", "required")
 _MAX_BUDGET = 2**50  # 1 PiB: far beyond any machine, low enough to be an obvious typo
-_MAX_SECRET_BYTES = 4096
 _LIST_SETTINGS = ("jwt_public_key_files", "jwt_algorithms")  # a TOML array, or comma-separated
 
 
@@ -205,7 +209,6 @@ class ServerConfig:
         if self.dedup_window_s <= 0 or self.dedup_memory < 1:
             raise ConfigError("dedup_window_s must be positive and dedup_memory at least 1")
         self._check_platform()
-        self._check_tls()
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
         if self.log_format not in ("auto", "json", "console"):
@@ -218,7 +221,6 @@ class ServerConfig:
             raise ConfigError(f"default limits: {exc.message}") from None
         self._check_ceilings(defaults)
         self._check_security()
-        self._check_jwt()
 
     def _check_platform(self) -> None:
         if not _PLATFORM.fullmatch(self.platform_name):
@@ -234,16 +236,6 @@ class ServerConfig:
             raise ConfigError(f"platforms: {self.platform_name!r} is this server's own "
                               "platform_name")
 
-    def _check_security(self) -> None:
-        if self.auth not in ("on", "off"):
-            raise ConfigError(f"auth must be 'on' or 'off', not {self.auth!r}")
-        for rate, burst in (("token_rate_limit", "token_rate_burst"),
-                            ("address_rate_limit", "address_rate_burst"),
-                            ("auth_failure_rate_limit", "auth_failure_burst")):
-            if not 0 <= getattr(self, rate) <= 1e9 or not 1 <= getattr(self, burst) <= 10**9:
-                raise ConfigError(f"{rate} must be from 0 (off) to 1e9 and {burst} from 1 to "
-                                  f"1e9, not {getattr(self, rate)} and {getattr(self, burst)}")
-
     @property
     def hosts_allowed(self) -> tuple[str, ...]:
         return tuple(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
@@ -253,94 +245,19 @@ class ServerConfig:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",")
                      if o.strip())
 
-    def _check_jwt(self) -> None:
-        """The JWT settings' shape; the secret file is read by ``jwt_settings``."""
-        if self._jwt_sources():
-            if self.oidc_jwks_url and not (self.jwt_issuer and self.jwt_audience):
-                # A provider signs for every application it serves: both pin it to this one.
-                raise ConfigError("oidc_jwks_url needs jwt_issuer and jwt_audience")
-            # A stand-in secret of the most any HMAC algorithm needs: its file is read later.
-            self._jwt_settings(b"\x00" * 64 if self.jwt_hs256_secret_file else None)
-            return
-        stray = [key for key in ("jwt_issuer", "jwt_audience", "jwt_algorithms")
-                 if getattr(self, key)]
-        if stray:
-            raise ConfigError(f"{', '.join(stray)} set but no JWT key source (jwt_hs256_secret_"
-                              "file, jwt_public_key_files, jwt_jwks_file or oidc_jwks_url)")
+    @property
+    def tls_enabled(self) -> bool:
+        return bool(self.tls_cert_file)
 
-    def _jwt_sources(self) -> bool:
-        return bool(self.jwt_hs256_secret_file or self.jwt_public_key_files
-                    or self.jwt_jwks_file or self.oidc_jwks_url)
+    def _check_security(self) -> None:
+        check_security(self)
+        check_tls(self)
+        check_jwt(self)
 
     def jwt_settings(self) -> JwtSettings | None:
         """The JWT verifier's settings (reading the secret file), or None when no key source
         is configured."""
-        if not self._jwt_sources():
-            return None
-        secret = None
-        if self.jwt_hs256_secret_file:
-            path = Path(self.jwt_hs256_secret_file).expanduser()
-            try:
-                with path.open("rb") as handle:
-                    secret = handle.read(_MAX_SECRET_BYTES + 1).strip()
-            except OSError as exc:
-                raise ConfigError(f"jwt_hs256_secret_file: cannot read {path}: "
-                                  f"{exc.strerror}") from None
-            if len(secret) > _MAX_SECRET_BYTES:
-                raise ConfigError(f"jwt_hs256_secret_file: {path} is larger than "
-                                  f"{_MAX_SECRET_BYTES} bytes; is it the secret?")
-        return self._jwt_settings(secret)
-
-    def _jwt_settings(self, secret: bytes | None) -> JwtSettings:
-        try:
-            return JwtSettings(
-                hs256_secret=secret,
-                public_key_files=tuple(Path(p).expanduser()
-                                       for p in _comma_list(self.jwt_public_key_files)),
-                jwks_file=Path(self.jwt_jwks_file).expanduser() if self.jwt_jwks_file else None,
-                jwks_url=self.oidc_jwks_url or None,
-                issuer=self.jwt_issuer or None,
-                audience=self.jwt_audience or None,
-                leeway_s=self.jwt_leeway_s,
-                algorithms=_comma_list(self.jwt_algorithms),
-                role_claim=self.jwt_role_claim,
-                agents_claim=self.jwt_agents_claim,
-                jwks_cache_s=self.oidc_jwks_cache_s,
-                jwks_timeout_s=self.oidc_jwks_timeout_s,
-                jwks_refetch_interval_s=self.oidc_jwks_refetch_interval_s,
-            )
-        except ConfigError as exc:
-            raise ConfigError(exc.message.replace("JWT: ", "jwt/oidc settings: ", 1)) from None
-
-    def _check_tls(self) -> None:
-        if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ConfigError("tls_cert_file and tls_key_file go together: set both (TLS) or "
-                              "neither (plain HTTP and gRPC)")
-        if bool(self.mtp_tls_cert_file) != bool(self.mtp_tls_key_file):
-            raise ConfigError("mtp_tls_cert_file and mtp_tls_key_file go together: set both "
-                              "or neither")
-        if self.rest_client_certs not in CLIENT_CERT_MODES:
-            raise ConfigError(f"rest_client_certs must be off, optional or required, not "
-                              f"{self.rest_client_certs!r}")
-        if self.grpc_client_certs not in ("off", "required"):
-            why = (" (gRPC cannot ask for a client certificate without requiring it)"
-                   if self.grpc_client_certs == "optional" else "")
-            raise ConfigError(f"grpc_client_certs must be off or required, not "
-                              f"{self.grpc_client_certs!r}{why}")
-        asking = [key for key in ("rest_client_certs", "grpc_client_certs")
-                  if getattr(self, key) != "off"]
-        if asking and not self.tls_enabled:
-            raise ConfigError(f"{asking[0]} needs TLS: set tls_cert_file and tls_key_file")
-        if asking and not self.tls_client_ca_file:
-            raise ConfigError(f"{asking[0]} needs tls_client_ca_file, the CA certificates "
-                              "client certificates must be signed by")
-        if self.tls_client_ca_file and not asking:
-            raise ConfigError("tls_client_ca_file is set but no listener asks for client "
-                              "certificates: set rest_client_certs or grpc_client_certs")
-
-    @property
-    def tls_enabled(self) -> bool:
-        return bool(self.tls_cert_file)
+        return jwt_settings(self)
 
     def _check_ceilings(self, defaults: ResourceLimits) -> None:
         try:
@@ -395,10 +312,6 @@ class ServerConfig:
         out = asdict(self)
         out["data_dir"] = str(self.data_dir)
         return out
-
-
-def _comma_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _list_text(name: str, value: Any) -> Any:

@@ -11,18 +11,22 @@ import functools
 import os
 import signal
 import socket
-import ssl
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import orjson
 import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton._security_setup import (
+    authentication,
+    browser_policy,
+    mtp_client_tls,
+    on_hangup,
+    server_tls,
+)
 from caxton.api.acceptance import AcceptanceLedger
 from caxton.api.deploy_gate import DeployGate
 from caxton.api.directory import DirectoryService
@@ -31,7 +35,6 @@ from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
 from caxton.api.platforms import PlatformService
 from caxton.api.rest.app import build_app
-from caxton.api.rest.guard import BrowserPolicy, Limits
 from caxton.api.rest.http_protocol import guarded_protocol
 from caxton.api.security import SecurityService
 from caxton.api.service import CaxtonService
@@ -49,13 +52,9 @@ from caxton.runtime.platforms import PlatformBook
 from caxton.runtime.scheduler import Scheduler
 from caxton.sandbox.engine import SandboxEngine
 from caxton.security.audit import AuditTrail, ViolationAudit
-from caxton.security.authenticator import Authenticator
 from caxton.security.client_certs import client_certificate
-from caxton.security.client_tls import ClientTls
-from caxton.security.jwt_tokens import JwtVerifier
 from caxton.security.key_book import KeyBook
-from caxton.security.rate_limit import Rate, RateLimiter
-from caxton.security.tls import ServerTls, TlsFiles
+from caxton.security.tls import ServerTls
 from caxton.store.api_keys import ApiKeyRepository
 from caxton.store.lock import DataDirLock
 from caxton.store.platforms import PlatformRepository
@@ -182,27 +181,6 @@ class Runtime:
         self.host.tracing.shutdown()
 
 
-def _path(text: str) -> Path | None:
-    return Path(text).expanduser() if text else None
-
-
-def mtp_client_tls(config: ServerConfig) -> ssl.SSLContext:
-    """How the outbound MTP checks https:// platforms (the system's CAs and
-    ``mtp_tls_ca_file``) and the client certificate it presents to them, if any."""
-    return ClientTls(_path(config.mtp_tls_ca_file), _path(config.mtp_tls_cert_file),
-                     _path(config.mtp_tls_key_file)).ssl_context(also_system=True)
-
-
-def server_tls(config: ServerConfig) -> ServerTls | None:
-    """The server's certificate, when TLS is on; ConfigError when its files are not usable."""
-    cert, key = _path(config.tls_cert_file), _path(config.tls_key_file)
-    if cert is None or key is None:
-        return None
-    return ServerTls(TlsFiles(cert, key, _path(config.tls_client_ca_file)),
-                     rest_client_certs=config.rest_client_certs,
-                     grpc_client_certs=config.grpc_client_certs)
-
-
 def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -288,17 +266,9 @@ def run(config: ServerConfig) -> None:
         lock.release()
 
 
-def _on_hangup(tls: ServerTls | None) -> None:
-    """SIGHUP: read the certificate files again (new connections get the new certificate)."""
-    if tls is None:
-        log.info("SIGHUP received; TLS is off, nothing to reload")
-        return
-    tls.reload()
-
-
 async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None = None  # noqa: PLR0915 - one start-up sequence, in order
                  ) -> None:
-    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _on_hangup, tls)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup, tls)
     runtime = await asyncio.to_thread(Runtime.open, config)
     closed = False
 
@@ -317,7 +287,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
     scheme = "https" if tls is not None else "http"
     url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
     try:
-        auth, limits = _authentication(config, runtime)
+        auth, limits = authentication(config, runtime.security.keys)
     except ConfigError:  # a JWT key file that cannot be used
         sock.close()
         close_once()
@@ -360,7 +330,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
                     deploy_upload_timeout_s=config.deploy_upload_timeout_s,
                     mtp=runtime.mtp.serving(host, port, scheme), security=runtime.security,
                     guard={"auth": auth, "limits": limits, "audit": runtime.security.audit,
-                           "browser": _browser_policy(config),
+                           "browser": browser_policy(config),
                            "metrics_open": config.metrics_open})
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
@@ -399,32 +369,6 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
             metrics_server.server_close()
         await asyncio.to_thread(close_once)
     log.info("caxton stopped")
-
-
-def _authentication(config: ServerConfig, runtime: Runtime) -> tuple[Authenticator, Limits]:
-    """The authenticator and rate limits both listeners share; on first start, the admin key."""
-    enabled = config.auth == "on"
-    if enabled:
-        path = runtime.security.keys.ensure_admin_token(config.data_dir)
-        print(f"caxton admin API key in {path} (the caxton CLI on this machine reads it)",
-              file=sys.stderr, flush=True)
-    else:
-        log.warning("authentication is off: every caller is an admin (auth = \"off\")")
-    limits = Limits(
-        per_address=RateLimiter(Rate(config.address_rate_limit, config.address_rate_burst)),
-        per_token=RateLimiter(Rate(config.token_rate_limit, config.token_rate_burst)),
-        failures=RateLimiter(Rate(config.auth_failure_rate_limit, config.auth_failure_burst)))
-    settings = config.jwt_settings()  # JWTs: when a key source is configured
-    tokens = JwtVerifier(settings) if settings is not None else None
-    return Authenticator(runtime.security.keys, enabled=enabled, tokens=tokens), limits
-
-
-def _browser_policy(config: ServerConfig) -> BrowserPolicy:
-    names = {"localhost", socket.gethostname().lower(), socket.getfqdn().lower(),
-             *config.hosts_allowed}
-    if config.acc_url:
-        names.add((urlsplit(config.acc_url).hostname or "").lower())
-    return BrowserPolicy(hosts=frozenset(names), origins=frozenset(config.origins_allowed))
 
 
 def data_dir_url(data_dir: Path) -> str | None:
