@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,8 +57,8 @@ def authentication(config: ServerConfig, keys: KeyBook) -> tuple[Authenticator, 
     enabled = config.auth == "on"
     if enabled:
         path = keys.ensure_admin_token(config.data_dir)
-        print(f"caxton admin API key in {path} (the caxton CLI on this machine reads it)",
-              file=sys.stderr, flush=True)
+        # A log line (stderr stays JSON lines under log_format json): where the key is.
+        log.info("admin API key (the caxton CLI on this machine reads it)", file=str(path))
     else:
         log.warning("authentication is off: every caller is an admin (auth = \"off\")")
     limits = Limits(

@@ -184,7 +184,7 @@ def test_a_module_importing_a_host_function_it_may_not_call_is_refused_at_deploy
     assert cli.returncode == 1
     assert cli.stderr.startswith("error: import 'caxton.send' is not permitted: the agent's "
                                  "permissions allow the host functions (none)")
-    with CaxtonClient(server.grpc_target) as client, \
+    with CaxtonClient(server.grpc_target, token=server.token) as client, \
             pytest.raises(HostFunctionNotPermittedError, match=r"'caxton\.send' is not permitted"):
         client.deploy("relay", RELAY.read_bytes(), permissions={"host_functions": ["reply"]})
     assert denials(server) == {("relay", "host_function"): 3.0}
@@ -289,7 +289,7 @@ def test_a_bad_declaration_in_the_raw_form_and_to_a_deployment_is_400(
 
 def test_a_bad_declaration_over_grpc_is_invalid_argument_naming_the_field(
         server: ServerProcess) -> None:
-    with grpc.insecure_channel(server.grpc_target) as channel:
+    with server.channel() as channel:
         stub = agents_pb2_grpc.AgentServiceStub(channel)
         request = agents_pb2.DeployAgentRequest(
             name="relay", module=RELAY.read_bytes(),
@@ -303,7 +303,7 @@ def test_a_bad_declaration_over_grpc_is_invalid_argument_naming_the_field(
         assert any(detail.Unpack(bad) for detail in status.details)
         assert bad.field_violations[0].field == "permissions.host_functions[1]"
         assert "unknown host function 'exec'" in bad.field_violations[0].description
-    with CaxtonClient(server.grpc_target) as client:
+    with CaxtonClient(server.grpc_target, token=server.token) as client:
         with pytest.raises(InvalidPermissionsError) as refused:
             client.deploy("relay", RELAY.read_bytes(),
                           permissions={"rate": {"messages_per_s": -1}})

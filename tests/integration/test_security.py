@@ -452,7 +452,8 @@ def test_first_start_writes_the_admin_key_and_says_where(tmp_path: Path) -> None
     try:
         token_file = tmp_path / "data" / "admin.token"
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
-        assert f"admin API key in {token_file}" in server.stderr()
+        assert f'"file": "{token_file}"' in server.stderr()
+        assert "admin API key (the caxton CLI on this machine reads it)" in server.stderr()
         listed = server.cli("tokens", "list", "-o", "json").stdout
         assert '"name": "admin.token"' in listed and '"role": "admin"' in listed
     finally:

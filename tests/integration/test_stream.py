@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -59,7 +60,8 @@ def test_bad_filter_is_400(sse_server: ServerProcess) -> None:
 def test_cli_tail_over_rest(sse_server: ServerProcess) -> None:
     tail = subprocess.Popen([CAXTON, "messages", "tail", "--agent", "sink", "--count", "3",
                              "-o", "json", "--server", sse_server.url],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "CAXTON_TOKEN": sse_server.token})
     deadline = time.monotonic() + 30
     while tail.poll() is None and time.monotonic() < deadline:
         _send(sse_server, "tail")

@@ -182,7 +182,9 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
     root = tmp_path_factory.mktemp("tls")
     pki = make_pki(root / "data", root / "other")
     server = tls_server(root / "data", pki, "--metrics-port", "0",
-                        env={"CAXTON_HTTP_HEADER_TIMEOUT_S": "2"})
+                        # its outbound MTP may reach the test's own https peers
+                        env={"CAXTON_HTTP_HEADER_TIMEOUT_S": "2",
+                             "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1"})
     server.deploy(ECHO, "echo")
     yield server, pki
     server.stop()
@@ -207,13 +209,13 @@ def test_rest_and_the_cli_work_over_tls(secure: tuple[ServerProcess, Pki]) -> No
 def test_the_python_clients_work_over_tls(secure: tuple[ServerProcess, Pki]) -> None:
     server, pki = secure
     tls = ClientTls(pki.dir / "ca.crt")
-    with CaxtonClient(server.grpc_target, tls=tls) as client:
+    with CaxtonClient(server.grpc_target, token=server.token, tls=tls) as client:
         answer = client.send_and_wait({"performative": "request", "receiver": ["echo"],
                                        "content": {"n": 1}})
         assert answer["reply"]["content"] == {"n": 1}
 
     async def agents() -> list[str]:
-        async with AsyncCaxtonClient(server.grpc_target, tls=tls) as aclient:
+        async with AsyncCaxtonClient(server.grpc_target, token=server.token, tls=tls) as aclient:
             return [a["name"] for a in await aclient.agents()]
 
     assert "echo" in asyncio.run(agents())
@@ -252,7 +254,8 @@ def test_plain_http_and_plain_grpc_to_tls_ports_fail_cleanly(
     assert err.value.code() is grpc.StatusCode.UNAVAILABLE
     # The server is unharmed and said nothing about it beyond a log line at most.
     assert server.http.get("/health").status_code == 200
-    with CaxtonClient(server.grpc_target, tls=ClientTls(pki.dir / "ca.crt")) as client:
+    with CaxtonClient(server.grpc_target, token=server.token,
+                      tls=ClientTls(pki.dir / "ca.crt")) as client:
         assert client.status()["health"]["status"] == "ok"
     assert "Traceback" not in server.stderr() and "Handshake failed" not in server.stderr()
 
@@ -328,10 +331,10 @@ def test_rest_with_client_certificates_required(mutual: tuple[ServerProcess, Pki
 def test_grpc_with_client_certificates_required(mutual: tuple[ServerProcess, Pki]) -> None:
     server, pki = mutual
     for tls in (ClientTls(pki.dir / "ca.crt"), pki.client("mallory", ca=pki.dir / "ca.crt")):
-        with CaxtonClient(server.grpc_target, tls=tls, timeout=10) as client, \
+        with CaxtonClient(server.grpc_target, token=server.token, tls=tls, timeout=10) as client, \
                 pytest.raises(ServerUnreachableError):
             client.status()
-    with CaxtonClient(server.grpc_target, tls=pki.client("alice")) as client:
+    with CaxtonClient(server.grpc_target, token=server.token, tls=pki.client("alice")) as client:
         assert client.status()["health"]["status"] == "ok"
     listed = server.cli("agents", "list", "--transport", "grpc")
     assert listed.returncode == 0
@@ -426,7 +429,7 @@ def test_sighup_rotates_the_certificate_for_new_connections_only(tmp_path: Path)
                 socket.create_connection(rest, timeout=10), server_hostname=rest[0])
             stack.callback(kept.close)
             assert get_health(kept) == b"HTTP/1.1 200 OK"
-            client = CaxtonClient(server.grpc_target, tls=ClientTls(ca))
+            client = CaxtonClient(server.grpc_target, token=server.token, tls=ClientTls(ca))
             stack.callback(client.close)
             stream = stack.enter_context(client.stream_messages(agent="echo"))
 
@@ -438,7 +441,7 @@ def test_sighup_rotates_the_certificate_for_new_connections_only(tmp_path: Path)
             assert "TLS certificate reloaded" in server.stderr()
             assert served_serial(grpc_port, ca, alpn="h2") == second
             assert served_serial(metrics, ca) == second
-            with CaxtonClient(server.grpc_target, tls=ClientTls(ca)) as fresh:
+            with CaxtonClient(server.grpc_target, token=server.token, tls=ClientTls(ca)) as fresh:
                 assert fresh.status()["health"]["status"] == "ok"
             # The old connections go on, with the old certificate.
             assert get_health(kept) == b"HTTP/1.1 200 OK"
@@ -479,7 +482,8 @@ def test_two_caxton_platforms_talk_over_https_with_client_certificates(tmp_path:
     def mtp_env(node: str, **more: str) -> dict[str, str]:
         return {"CAXTON_PLATFORM_NAME": node, "CAXTON_MTP_TLS_CA_FILE": ca,
                 "CAXTON_MTP_TLS_CERT_FILE": str(pki.dir / f"node-{node}.crt"),
-                "CAXTON_MTP_TLS_KEY_FILE": str(pki.dir / f"node-{node}.key"), **more}
+                "CAXTON_MTP_TLS_KEY_FILE": str(pki.dir / f"node-{node}.key"),
+                "CAXTON_MTP_ALLOWED_HOSTS": "127.0.0.1", **more}  # each other, on this host
 
     # alpha wants a client certificate from everyone, other platforms included.
     alpha = tls_server(tmp_path / "alpha", pki, node="alpha", who="alice", env=mtp_env(

@@ -206,10 +206,12 @@ def build_app(
         },
     )
     app.state.api = api
-    app.add_middleware(AbsoluteFormTarget)  # "POST http://host:port/acc" as MTP clients send
     if guard is not None:  # auth, browser safety, rate limits, audit: around every route
         open_paths = frozenset(op.path for op in api.operations
                                if REST[op.operation_id] is Permission.open)
         app.add_middleware(RestGuard, open_paths=open_paths, **guard)
+    # Outside the guard, which must see the path: "POST http://host:port/acc" as MTP clients
+    # (JADE) send it becomes "/acc".
+    app.add_middleware(AbsoluteFormTarget)
     app.add_middleware(BodyTimeout, seconds=body_timeout_s)  # a stalled body: 408
     return app

@@ -29,6 +29,7 @@ from caxton.security.rate_limit import RateLimiter
 log = structlog.get_logger("caxton.security")
 _SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded")  # no preflight needed
 _UNLIMITED = frozenset({"/health", "/ready"})  # probes: never refused
+_DRAIN_LIMIT = 64 * 1024  # bodies up to this size are read before a refusal
 
 
 @dataclass
@@ -108,7 +109,7 @@ class RestGuard:
             return
         wait = self.limits.per_address.take(source.partition(" ")[2].rpartition(":")[0])
         if wait:
-            await self._refuse(scope, send, 429, "rate_limited", "too many requests from "
+            await self._refuse(scope, receive, send, 429, "rate_limited", "too many requests from "
                                "this address; retry later", source, retry_after=wait,
                                audit=False)
             return
@@ -117,7 +118,7 @@ class RestGuard:
             return
         refused = self._browser_refusal(method, headers)
         if refused is not None:
-            await self._refuse(scope, send, refused[0], refused[1], refused[2], source)
+            await self._refuse(scope, receive, send, refused[0], refused[1], refused[2], source)
             return
         cors = self._cors_headers(headers)
         if method == "OPTIONS" and cors:
@@ -127,17 +128,17 @@ class RestGuard:
             principal = await self.auth.authenticate(headers.get("authorization"),
                                                      scope.get("caxton.client_cert"))
         except AuthenticationError as exc:
-            await self._unauthenticated(scope, send, exc, source)
+            await self._unauthenticated(scope, receive, send, exc, source)
             return
         if principal.role is not Role.admin and principal.method != "open":
             wait = self.limits.per_token.take(principal.actor)
             if wait:
-                await self._refuse(scope, send, 429, "rate_limited", "too many requests "
+                await self._refuse(scope, receive, send, 429, "rate_limited", "too many requests "
                                    "for this token; retry later", source, retry_after=wait,
                                    actor=principal.actor, audit=False)
                 return
         if path == "/metrics" and not principal.allows(Permission.metrics_read):
-            await self._refuse(scope, send, 403, "permission_denied", f"{principal.actor} "
+            await self._refuse(scope, receive, send, 403, "permission_denied", f"{principal.actor} "
                                f"({principal.role}) lacks the permission metrics.read", source,
                                actor=principal.actor)
             return
@@ -189,22 +190,25 @@ class RestGuard:
                 (b"access-control-allow-methods", b"GET, POST, PUT, DELETE"),
                 (b"vary", b"Origin")]
 
-    async def _unauthenticated(self, scope: Scope, send: Send, exc: AuthenticationError,
+    async def _unauthenticated(self, scope: Scope, receive: Receive, send: Send,
+                               exc: AuthenticationError,
                                source: str) -> None:
         self.counters["auth_failures"] = self.counters.get("auth_failures", 0) + 1
         address = source.partition(" ")[2].rpartition(":")[0]
         wait = self.limits.failures.take(address)
         if wait:  # a brute force: refused without checking, and not audited row by row
-            await self._refuse(scope, send, 429, "rate_limited", "too many failed "
+            await self._refuse(scope, receive, send, 429, "rate_limited", "too many failed "
                                "authentications from this address; retry later", source,
                                retry_after=wait, audit=False)
             return
-        await self._refuse(scope, send, 401, exc.code, exc.message, source,
+        await self._refuse(scope, receive, send, 401, exc.code, exc.message, source,
                            extra=[(b"www-authenticate", b'Bearer realm="caxton"')])
 
-    async def _refuse(self, scope: Scope, send: Send, status: int, code: str, message: str,
-                      source: str, *, retry_after: float = 0.0, actor: str = "anonymous",
-                      audit: bool = True, extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                      message: str, source: str, *, retry_after: float = 0.0,
+                      actor: str = "anonymous", audit: bool = True,
+                      extra: Iterable[tuple[bytes, bytes]] = ()) -> None:
+        await _drain(scope, receive)
         response = error(status, code, message)
         headers = [(k.encode(), v.encode()) for k, v in response.headers.items()]
         if retry_after:
@@ -213,6 +217,21 @@ class RestGuard:
         if audit and self.audit is not None:
             self.audit.record(AuditEvent(actor, source, f"{scope['method']} {scope['path']}",
                                          "", _outcome(status), status, message))
+
+
+async def _drain(scope: Scope, receive: Receive) -> None:
+    """Read (and drop) a small declared body before refusing: a connection closed with unread
+    bytes in it is reset, and a keep-alive client would lose the answer or its next request.
+    A large or undeclared one is left: the connection is closed after the answer instead."""
+    declared = dict(scope["headers"]).get(b"content-length", b"")
+    if not declared.isdigit() or not 0 < int(declared) <= _DRAIN_LIMIT:
+        return
+    read = 0
+    while read <= _DRAIN_LIMIT:
+        message = await receive()
+        read += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _answer(send: Send, status: int, body: bytes,

@@ -16,7 +16,7 @@ import msgspec
 
 from caxton.api.rest.models.common import SCHEMA_EXTRAS, ErrorBody
 from caxton.api.rest.operations import RAW, Operation, Reply
-from caxton.security.permissions import REST, Permission
+from caxton.security.permissions import REST, Permission, mutating
 
 REF = "#/components/schemas/{name}"
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
@@ -144,7 +144,11 @@ def _with_checks(op: Operation) -> list[Reply]:
             implied.add(415)
     answers += [Reply(status, _CHECKS[status], ErrorBody) for status in sorted(implied - statuses)]
     if REST[op.operation_id] is not Permission.open:
-        answers += [Reply(status, text, ErrorBody) for status, text in _GUARDED.items()
+        guarded = dict(_GUARDED)
+        if mutating(op.method) and 415 not in statuses | implied:
+            guarded[415] = ("A text/plain or form body (what a web page can send without a "
+                            "preflight) for a call that changes state.")
+        answers += [Reply(status, text, ErrorBody) for status, text in guarded.items()
                     if status not in statuses]
     return answers
 
