@@ -5,6 +5,7 @@ route or RPC added without an entry there (or without these tests) fails here.""
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -458,3 +459,26 @@ def test_first_start_writes_the_admin_key_and_says_where(tmp_path: Path) -> None
         assert '"name": "admin.token"' in listed and '"role": "admin"' in listed
     finally:
         server.stop()
+
+
+def test_absolute_form_request_lines_do_not_bypass_the_guard(secured: ServerProcess) -> None:
+    host, port = secured.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET http://{host}:{port}/api/v1/agents HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Connection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
+
+
+def test_a_refused_request_leaves_the_connection_usable(secured: ServerProcess) -> None:
+    """The guard reads a small body it refuses, so the kept-alive connection goes on."""
+    with httpx.Client(base_url=secured.url, timeout=30) as client:
+        for _ in range(3):
+            refused = client.post("/api/v1/messages", json={"performative": "inform",
+                                                            "receiver": ["echo"]})
+            assert refused.status_code == 401
+            ok = client.post("/api/v1/messages", headers=secured.headers,
+                             json={"performative": "inform", "receiver": ["echo"]})
+            assert ok.status_code == 202
