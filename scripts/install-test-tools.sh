@@ -22,6 +22,9 @@ apt_install() {  # PACKAGE...: install Debian packages (as root), waiting for th
 }
 
 command -v promtool > /dev/null 2>&1 || apt_install prometheus
+# The docs test runs the pages' curl and jq commands.
+command -v curl > /dev/null 2>&1 || apt_install curl
+command -v jq > /dev/null 2>&1 || apt_install jq
 if ! command -v java > /dev/null 2>&1 || ! command -v javac > /dev/null 2>&1; then
   apt_install openjdk-17-jdk-headless
 fi
