@@ -190,6 +190,14 @@ def test_a_grant_scoped_to_agent_patterns(secured: ServerProcess, examples: Path
     assert stop.returncode == 1 and "may not use agent 'echo'" in stop.stderr
     secured.cli("agents", "remove", "team-a-echo", env=env)
     assert secured.http.get("/api/v1/agents/team-b-echo").status_code == 404
+    # Directory registrations name their agent in the body: the scope holds there too.
+    auth = {"authorization": f"Bearer {key}"}
+    for agent, status in (("echo", 403), ("team-a-planner", 201)):
+        registered = httpx.post(secured.url + "/api/v1/directory", headers=auth, json={
+            "agent": agent, "services": [{"type": "planning"}]}, timeout=30)
+        assert registered.status_code == status, registered.text
+    assert httpx.delete(secured.url + "/api/v1/directory/echo", headers=auth,
+                        timeout=30).status_code == 403
 
 
 # -- senders --------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from caxton.domain.directory import (
 )
 from caxton.errors import AgentUnavailableError, InvalidMessageError, NotRegisteredError, StoreError
 from caxton.runtime.directory import Directory
+from caxton.security.context import require
+from caxton.security.permissions import Permission
 from caxton.store.writer import OnCommit
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ class DirectoryService:
     # -- DF operations -------------------------------------------------------------------------
     async def register(self, obj: Any) -> dict[str, Any]:
         description = parse_description(obj)
+        require(Permission.directory_manage, description.agent)  # a grant scoped to agents
         await self._durably(lambda done: self.directory.register(description, on_commit=done))
         return description.to_dict()
 
@@ -61,10 +64,12 @@ class DirectoryService:
                                           f"'{named}' is not the agent of the URL ('{agent}')")
             obj = {**obj, "agent": agent}
         description = parse_description(obj)
+        require(Permission.directory_manage, description.agent)
         await self._durably(lambda done: self.directory.modify(description, on_commit=done))
         return description.to_dict()
 
     async def deregister(self, agent: str) -> None:
+        require(Permission.directory_manage, agent)
         await self._durably(lambda done: self.directory.deregister(agent, on_commit=done))
 
     async def get(self, agent: str) -> dict[str, Any]:
