@@ -152,6 +152,9 @@ def test_oversized_message_is_413_and_agent_limit_fails_the_message(mesh: Server
     response = mesh.http.post("/api/v1/messages", json=huge)
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+    # Refused from its declared length, unread: the client must not reuse the connection (it
+    # did, and its next request met a closed socket, under load).
+    assert response.headers["connection"] == "close"
     # under the server's request limit but over echo's 256 KiB per-agent message limit
     big = {"performative": "request", "receiver": "echo", "content": "y" * (300 * 1024)}
     reply = mesh.http.post("/api/v1/messages", json=big,

@@ -4,6 +4,10 @@ Only a wait the application makes for the *next piece of the body* is timed: onc
 complete, ``receive`` waits for a disconnect (as streaming responses do) without a limit. A
 wait that only lasts because the application is not reading yet (a deploy waiting for its slot)
 is not timed either, as no ``receive`` is pending then.
+
+An answer that starts before the body is in (a 413 from the declared length, a refusal) says
+``Connection: close``: the server will not read the rest, so a keep-alive client must not send
+its next request on that connection.
 """
 
 from __future__ import annotations
@@ -39,4 +43,13 @@ class BodyTimeout:
                 body_done = True
             return message
 
-        await self.app(scope, timed_receive, send)
+        headers = dict(scope["headers"])
+        has_body = headers.get(b"content-length", b"0") not in (b"0", b"") \
+            or b"transfer-encoding" in headers
+
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and has_body and not body_done:
+                message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, timed_receive, closing_send)
