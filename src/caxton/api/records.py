@@ -64,8 +64,12 @@ class StoredRecords:
             raise ConversationNotFoundError(f"no conversation with id '{conversation_id}'")
         log_ = self._store.conversation_log
         messages = await asyncio.to_thread(self._store.conversations.messages, conversation_id)
-        _, state = await asyncio.to_thread(log_.state, conversation_id)
+        # The events before the state: the two are separate reads, and a sweep may commit a
+        # timeout (event and state in one transaction) between them. Read in this order, a
+        # timeout event seen is always matched by the timed-out state (a newer state with an
+        # older event list is harmless: the next read has both).
         events = await asyncio.to_thread(log_.events, conversation_id)
+        _, state = await asyncio.to_thread(log_.state, conversation_id)
         parties = {name: {key: p.get(key) for key in ("kind", "state", "last", "deadline")}
                    for name, p in (state or {}).get("parties", {}).items()}
         return {**summary.to_dict(), "parties": parties,
