@@ -245,10 +245,14 @@ def warm(creds: list[Credential], count: int) -> None:
 def guard_alone(n: int) -> dict[str, list[list[float]]]:
     """``RestGuard`` around a no-op ASGI app, GET /api/v1/agents: ns per request, in
     GUARD_BLOCKS interleaved blocks per variant."""
-    from caxton.api.rest.guard import BrowserPolicy, Limits, RestGuard  # noqa: PLC0415
+    from caxton.api.rest.guard import BrowserPolicy, RestGuard  # noqa: PLC0415
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.security.authenticator import Authenticator  # noqa: PLC0415
-    from caxton.security.rate_limit import Rate, RateLimiter  # noqa: PLC0415
+    from caxton.security.rate_limit import (  # noqa: PLC0415
+        Limits,
+        Rate,
+        RateLimiter,
+    )
     from caxton.server import Runtime  # noqa: PLC0415
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from caxton.api.rest.guard import BrowserPolicy, Limits
+from caxton.api.rest.guard import BrowserPolicy
 from caxton.config import ServerConfig
 from caxton.security.authenticator import Authenticator
 from caxton.security.client_tls import ClientTls
 from caxton.security.jwt_tokens import JwtVerifier
 from caxton.security.key_book import KeyBook
-from caxton.security.rate_limit import Rate, RateLimiter
+from caxton.security.rate_limit import Limits, Rate, RateLimiter
 from caxton.security.tls import ServerTls, TlsFiles
 
 log = structlog.get_logger("caxton.server")

@@ -45,3 +45,12 @@ class RateLimiter:
         if len(self._buckets) > self._capacity:
             self._buckets.popitem(last=False)
         return wait
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The buckets both listeners (REST and gRPC) share."""
+
+    per_address: RateLimiter
+    per_token: RateLimiter
+    failures: RateLimiter  # refused credentials per address: brute force ends here

@@ -18,7 +18,6 @@ import grpc
 import structlog
 
 from caxton.api.grpc.status import to_status
-from caxton.api.rest.guard import Limits
 from caxton.errors import (
     AuthenticationError,
     CaxtonError,
@@ -30,6 +29,7 @@ from caxton.security.authenticator import Authenticator
 from caxton.security.context import CALLER, require
 from caxton.security.permissions import GRPC, GRPC_TARGETS, READ_ONLY, Permission, Role
 from caxton.security.principal import ClientCertificate, Principal
+from caxton.security.rate_limit import Limits
 
 log = structlog.get_logger("caxton.security")
 Context = grpc.aio.ServicerContext[Any, Any]

@@ -24,7 +24,7 @@ from caxton.security.audit import AuditEvent, AuditTrail
 from caxton.security.authenticator import Authenticator
 from caxton.security.context import CALLER
 from caxton.security.permissions import Permission, Role, mutating
-from caxton.security.rate_limit import RateLimiter
+from caxton.security.rate_limit import Limits
 
 log = structlog.get_logger("caxton.security")
 _SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded")  # no preflight needed
@@ -77,13 +77,6 @@ def _host_name(host_header: str) -> str:
 
 
 @dataclass
-class Limits:
-    per_address: RateLimiter
-    per_token: RateLimiter
-    failures: RateLimiter  # refused credentials per address: brute force ends here
-
-
-@dataclass
 class RestGuard:
     """The ASGI middleware (configured by the composition root)."""
 
@@ -94,7 +87,6 @@ class RestGuard:
     audit: AuditTrail | None
     open_paths: frozenset[str] = frozenset()
     metrics_open: bool = False
-    counters: dict[str, int] = field(default_factory=dict)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -193,7 +185,6 @@ class RestGuard:
     async def _unauthenticated(self, scope: Scope, receive: Receive, send: Send,
                                exc: AuthenticationError,
                                source: str) -> None:
-        self.counters["auth_failures"] = self.counters.get("auth_failures", 0) + 1
         address = source.partition(" ")[2].rpartition(":")[0]
         wait = self.limits.failures.take(address)
         if wait:  # a brute force: refused without checking, and not audited row by row
