@@ -348,3 +348,15 @@ def test_the_smallest_width_still_lets_a_dialogue_run() -> None:
     assert [m.performative for m in world.client.got] == [Performative.INFORM]
     assert len(world.agents["a"].handled) + len(world.agents["b"].handled) == 51
     assert world.guard.cuts == {}
+
+
+def test_messages_admitted_ahead_in_the_same_batch_count_as_in_flight() -> None:
+    """An agent's turn routes the sends of many handled messages in one batch: those admitted
+    before a message count against the width, or a fork bomb overshoots by a turn's sends."""
+    guard = CascadeGuard(max_hops=100, max_in_flight=3)
+    root = AclMessage(Performative.REQUEST, "client", ("a",))
+    guard.took(root)
+    child = AclMessage(Performative.REQUEST, "a", ("b",), cascade=root.message_id)
+    assert guard.admit(child, ahead=1) is None  # 1 in flight + 1 ahead
+    verdict = guard.admit(child, ahead=2)  # 1 + 2 = 3: cut
+    assert verdict is not None and verdict.hold and guard.cuts == {FANOUT: 1}

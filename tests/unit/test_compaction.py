@@ -105,6 +105,19 @@ def test_settled_delivery_never_touches_the_table() -> None:
     assert all("deliveries" not in sql for sql, _ in batch)
 
 
+def test_a_delivery_settled_from_an_earlier_batch_keeps_later_pairs_cancelling() -> None:
+    """A done whose insert was committed earlier must not stop the pairs after it from
+    cancelling (it did: every such done kept all inserts, so none ever cancelled under load)."""
+    earlier = AclMessage(performative=Performative.INFORM, sender="x", receiver=("a",))
+    msg = AclMessage(performative=Performative.INFORM, sender="x", receiver=("a",))
+    statements = [*r.message_statements(msg, ("a",)),
+                  r.DeliveryRepository.done(earlier.message_id, "a"),
+                  r.DeliveryRepository.done(msg.message_id, "a")]
+    batch = compact(statements)
+    deliveries = [(sql, rows) for sql, rows in batch if "deliveries" in sql]
+    assert deliveries == [(r.DONE_DELIVERY, [(earlier.message_id, "a")])]
+
+
 def test_conversation_upserts_merge_and_participants_dedupe() -> None:
     statements: list[Statement] = []
     for i in range(10):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -116,3 +118,25 @@ def test_no_legal_agent_name_is_a_client_inbox(name: str) -> None:
 @pytest.mark.parametrize("name", ["echo", "client-1", "_clientx", "_client"])
 def test_is_client_inbox_needs_the_full_prefix(name: str) -> None:
     assert not is_client_inbox(name)
+
+
+def test_ids_made_later_sort_later_and_differ_in_their_random_part() -> None:
+    first = new_id()
+    time.sleep(0.002)
+    second = new_id()
+    assert first < second  # millisecond time first: the store's indexes grow at one end
+    same_ms = [new_id() for _ in range(200)]
+    assert len({i[12:] for i in same_ms}) == 200  # 80 unguessable bits each
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next id and leave at once
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    parent_id = new_id()
+    assert len(child_id) == 32 and child_id[12:] != parent_id[12:]

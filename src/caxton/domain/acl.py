@@ -13,6 +13,7 @@ there. It is absent from the JSON form when empty, which it is for every local m
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -70,8 +71,20 @@ KNOWN_FIELDS = frozenset({
 })
 
 
+# The last whole second formatted: (second, its text up to the fraction), swapped as one.
+_second: list[tuple[int, str]] = [(-1, "")]
+
+
 def utc_now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """Now as ISO 8601 UTC with microseconds (``2026-12-07T18:00:00.123456Z``). Every message
+    takes one: the date part is formatted once per second, not per call."""
+    now = time.time_ns()
+    second, fraction = divmod(now, 1_000_000_000)
+    cached = _second[0]
+    if cached[0] != second:
+        cached = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S."))
+        _second[0] = cached
+    return f"{cached[1]}{fraction // 1000:06d}Z"
 
 
 @dataclass(slots=True, eq=True)
@@ -108,7 +121,7 @@ class AclMessage:
         """The JSON object form, optional members omitted, ``content`` last."""
         out: dict[str, Any] = {
             "message_id": self.message_id,
-            "performative": self.performative.value,
+            "performative": self.performative._value_,  # not .value: a descriptor call
             "sender": self.sender,
             "receiver": list(self.receiver),
         }

@@ -109,10 +109,11 @@ class Guard(Protocol):
     """Keeps message cascades within bounds (``runtime.cascades``). Called on routing and
     worker threads alike; every call must be cheap (no IO)."""
 
-    def admit(self, msg: AclMessage) -> Verdict | None:
+    def admit(self, msg: AclMessage, ahead: int = 0) -> Verdict | None:
         """None to route ``msg``. Otherwise it is not delivered: the verdict's statements are
         written, its answers routed without asking the guard again, and ``msg`` itself is
-        recorded when the verdict holds it (else it is dropped unrecorded)."""
+        recorded when the verdict holds it (else it is dropped unrecorded). ``ahead``: how
+        many messages of the same cascade this batch admitted before it (not yet taken)."""
         ...
 
     def took(self, msg: AclMessage) -> None:
@@ -121,6 +122,10 @@ class Guard(Protocol):
 
     def settled(self, msg: AclMessage) -> None:
         """An agent is done with ``msg``: handled, dead-lettered, or refused after all."""
+        ...
+
+    def settled_all(self, messages: Sequence[AclMessage]) -> None:
+        """``settled`` for each of ``messages`` (an agent's turn), at once."""
         ...
 
     def bounced(self, msg: AclMessage) -> None:
@@ -162,6 +167,8 @@ class Router:
         self.guard: Guard | None = None
         self.observer: Observer | None = None
         self.routed = 0
+        # Called with the messages of each routed batch (the metrics count them per batch)
+        self.on_routed: Callable[[list[AclMessage]], None] | None = None
         self.bounced = 0
         self.held = 0
 
@@ -247,13 +254,17 @@ class Router:
         notices: list[AclMessage] = []
         local, observer = self._local, self.observer
         guard = None if admitted else self.guard
+        ahead: dict[str, int] = {}  # admitted in this batch, by cascade: not taken yet
         for msg in messages:
-            if guard is not None and (stop := guard.admit(msg)) is not None:
-                statements.extend(stop.statements)
-                notices.extend(stop.answers)
-                if stop.hold:
-                    statements.extend(self._log.message_statements(msg, ()))
-                continue
+            if guard is not None:
+                root = msg.cascade_root
+                if (stop := guard.admit(msg, ahead.get(root, 0))) is not None:
+                    statements.extend(stop.statements)
+                    notices.extend(stop.answers)
+                    if stop.hold:
+                        statements.extend(self._log.message_statements(msg, ()))
+                    continue
+                ahead[root] = ahead.get(root, 0) + 1
             if self._resolvers:
                 self.resolve(msg)
             if observer is not None:
@@ -275,9 +286,12 @@ class Router:
             statements.extend(self._log.message_statements(msg, durable))
             plans.append((msg, targets))
         self._log.submit(statements, on_commit)
+        self.routed += len(plans)
+        if self.on_routed is not None and plans:
+            self.on_routed([msg for msg, _ in plans])
+        taps = self._taps
         for msg, targets in plans:
-            self.routed += 1
-            for tap in self._taps:
+            for tap in taps:
                 try:
                     tap(msg)
                 except Exception:
@@ -299,6 +313,11 @@ class Router:
         """An agent is done with ``msg`` (for the guard's count of what is in flight)."""
         if self.guard is not None:
             self.guard.settled(msg)
+
+    def settled_all(self, messages: Sequence[AclMessage]) -> None:
+        """``settled`` for each of ``messages`` at once (an agent's turn)."""
+        if self.guard is not None:
+            self.guard.settled_all(messages)
 
     def _deliver(self, msg: AclMessage, name: str, dest: Destination | None,
                  problem: str | None) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -63,8 +64,10 @@ class CascadeGuard:
         """Cascades with messages in flight."""
         return len(self._live)
 
-    def admit(self, msg: AclMessage) -> Verdict | None:
-        """None to route ``msg``; else the verdict on a message that is not delivered."""
+    def admit(self, msg: AclMessage, ahead: int = 0) -> Verdict | None:
+        """None to route ``msg``; else the verdict on a message that is not delivered.
+        ``ahead``: messages of its cascade admitted just before it and not yet taken (an
+        agent's turn routes its sends together), counted as in flight."""
         with self._lock:
             entry = self._live.get(msg.cascade_root)
             if entry is not None and entry.cut is not None:
@@ -78,9 +81,9 @@ class CascadeGuard:
                 if len(self._cut_loops) > _REMEMBERED_LOOPS:
                     self._cut_loops.popitem(last=False)
                 reason, detail = LOOP, loop_detail(msg, self.max_hops)
-            elif entry is not None and entry.live + entry.wasted >= self.max_in_flight:
+            elif entry is not None and entry.live + entry.wasted + ahead >= self.max_in_flight:
                 reason = FANOUT
-                detail = fanout_detail(entry.live + entry.wasted, self.max_in_flight)
+                detail = fanout_detail(entry.live + entry.wasted + ahead, self.max_in_flight)
             else:
                 return None
             if entry is not None:
@@ -110,6 +113,17 @@ class CascadeGuard:
                 entry.live -= 1
                 if entry.live <= 0:  # nothing left that could send more in this cascade
                     del self._live[root]
+
+    def settled_all(self, messages: Sequence[AclMessage]) -> None:
+        live = self._live
+        with self._lock:  # once for an agent's whole turn
+            for msg in messages:
+                root = msg.cascade_root
+                entry = live.get(root)
+                if entry is not None:
+                    entry.live -= 1
+                    if entry.live <= 0:
+                        del live[root]
 
     def bounced(self, msg: AclMessage) -> None:
         # A bounce still counts against the width: a fork bomb that fills a mailbox is refused

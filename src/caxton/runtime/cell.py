@@ -41,6 +41,10 @@ class CellHooks(Protocol):
 
     def stranded(self, cell: AgentCell, messages: list[AclMessage]) -> None: ...
 
+    def turn_done(self, cell: AgentCell) -> None:
+        """The end of a turn on a worker: commit and route what ``handled`` noted."""
+        ...
+
     def traced(self, cell: AgentCell, msg: AclMessage
                ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
         """A span around one handler run; yields the trace context for what it sends."""
@@ -73,6 +77,10 @@ class AgentCell:
         self.stats = AgentStats()
         self.logs: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
         self.attempts: dict[str, int] = {}  # message_id -> failed attempts so far
+        # What this turn handled, committed together at its end (touched only by the worker
+        # that runs the cell): (message, outcome, held rows), and the state commit callbacks.
+        self.turn: list[tuple[AclMessage, Outcome, Any]] = []
+        self.turn_commits: list[Any] = []
         self._mailbox: collections.deque[AclMessage] = collections.deque()
         self._capacity = mailbox_capacity
         self._batch = batch
@@ -218,6 +226,8 @@ class AgentCell:
                                                           error=repr(exc)))
                 if time.monotonic() > turn_ends:
                     break
+            if self.turn:
+                self._finish_turn()
         with self._lock:
             if mailbox and self.state in _WORKING and not self._interrupting:
                 return True
@@ -229,6 +239,16 @@ class AgentCell:
         if stranded:
             self._hooks.stranded(self, stranded)
         return False
+
+    def _finish_turn(self) -> None:
+        try:
+            self._hooks.turn_done(self)
+        except Exception as exc:  # a host bug: the turn's messages are retried, not lost
+            log.exception("committing a turn failed", agent=self.name)
+            turn, self.turn, self.turn_commits = self.turn, [], []
+            for msg, _, _ in turn:
+                self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
+                                                      error=repr(exc)))
 
     def _process(self, msg: AclMessage) -> None:
         assert self.instance is not None

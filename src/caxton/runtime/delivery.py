@@ -24,7 +24,7 @@ from caxton.sandbox.instance import Outcome
 from caxton.store.quarantine import UnreadableError, warn
 from caxton.store.repositories import DeliveryRepository, StateRepository
 from caxton.store.store import Store
-from caxton.store.writer import Statement
+from caxton.store.writer import OnCommit, Statement
 
 log = structlog.get_logger("caxton.delivery")
 
@@ -68,24 +68,46 @@ class Delivery:
         self.dead_lettered = 0
         # (message, outcome, seconds, fuel, failure kind): set by telemetry when it is on
         self.on_processed: Callable[[AclMessage, str, float, int, str | None], None] | None = None
+        # The messages one turn handled, with their outcomes: the same, for a whole turn
+        self.on_turn: Callable[[list[tuple[AclMessage, Outcome]]], None] | None = None
 
     # -- outcomes (worker threads) -------------------------------------------------------------
     def handled(self, cell: AgentCell, msg: AclMessage, outcome: Outcome,
                 held: Sequence[Statement] = ()) -> None:
-        """Commit what handling ``msg`` did, and route its sends; ``held``: rows for sends
-        that were recorded but not sent (refused by the agent's permissions)."""
-        extra = [DeliveryRepository.done(msg.message_id, cell.name), *held]
-        on_commit = None
-        if outcome.state_writes:
-            extra.extend(StateRepository.statements(cell.name, outcome.state_writes))
-            on_commit = self._state.remember(cell.name, outcome.state_writes)
-        cell.attempts.pop(msg.message_id, None)
-        self._router.route_batch(outcome.sends, extra=extra, on_commit=on_commit)
-        self._router.settled(msg)  # after its sends are routed: they keep its cascade going
-        if self.on_processed is not None:
-            self.on_processed(msg, "ok", outcome.duration_s, outcome.fuel_used, None)
+        """Take note of what handling ``msg`` did; ``held``: rows for sends that were recorded
+        but not sent (refused by the agent's permissions). Committed and routed by
+        ``finish_turn``, together with the rest of the agent's turn."""
+        if outcome.state_writes:  # now: the agent's next message must read these writes
+            cell.turn_commits.append(self._state.remember(cell.name, outcome.state_writes))
+        cell.turn.append((msg, outcome, held))
+
+    def finish_turn(self, cell: AgentCell) -> None:
+        """Commit and route what the messages handled in this turn did: one write for all of
+        them (each message's pending delivery is deleted in the transaction that records its
+        effects, as before), their sends routed in the order they were made."""
+        turn, commits = cell.turn, cell.turn_commits
+        if not turn:
+            return
+        cell.turn, cell.turn_commits = [], []
+        extra: list[Statement] = []
+        sends: list[AclMessage] = []
+        attempts = cell.attempts
+        for msg, outcome, held in turn:
+            extra.append(DeliveryRepository.done(msg.message_id, cell.name))
+            extra.extend(held)
+            if outcome.state_writes:
+                extra.extend(StateRepository.statements(cell.name, outcome.state_writes))
+            if attempts:
+                attempts.pop(msg.message_id, None)
+            sends.extend(outcome.sends)
+        self._router.route_batch(sends, extra=extra, on_commit=_all(commits))
+        # After their sends are routed: those keep the cascade going.
+        self._router.settled_all([msg for msg, _, _ in turn])
+        if self.on_turn is not None:
+            self.on_turn([(msg, outcome) for msg, outcome, _ in turn])
 
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
+        self.finish_turn(cell)  # what succeeded before it is committed first
         kind = outcome.error_kind or "error"
         stats = cell.stats
         stats.failures_by_kind[kind] = stats.failures_by_kind.get(kind, 0) + 1
@@ -197,6 +219,20 @@ class Delivery:
             self._router.took(msg)
             cell.deliver(msg, force=True)
         return len(letters)
+
+
+def _all(callbacks: list[OnCommit]) -> OnCommit | None:
+    """One commit callback that runs each of ``callbacks`` (None when there are none)."""
+    if not callbacks:
+        return None
+    if len(callbacks) == 1:
+        return callbacks[0]
+
+    def every(error: BaseException | None) -> None:
+        for callback in callbacks:
+            callback(error)
+
+    return every
 
 
 def _stored(body: dict[str, object]) -> AclMessage:

@@ -391,6 +391,9 @@ class AgentHost:
                                 record=self._store.message_statements, report=self.violation)
         self.delivery.handled(cell, msg, outcome, held)
 
+    def turn_done(self, cell: AgentCell) -> None:
+        self.delivery.finish_turn(cell)
+
     def failed(self, cell: AgentCell, msg: AclMessage, outcome: Outcome) -> None:
         self.delivery.failed(cell, msg, outcome)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import wasmtime
+from wasmtime import _bindings
 from wasmtime import _ffi as ffi
 
 # (env, caller, args) -> None; results are written back into ``args`` (the C API shares the
@@ -20,6 +21,20 @@ from wasmtime import _ffi as ffi
 RawHostFn = Callable[[int, Any, Any], None]
 
 _NO_FINALIZER = ctypes.cast(0, ctypes.CFUNCTYPE(None, ctypes.c_void_p))
+
+
+def _raw(name: str) -> Any:
+    """The ctypes function itself: wasmtime-py wraps each in a Python function that only
+    forwards its arguments, a frame per call on the message path (four or five per message)."""
+    return getattr(_bindings, f"_{name}", None) or getattr(ffi, name)
+
+
+_call_unchecked = _raw("wasmtime_func_call_unchecked")
+_set_fuel = _raw("wasmtime_context_set_fuel")
+_get_fuel = _raw("wasmtime_context_get_fuel")
+_set_epoch_deadline = _raw("wasmtime_context_set_epoch_deadline")
+_memory_data = _raw("wasmtime_memory_data")
+_memory_data_size = _raw("wasmtime_memory_data_size")
 
 
 class WasmCallError(Exception):
@@ -74,7 +89,8 @@ def _call_error(error: Any) -> WasmCallError:
 class RawExport:
     """An exported function called with i32 arguments through the unchecked C API."""
 
-    __slots__ = ("_args", "_ctx", "_func", "_func_ref", "_nargs", "_trap", "_trap_ref", "nresults")
+    __slots__ = ("_args", "_ctx", "_func", "_func_ref", "_len", "_nargs", "_trap", "_trap_ref",
+                 "nresults")
 
     def __init__(self, store: wasmtime.Store, func: wasmtime.Func, nargs: int, nresults: int):
         self._ctx = store._context()
@@ -83,6 +99,7 @@ class RawExport:
         self._nargs = nargs
         self.nresults = nresults
         self._args = (ffi.wasmtime_val_raw_t * max(nargs, nresults, 1))()
+        self._len = len(self._args)
         self._trap = ctypes.POINTER(ffi.wasm_trap_t)()
         self._trap_ref = ctypes.byref(self._trap)
 
@@ -90,9 +107,7 @@ class RawExport:
         raw = self._args
         for i, value in enumerate(args):
             raw[i].i32 = value
-        error = ffi.wasmtime_func_call_unchecked(
-            self._ctx, self._func_ref, raw, len(raw), self._trap_ref
-        )
+        error = _call_unchecked(self._ctx, self._func_ref, raw, self._len, self._trap_ref)
         if error:
             raise _call_error(error)
         if self._trap:
@@ -113,32 +128,39 @@ class StoreControl:
         self._fuel = ctypes.c_uint64()
 
     def arm(self, fuel: int, deadline_ticks: int) -> None:
-        error = ffi.wasmtime_context_set_fuel(self._ctx, fuel)
+        error = _set_fuel(self._ctx, fuel)
         if error:
             raise _call_error(error)
-        ffi.wasmtime_context_set_epoch_deadline(self._ctx, deadline_ticks)
+        _set_epoch_deadline(self._ctx, deadline_ticks)
 
     def fuel_left(self) -> int:
-        ffi.wasmtime_context_get_fuel(self._ctx, ctypes.byref(self._fuel))
+        _get_fuel(self._ctx, ctypes.byref(self._fuel))
         return self._fuel.value
 
 
 class MemoryView:
     """Bounds-checked reads and writes of an instance's linear memory."""
 
-    __slots__ = ("_mem_ref",)
+    __slots__ = ("_address", "_mem_ref", "_size")
 
     def __init__(self, memory: wasmtime.Memory) -> None:
         self._mem_ref = ctypes.byref(memory._memory)
+        self._size = -1  # the size when ``_address`` was read
+        self._address = 0
 
     def _base(self, ctx: Any, ptr: int, length: int) -> int:
         if ptr < 0 or length < 0:
             raise HostTrap(f"negative pointer or length ({ptr}, {length})")
-        size = ffi.wasmtime_memory_data_size(ctx, self._mem_ref)
+        size = _memory_data_size(ctx, self._mem_ref)
         if ptr + length > size:
             raise HostTrap(f"range [{ptr}, {ptr + length}) is outside memory of {size} bytes")
-        base = ctypes.cast(ffi.wasmtime_memory_data(ctx, self._mem_ref), ctypes.c_void_p).value
-        return int(base or 0)
+        if size != self._size:
+            # A linear memory only moves when it grows (it never shrinks), so the address
+            # read at this size still holds until the size changes.
+            self._address = int(ctypes.cast(_memory_data(ctx, self._mem_ref),
+                                            ctypes.c_void_p).value or 0)
+            self._size = size
+        return self._address
 
     def read(self, ctx: Any, ptr: int, length: int) -> bytes:
         return ctypes.string_at(self._base(ctx, ptr, length) + ptr, length)

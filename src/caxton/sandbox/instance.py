@@ -65,6 +65,7 @@ class AgentInstance:
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
         self._store = store
+        self._cctx = store._context()  # the same for the store's lifetime
         self._control = StoreControl(store)
         try:
             self._control.arm(limits.fuel, self._init_ticks)
@@ -130,27 +131,27 @@ class AgentInstance:
         if "_store" not in self.__dict__:  # closed: the raw exports would touch freed memory
             return Outcome(ok=False, error_kind="internal", error="the sandbox was closed")
         data = message.to_wire()
+        size = len(data)
+        limits = self.limits
+        if size > limits.max_message_bytes:
+            return oversize(data, limits) or Outcome(ok=False)
         started = time.perf_counter()
         ctx = self._ctx
-        if (refused := oversize(data, self.limits)) is not None:
-            return refused
         ctx.begin(message)
-        self._control.arm(self.limits.fuel, self._deadline_ticks)
+        control = self._control
+        control.arm(limits.fuel, self._deadline_ticks)
         try:
-            ptr = self._inbox(len(data))
-            self._memory.write(self._store._context(), ptr, data)
-            code = self._handle(ptr, len(data))
+            ptr = self._inbox_ptr if size <= self._inbox_cap else self._inbox(size)
+            self._memory.write(self._cctx, ptr, data)
+            code = self._handle(ptr, size)
         except WasmCallError as exc:
             return self._failed(exc.kind, exc.detail, started)
         except HostTrap as exc:
             return self._failed("bad_agent", str(exc), started)
         if code != 0:
             return self._failed("agent_error", f"handle returned {code}", started)
-        return Outcome(
-            ok=True, sends=ctx.outbox, state_writes=ctx.state_writes,
-            fuel_used=self.limits.fuel - self._control.fuel_left(),
-            duration_s=time.perf_counter() - started, sends_refused=ctx.sends_refused,
-        )
+        return Outcome(True, ctx.outbox, ctx.state_writes, limits.fuel - control.fuel_left(),
+                       None, None, time.perf_counter() - started, ctx.sends_refused)
 
     def _inbox(self, needed: int) -> int:
         if needed <= self._inbox_cap:

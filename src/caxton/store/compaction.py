@@ -68,6 +68,8 @@ def compact(statements: Iterable[Statement]) -> Batch:
             rest.append((sql, params))
         elif sql is r.DONE_DELIVERY and (key := (params[0], params[1])) in added:
             rest[added.pop(key)] = None  # owed and settled within this transaction
+        elif sql is r.DONE_DELIVERY:  # owed from an earlier transaction: touches no row here
+            rest.append((sql, params))
         else:
             if "deliveries" in sql:
                 # Any other change to deliveries (a retry, a dead letter, a removal): keep the

@@ -115,7 +115,7 @@ def message_statements(msg: AclMessage, durable_receivers: tuple[str, ...] = ()
     receivers = ",".join(msg.receiver)
     statements: list[Statement] = [(
         INSERT_MESSAGE,
-        (msg.message_id, msg.conversation_id, msg.sender, receivers, msg.performative.value,
+        (msg.message_id, msg.conversation_id, msg.sender, receivers, msg.performative._value_,
          msg.timestamp, msg.to_wire()),
     )]
     if msg.conversation_id is not None:

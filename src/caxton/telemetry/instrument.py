@@ -32,8 +32,9 @@ log = structlog.get_logger("caxton.telemetry")
 def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Store,
                guard: CascadeGuard) -> None:
     """Hook the message path to ``metrics`` and add the scrape-time figures."""
-    router.add_tap(metrics.routed)
+    router.on_routed = metrics.routed_batch
     host.delivery.on_processed = metrics.processed
+    host.delivery.on_turn = metrics.processed_turn
     store.writer.on_batch = metrics.committed
     host.events.add_listener(lambda event: _count_event(metrics, event.kind.value))
     host.on_rejected = lambda: metrics.deployment("rejected")

@@ -69,20 +69,26 @@ class Metrics:
                                  buckets=_FAST_BUCKETS, registry=r)
         self._committed = Counter("caxton_store_statements_total",
                                   "Statements committed by the group-commit writer.", registry=r)
+        self._ok_duration = self._duration.labels("ok")
         self._routed_by: dict[str, Any] = {}
         self._processed_by: dict[tuple[str, str], Any] = {}
 
     # -- message path --------------------------------------------------------------------------
-    def routed(self, msg: AclMessage) -> None:
-        key = msg.performative.value
-        child = self._routed_by.get(key)
-        if child is None:
-            child = self._routed_by[key] = self._routed.labels(key)
-        child.inc()
+    def routed_batch(self, messages: list[AclMessage]) -> None:
+        """A routed batch, counted per performative (one increment per batch and act)."""
+        counts: dict[str, int] = {}
+        for msg in messages:
+            key = msg.performative._value_
+            counts[key] = counts.get(key, 0) + 1
+        for key, count in counts.items():
+            child = self._routed_by.get(key)
+            if child is None:
+                child = self._routed_by[key] = self._routed.labels(key)
+            child.inc(count)
 
     def processed(self, msg: AclMessage, outcome: str, seconds: float, fuel: int,
                   failure_kind: str | None = None) -> None:
-        key = (msg.performative.value, outcome)
+        key = (msg.performative._value_, outcome)
         child = self._processed_by.get(key)
         if child is None:
             child = self._processed_by[key] = self._processed.labels(*key)
@@ -92,6 +98,26 @@ class Metrics:
             self._fuel.inc(fuel)
         if failure_kind is not None:
             self._traps.labels(failure_kind).inc()
+
+    def processed_turn(self, handled: list[tuple[AclMessage, Any]]) -> None:
+        """The messages one agent's turn handled successfully (with their outcomes): counted
+        per performative once per turn, not once per message."""
+        counts: dict[str, int] = {}
+        observe = self._ok_duration.observe
+        fuel = 0
+        for msg, outcome in handled:
+            key = msg.performative._value_
+            counts[key] = counts.get(key, 0) + 1
+            observe(outcome.duration_s)
+            fuel += outcome.fuel_used
+        for performative, count in counts.items():
+            child = self._processed_by.get((performative, "ok"))
+            if child is None:
+                child = self._processed_by[(performative, "ok")] = self._processed.labels(
+                    performative, "ok")
+            child.inc(count)
+        if fuel > 0:
+            self._fuel.inc(fuel)
 
     def committed(self, seconds: float, statements: int) -> None:
         self._commit.observe(seconds)
