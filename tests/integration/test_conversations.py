@@ -211,8 +211,10 @@ def test_a_fipa_request_to_the_ams_is_answered_and_done(server: ServerProcess) -
 def test_cli_reply_by_sets_a_deadline_the_platform_enforces(server: ServerProcess,
                                                            transport: str) -> None:
     cid = f"rb-{transport}"
+    # 2 s, not less: the CLI computes the deadline before it starts its channel, which took
+    # more than half a second on a loaded machine, and the deadline came before the send.
     server.cli("messages", "send", "--to", "sink", "--protocol", "fipa-request",
-               "--reply-by", "500ms", "--conversation-id", cid, "--transport", transport)
+               "--reply-by", "2s", "--conversation-id", cid, "--transport", transport)
     conv = until(server, cid, lambda c: any(e["kind"] == "timeout" for e in c["events"]))
     assert conv["parties"]["sink"]["state"] == "timed-out"
     assert conv["messages"][0]["reply_by"] > conv["messages"][0]["timestamp"]
