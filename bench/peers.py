@@ -1,4 +1,4 @@
-"""Caxton against the Python actor peers (pykka, Thespian, SPADE): the same workloads, one run.
+"""Caxton against its peers (pykka, Thespian, SPADE, JADE): the same workloads, in one run.
 
 Workloads, identical for every system (bench/peer_workloads/_workload.py says what each peer
 does; every loop is bounded in count and in time):
@@ -17,7 +17,10 @@ does; every loop is bounded in count and in time):
     sequential p50 and requests/s with 64 in flight (``grpc_vs_rest``'s calls).
 Each peer is installed on first use into its own virtualenv (``$CAXTON_BENCH_VENVS``, else
 ``~/.cache/caxton-bench/venvs/<peer>``; pinned versions) and runs its workload script there as
-a subprocess that prints its figures as JSON. Figures are medians over the rounds.
+a subprocess that prints its figures as JSON. JADE 4.6.5 (Java) runs too when its jars are found
+(``$CAXTON_JADE_DIR``, else ``peers/jade`` or ``shared/peers/jade`` beside the checkout) and
+``java`` is installed; otherwise its column says why it was skipped. Figures are medians over
+the rounds.
 
     python bench/peers.py [--quick] [--rounds R] [--only caxton,pykka,...] [--install-only]
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,9 +63,11 @@ SINK = b"""(module (memory (export "memory") 1)
   (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
 PAD = "x" * 80  # the one-way body {"n": i, "pad": PAD} is about 100 bytes, as the peers'
 API_IN_FLIGHT = 64
+JADE_JARS = ("jade-4.6.5.jar", "commons-codec-1.18.0.jar")
+SYSTEMS = ("caxton", *PEERS, "jade")
 
 
-class Skipped(Exception):
+class PeerSkipError(Exception):
     """A system could not be measured; the message says why (printed in the table)."""
 
 
@@ -89,16 +95,36 @@ def peer_python(name: str, *, log: Callable[[str], None] = print) -> Path:
                        capture_output=True, timeout=900)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        raise Skipped(f"could not install {' '.join(PEERS[name])}: "
+        raise PeerSkipError(f"could not install {' '.join(PEERS[name])}: "
                       f"{detail.decode(errors='replace').strip()[-300:] or exc}") from exc
     stamp.write_text(wanted)
     log(f"peers: {name} installed in {time.monotonic() - started:.0f}s")
     return python
 
 
+def jade_command() -> list[str]:
+    """``java`` running JadePeer.java against JADE 4.6.5: the jars are in ``$CAXTON_JADE_DIR``,
+    else in ``peers/jade`` or ``shared/peers/jade`` beside the checkout or a folder above it
+    (where scripts/install-test-tools.sh looks for them too)."""
+    java = shutil.which("java")
+    if java is None:
+        raise PeerSkipError("no java on PATH (scripts/install-test-tools.sh installs JDK 17)")
+    explicit = os.environ.get("CAXTON_JADE_DIR")
+    candidates = ([Path(explicit)] if explicit else
+                  [up / sub / "peers" / "jade" for up in c.ROOT.parents for sub in ("", "shared")])
+    for folder in candidates:
+        if all((folder / jar).is_file() for jar in JADE_JARS):
+            classpath = os.pathsep.join(str(folder.resolve() / jar) for jar in JADE_JARS)
+            return [java, "-cp", classpath, str(WORKLOADS / "JadePeer.java"),
+                    "--version", "4.6.5"]
+    raise PeerSkipError(f"JADE 4.6.5 not found ({' and '.join(JADE_JARS)} in $CAXTON_JADE_DIR, "
+                  "peers/jade or shared/peers/jade beside the checkout)")
+
+
 def run_peer(name: str, sizes: dict[str, int], seconds: float, rounds: int) -> dict[str, Any]:
-    python = peer_python(name)
-    argv = [str(python), str(WORKLOADS / f"{name}_peer.py"), "--oneway", str(sizes["oneway"]),
+    command = jade_command() if name == "jade" else [
+        str(peer_python(name)), str(WORKLOADS / f"{name}_peer.py")]
+    argv = [*command, "--oneway", str(sizes["oneway"]),
             "--pingpong", str(sizes["pingpong"]), "--a2a", str(sizes["a2a"]),
             "--window", "256", "--rounds", str(rounds), "--seconds", str(seconds)]
     # bound: three workloads per round at most ``seconds`` each, plus start-up and drain
@@ -107,11 +133,15 @@ def run_peer(name: str, sizes: dict[str, int], seconds: float, rounds: int) -> d
         done = subprocess.run(argv, capture_output=True, text=True, timeout=limit,
                               cwd=WORKLOADS, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise Skipped(f"no result within {limit:.0f}s") from exc
+        raise PeerSkipError(f"no result within {limit:.0f}s") from exc
     lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise Skipped(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
-    result: dict[str, Any] = json.loads(lines[-1])
+    try:
+        result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        result = {}
+    if done.returncode != 0 or not result or "error" in result:
+        raise PeerSkipError(f"exit {done.returncode}: "
+                      f"{result.get('error') or done.stderr.strip()[-300:]}")
     return result
 
 
@@ -272,8 +302,7 @@ def print_table(ours: dict[str, list[float]] | str, peers: dict[str, dict[str, A
 def main() -> None:
     p = c.parser(__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, help="rounds per system (medians are printed)")
-    p.add_argument("--only", help="comma-separated systems to run (caxton," +
-                   ",".join(PEERS) + ")")
+    p.add_argument("--only", help=f"comma-separated systems to run ({','.join(SYSTEMS)})")
     p.add_argument("--install-only", action="store_true",
                    help="create the peers' virtualenvs (if missing) and exit")
     args = p.parse_args()
@@ -281,7 +310,7 @@ def main() -> None:
         for name in PEERS:
             print(f"{name}: {peer_python(name)}")
         return
-    only = set(args.only.split(",")) if args.only else {"caxton", *PEERS}
+    only = set(args.only.split(",")) if args.only else set(SYSTEMS)
     rounds = args.rounds or (1 if args.quick else 3)
     sizes = ({"oneway": 3000, "pingpong": 300, "a2a": 600} if args.quick
              else {"oneway": 50_000, "pingpong": 5000, "a2a": 20_000})
@@ -296,15 +325,15 @@ def main() -> None:
     if "caxton" in only:
         try:
             ours = run_caxton(sizes, rounds, args.quick)
-        except Exception as exc:  # noqa: BLE001 - still print the peers' figures
+        except Exception as exc:  # still print the peers' figures
             ours = f"{type(exc).__name__}: {exc}"
     peers: dict[str, dict[str, Any] | str] = {}
-    for name in PEERS:
+    for name in SYSTEMS[1:]:
         if name not in only:
             continue
         try:
             peers[name] = run_peer(name, sizes, seconds, rounds)
-        except Skipped as exc:
+        except PeerSkipError as exc:
             peers[name] = str(exc)
     print()
     print_table(ours, peers)

@@ -4,16 +4,16 @@ library only, no Caxton).
 A peer script is run as ``python SCRIPT --oneway N --pingpong N --a2a N --window W
 --rounds R --seconds S`` and prints one JSON object on its last stdout line:
 ``{"system": ..., "version": ..., "oneway_msgs_s": [...], "pingpong_p50_us": [...],
-"pingpong_p99_us": [...], "a2a_msgs_s": [...], "notes": [...]}`` (one figure per round).
+"pingpong_p99_us": [...], "a2a_msgs_s": [...], "notes": [...]}``, one figure per round.
 
 The workloads, identical for every system (bench/peers.py runs the same ones for Caxton):
-  * one-way (W2): ``oneway`` messages (``payload``, about 100 bytes) to one sink actor, until the sink has
-    handled them all; messages per second;
+  * one-way (W2): ``oneway`` messages (``payload``, about 100 bytes) to one sink actor, until
+    the sink has handled them all; messages per second;
   * ping-pong (W1): ``pingpong`` sequential round trips (``small``) to an echo actor; p50 and
     p99 in us;
-  * agent to agent: requests (``small``) from the client to actor A, which forwards each to actor B, which
-    answers the client; ``window`` requests in flight; messages per second counting all three
-    hops (client -> A, A -> B, B -> client).
+  * agent to agent: requests (``small``) from the client to actor A, which forwards each to
+    actor B, which answers the client; ``window`` requests in flight; messages per second
+    counting all three hops (client -> A, A -> B, B -> client).
 Every loop stops at ``seconds`` per workload and round: the figure is then over what was done
 (and a note says so).
 """

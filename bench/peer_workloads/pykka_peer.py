@@ -13,9 +13,8 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-import pykka
-
 import _workload as w
+import pykka
 
 
 class Sink(pykka.ThreadingActor):

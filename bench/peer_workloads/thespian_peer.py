@@ -16,9 +16,8 @@ import time
 from importlib.metadata import version
 from typing import Any
 
-from thespian.actors import Actor, ActorExitRequest, ActorSystem
-
 import _workload as w
+from thespian.actors import Actor, ActorExitRequest, ActorSystem
 
 COUNT = "count?"
 
