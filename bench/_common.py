@@ -158,10 +158,13 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def verdict(value: float, target: float) -> str:
-    """'ok' when ``value`` is under ``target``, else how far over it is."""
+def verdict(value: float, target: float, *, at_least: bool = False) -> str:
+    """'MEETS' when ``value`` is under ``target`` (or, ``at_least``, at or above it), else
+    'MISSES' and how far off it is."""
     if math.isnan(value):
         return "-"
+    if at_least:
+        return "MEETS" if value >= target else f"MISSES ({value / target:.2f}x)"
     return "MEETS" if value < target else f"MISSES ({value / target:.1f}x)"
 
 

@@ -179,7 +179,8 @@ def ray_echo(n: int) -> tuple[list[float] | None, str]:
 
 
 # -- Caxton in process -------------------------------------------------------------------------
-def caxton_in_process(wasm: bytes, n: int, warmup: int, *, message_log: bool = True
+def caxton_in_process(wasm: bytes, n: int, warmup: int, *, message_log: bool = True,
+                      durability: str = "normal"
                       ) -> tuple[list[float], list[float], dict[str, int]]:
     """(route→reply latencies, AgentInstance.handle latencies, info) in ns.
 
@@ -194,7 +195,7 @@ def caxton_in_process(wasm: bytes, n: int, warmup: int, *, message_log: bool = T
     from caxton.server import Runtime  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="caxton-bench-") as tmp:
-        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="normal", workers=2))
+        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability=durability, workers=2))
         try:
             rt.host.deploy("echo", wasm, "1.0", ResourceLimits())
             if not message_log:

@@ -83,8 +83,9 @@ def sequential(call: Callable[[int], None], n: int, warmup: int) -> list[float]:
     return out
 
 
-def concurrent(make_call: Callable[[], Callable[[int], None]], total: int) -> float:
-    """Requests per second with IN_FLIGHT threads, each with the call make_call gives it."""
+def concurrent(make_call: Callable[[], Callable[[int], None]], total: int,
+               in_flight: int = IN_FLIGHT) -> float:
+    """Requests per second with ``in_flight`` threads, each with the call make_call gives it."""
     local = threading.local()
 
     def one(i: int) -> None:
@@ -93,8 +94,8 @@ def concurrent(make_call: Callable[[], Callable[[int], None]], total: int) -> fl
             call = local.call = make_call()
         call(i)
 
-    with ThreadPoolExecutor(IN_FLIGHT) as pool:
-        list(pool.map(one, range(IN_FLIGHT * 4)))  # warm every thread's connection
+    with ThreadPoolExecutor(in_flight) as pool:
+        list(pool.map(one, range(in_flight * 4)))  # warm every thread's connection
         started = time.perf_counter()
         list(pool.map(one, range(total)))
         return total / (time.perf_counter() - started)

@@ -16,6 +16,9 @@ bash scripts/install-test-tools.sh
 PYTHON=python bash scripts/install-toolchains.sh   # C, Rust, Zig, Go, AssemblyScript
 PYTHON=python bash scripts/install-component-tools.sh   # componentize-py, componentize-js
 PYTHON=python bash scripts/build-examples.sh
+# The actor peers bench/peers.py compares against (pykka, Thespian, SPADE), each in its own
+# virtualenv under ~/.cache/caxton-bench/venvs (or $CAXTON_BENCH_VENVS); nothing when present.
+python bench/peers.py --install-only
 ruff check src tests
 mypy
 python -m pytest "$@"
