@@ -28,7 +28,8 @@ SINK = b"""(module (memory (export "memory") 1)
   (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
 
 
-def measure(total: int, batch: int, rounds: int) -> dict[str, list[float]]:
+def measure(total: int, batch: int, rounds: int, *, conversations: bool = False
+            ) -> dict[str, list[float]]:
     from caxton.api.service import DeployRequest  # noqa: PLC0415
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
@@ -45,12 +46,15 @@ def measure(total: int, batch: int, rounds: int) -> dict[str, list[float]]:
             rt.scheduler.stop()  # from here on this thread runs the agent's turns
             writer = rt.store.writer
             writer.close()  # ... and the writer's transactions
-            cell = rt.host.get("sink") if hasattr(rt.host, "get") else rt.host._cells["sink"]
+            cell = rt.host.get("sink")
             for _ in range(rounds + 1):  # the first round warms up
                 t0 = time.perf_counter()
                 messages = [AclMessage(performative=Performative.INFORM, sender="client",
                                        receiver=("sink",), content={"n": i, "pad": "x" * 40})
                             for i in range(total)]
+                if conversations:  # as the API does for a message that names none
+                    for msg in messages:
+                        msg.conversation_id = msg.message_id
                 t1 = time.perf_counter()
                 for i in range(0, total, batch):
                     rt.router.route_batch(messages[i:i + batch])
@@ -73,7 +77,6 @@ def measure(total: int, batch: int, rounds: int) -> dict[str, list[float]]:
             for values in figures.values():
                 del values[0]
         finally:
-            rt.scheduler = type(rt.scheduler)(0)  # close() stops it again
             rt.close()
     return figures
 
@@ -82,15 +85,19 @@ def main() -> None:
     p = c.parser(__doc__.split("\n\n")[0])
     p.add_argument("--total", type=int, help="messages per round")
     p.add_argument("--batch", type=int, default=100, help="messages per route_batch call")
+    p.add_argument("--conversations", action="store_true",
+                   help="each message in a conversation of its own, as the API sends them")
     args = p.parse_args()
     total = args.total or (2000 if args.quick else 20000)
     rounds = 1 if args.quick else 5
     c.header("the message path, stage by stage, one thread", args)
-    figures = measure(total, args.batch, rounds)
+    figures = measure(total, args.batch, rounds, conversations=args.conversations)
     all_stages = [sum(stage) for stage in zip(*figures.values(), strict=True)]
     rows = [(name, c.summary(values)["p50"], f"{min(values):.1f}-{max(values):.1f}")
             for name, values in (*figures.items(), ("total", all_stages))]
-    c.table(["stage (one-way message to a WASM sink)", "µs/message (median)", "range"], rows)
+    what = "in its own conversation" if args.conversations else "no conversation"
+    c.table([f"stage (one-way message to a WASM sink, {what})", "µs/message (median)",
+             "range"], rows)
     total_us = c.summary(all_stages)["p50"]
     print(f"   one core's ceiling at this cost: {1e6 / total_us:,.0f} messages/s "
           f"({total} messages per round, {rounds} round(s), route_batch of {args.batch})")

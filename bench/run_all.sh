@@ -9,7 +9,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LIMIT="${BENCH_TIMEOUT:-120}"   # seconds per benchmark
 
 failed=0
-for bench in echo_roundtrip agent_to_agent agent_start agent_memory grpc_vs_rest one_way languages components tracing conversations jwt_verify auth peers; do
+for bench in message_path echo_roundtrip agent_to_agent agent_start agent_memory grpc_vs_rest one_way languages components tracing conversations jwt_verify auth peers; do
   echo
   if ! timeout --kill-after=10 "$LIMIT" "$PY" "$HERE/$bench.py" --quick; then
     echo "run_all: $bench FAILED" >&2
