@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from caxton.domain.acl import AclMessage
+from caxton.telemetry.batch_histogram import BatchHistogram
 
 # Message handling is sub-millisecond when healthy; deadlines go up to seconds.
 _FAST_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -42,10 +43,11 @@ class Metrics:
             "caxton_messages_processed_total",
             "Agent handler runs, by performative and outcome (ok, retried, dead_lettered).",
             ["performative", "outcome"], registry=r)
-        self._duration = Histogram(
+        self._duration = BatchHistogram(
             "caxton_message_processing_duration_seconds",
-            "Time an agent handler took per message.", ["outcome"],
-            buckets=_FAST_BUCKETS, registry=r)
+            "Time an agent handler took per message.", "outcome", _FAST_BUCKETS,
+            always=("ok",))
+        r.register(self._duration)
         self._traps = Counter("caxton_sandbox_traps_total",
                               "Failed handler runs, by kind (trap, fuel_exhausted, timeout, ...).",
                               ["kind"], registry=r)
@@ -69,7 +71,6 @@ class Metrics:
                                  buckets=_FAST_BUCKETS, registry=r)
         self._committed = Counter("caxton_store_statements_total",
                                   "Statements committed by the group-commit writer.", registry=r)
-        self._ok_duration = self._duration.labels("ok")
         self._routed_by: dict[str, Any] = {}
         self._processed_by: dict[tuple[str, str], Any] = {}
 
@@ -93,7 +94,7 @@ class Metrics:
         if child is None:
             child = self._processed_by[key] = self._processed.labels(*key)
         child.inc()
-        self._duration.labels("ok" if outcome == "ok" else "failed").observe(seconds)
+        self._duration.observe("ok" if outcome == "ok" else "failed", seconds)
         if fuel > 0:
             self._fuel.inc(fuel)
         if failure_kind is not None:
@@ -103,13 +104,12 @@ class Metrics:
         """The messages one agent's turn handled successfully (with their outcomes): counted
         per performative once per turn, not once per message."""
         counts: dict[str, int] = {}
-        observe = self._ok_duration.observe
         fuel = 0
         for msg, outcome in handled:
             key = msg.performative._value_
             counts[key] = counts.get(key, 0) + 1
-            observe(outcome.duration_s)
             fuel += outcome.fuel_used
+        self._duration.observe_many("ok", [outcome.duration_s for _, outcome in handled])
         for performative, count in counts.items():
             child = self._processed_by.get((performative, "ok"))
             if child is None:
