@@ -40,6 +40,7 @@ from caxton.runtime.agent_state import AgentStateView
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.events import EventEmitter, cell_event
+from caxton.runtime.hibernation import Hibernation
 from caxton.runtime.keyed_lock import KeyedLock
 from caxton.runtime.permission_screen import screen_sends
 from caxton.runtime.scheduler import Scheduler
@@ -69,6 +70,7 @@ class HostSettings:
     max_state_bytes: int = 64 * 1024 * 1024  # keys plus values, per agent
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_total_memory_bytes: int = 8 * 1024**3  # the sum of all agents' memory limits
+    hibernate_idle_s: float = 0.0  # 0: agents keep their instances (runtime/hibernation.py)
 
 
 class AgentHost:
@@ -101,6 +103,8 @@ class AgentHost:
         self._denials_lock = threading.Lock()
         self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
+        self.hibernation = Hibernation(settings.hibernate_idle_s,
+                                       lambda: list(self._cells.values()), self.fresh_instance)
 
     # -- queries -------------------------------------------------------------------------------
     def get(self, name: str) -> AgentCell:
@@ -301,8 +305,12 @@ class AgentHost:
                 data = self._store.agents.module_bytes(record.module_hash)
                 if data is None:
                     raise ModuleRejectedError(f"artifact {record.module_hash[:12]} is missing")
-                cell.instance = self._instantiate(self._engine.compile(data), record.name,
-                                                  record.limits, record.permissions)
+                compiled = self._engine.compile(data)
+                if self.hibernation.enabled:  # 100,000 agents need not all be instantiated
+                    cell.hibernated = True  # now: each is built for its first message
+                else:
+                    cell.instance = self._instantiate(compiled, record.name, record.limits,
+                                                      record.permissions)
                 cell.transition(Transition.LOAD)
                 if record.desired is AgentState.RUNNING:
                     cell.transition(Transition.START)
@@ -313,6 +321,7 @@ class AgentHost:
                 cell.transition(Transition.FAIL, f"restore failed: {exc}")
                 log.error("agent restore failed", agent=record.name, error=str(exc))
         self._timer.start()
+        self.hibernation.start()
         self.delivery.recover(self._cells)
         log.info("agents restored", count=len(self._cells))
 
@@ -332,6 +341,7 @@ class AgentHost:
             if cell.state is AgentState.DRAINING:
                 cell.drain(max(0.0, deadline - time.monotonic()))
         self._timer.stop()  # retries now wait for the next start (their rows stay owed)
+        self.hibernation.stop()
         cells = self.all()
         for cell in cells:
             cell.interrupting()
@@ -400,6 +410,9 @@ class AgentHost:
     def traced(self, cell: AgentCell, msg: AclMessage
                ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
         return self.tracing.handle(cell.name, msg)
+
+    def wake(self, cell: AgentCell) -> None:
+        self.hibernation.wake(cell)
 
     def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
                       reason: str | None) -> None:
