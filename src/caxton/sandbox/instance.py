@@ -233,8 +233,10 @@ def capacity_error(exc: Exception) -> CapacityError | None:
     text = str(exc)
     if not any(marker in text for marker in _OUT_OF_MEMORY):
         return None
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and line.strip() != "Caused by:"]  # wasmtime's cause chain
     return CapacityError(
-        f"the server cannot make another sandbox now: {_first_line(exc)} (out of address space,"
+        f"the server cannot make another sandbox now: {': '.join(lines)} (out of address space,"
         f" memory mappings (vm.max_map_count) or the process's memory limit; remove or stop "
         f"agents, or enable hibernation)")
 
