@@ -4,6 +4,8 @@ upgrading and restarting work while they sleep."""
 
 from __future__ import annotations
 
+import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import FIXTURES, ServerProcess
+
+from caxton.config import ServerConfig
+from caxton.domain.acl import AclMessage, Performative
+from caxton.domain.limits import ResourceLimits
+from caxton.router.local import ClientInbox
+from caxton.server import Runtime
 
 IDLE_S = "0.3"
 
@@ -140,3 +148,49 @@ def test_remove_upgrade_and_restart_while_hibernated(sleepy: ServerProcess,
     assert _agent(sleepy.http, "echo")["hibernated"]
     assert _ask(sleepy.http, "counter") == 2
     assert _ask(sleepy.http, "echo", [1, 2]) == [1, 2]
+
+
+def test_sweeping_while_mail_streams_in_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    # The sweeper races every delivery: each gap in the stream may put the agent to sleep,
+    # and the next message wakes it. The count in its store must end at exactly the total.
+    config = ServerConfig(data_dir=tmp_path / "data", durability="normal", workers=2,
+                          hibernate_idle_s=0.001)
+    rt = Runtime.open(config)
+    try:
+        rt.host.deploy("counter", (FIXTURES / "counter.wat").read_bytes(), "1",
+                       ResourceLimits())
+        rt.router.register("_client-t", ClientInbox(lambda _msg: None))
+        stop = threading.Event()
+
+        def sweep() -> None:
+            while not stop.is_set():
+                rt.host.hibernation.sweep()
+
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        total = 600
+        try:
+            for n in range(total):
+                rt.router.route(AclMessage(performative=Performative.REQUEST,
+                                           sender="_client-t", receiver=("counter",),
+                                           content=n))
+                if n % 20 == 19:  # a gap: everything handled, then swept asleep
+                    handled = n + 1
+                    assert _wait_for(lambda: _count(rt) == handled, 30), (n, _count(rt))
+                    assert _wait_for(lambda: rt.host.get("counter").hibernated, 30)
+            assert _wait_for(lambda: _count(rt) >= total, 60), _count(rt)
+        finally:
+            stop.set()
+            sweeper.join()
+        time.sleep(0.3)
+        cell = rt.host.get("counter")
+        assert _count(rt) == total
+        assert cell.stats.handled == total and cell.stats.failed == 0, cell.stats
+        assert rt.host.hibernation.stats.woken >= total // 20 - 1  # slept and woke often
+    finally:
+        rt.close()
+
+
+def _count(rt: Runtime) -> int:
+    raw = rt.host.state_read("counter", "count")
+    return 0 if raw is None else int(struct.unpack("<q", raw)[0])

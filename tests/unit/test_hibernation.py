@@ -14,6 +14,7 @@ from caxton.errors import CapacityError, ConfigError, ModuleRejectedError
 from caxton.runtime.hibernation import idle, sweep_interval
 from caxton.sandbox.engine import (
     DEFAULT_MEMORY_RESERVATION,
+    CompiledModule,
     SandboxEngine,
     artifact_name,
     engine_fingerprint,
@@ -38,6 +39,9 @@ class NoServices:
 
     def state_room(self, agent: str) -> int:
         return 0
+
+    def violation(self, agent: str, kind: str, detail: str) -> None:
+        return None
 
 
 @pytest.mark.parametrize(("last", "now", "idle_s", "expected"), [
@@ -64,7 +68,7 @@ def test_settings_are_checked() -> None:
     for bad in ({"hibernate_idle_s": -1}, {"hibernate_idle_s": 1e9},
                 {"memory_reservation_bytes": -1}, {"memory_reservation_bytes": 8 * GIB}):
         with pytest.raises(ConfigError):
-            ServerConfig(**bad)  # type: ignore[arg-type]
+            ServerConfig(**bad)
 
 
 def test_the_reservation_is_part_of_the_compiled_cache_key() -> None:
@@ -84,6 +88,7 @@ def _virtual_size() -> int:
 def test_an_agent_reserves_megabytes_of_address_space_not_gigabytes() -> None:
     engine = SandboxEngine()
     compiled = engine.compile(bytes(wasmtime.wat2wasm(SOURCE)))
+    assert isinstance(compiled, CompiledModule)
     gc.collect()
     before = _virtual_size()
     agents = [AgentInstance(engine, compiled, name=f"a{i}", limits=DEFAULT_LIMITS,
