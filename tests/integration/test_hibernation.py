@@ -4,6 +4,7 @@ upgrading and restarting work while they sleep."""
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import time
@@ -175,8 +176,7 @@ def test_sweeping_while_mail_streams_in_loses_and_repeats_nothing(tmp_path: Path
                                            sender="_client-t", receiver=("counter",),
                                            content=n))
                 if n % 20 == 19:  # a gap: everything handled, then swept asleep
-                    handled = n + 1
-                    assert _wait_for(lambda: _count(rt) == handled, 30), (n, _count(rt))
+                    assert _wait_for(functools.partial(_counted, rt, n + 1), 30), n
                     assert _wait_for(lambda: rt.host.get("counter").hibernated, 30)
             assert _wait_for(lambda: _count(rt) >= total, 60), _count(rt)
         finally:
@@ -189,6 +189,10 @@ def test_sweeping_while_mail_streams_in_loses_and_repeats_nothing(tmp_path: Path
         assert rt.host.hibernation.stats.woken >= total // 20 - 1  # slept and woke often
     finally:
         rt.close()
+
+
+def _counted(rt: Runtime, expected: int) -> bool:
+    return _count(rt) == expected
 
 
 def _count(rt: Runtime) -> int:
