@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -64,14 +64,17 @@ class Hibernation:
     def __init__(
         self,
         idle_s: float,
-        cells: Callable[[], Iterable[AgentCell]],
         fresh: Callable[[AgentCell], AgentInstance],
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.idle_s = idle_s
-        self._cells = cells
         self._fresh = fresh
+        # The cells that got an instance since the sweeper last looked at them: a sweep looks
+        # at these only, not at every agent (100,000 mostly asleep). One left out would merely
+        # never hibernate; a stale entry (removed, asleep) is dropped by the next sweep.
+        self._awake: dict[int, AgentCell] = {}
+        self._awake_lock = threading.Lock()
         self._clock = clock
         self.stats = HibernationStats()
         self._stop = threading.Event()
@@ -81,20 +84,34 @@ class Hibernation:
     def enabled(self) -> bool:
         return self.idle_s > 0
 
+    def awake(self, cell: AgentCell) -> None:
+        """``cell`` has an instance now (deployed, started, restored, woken): watch it."""
+        if self.enabled:
+            with self._awake_lock:
+                self._awake[id(cell)] = cell
+
     def sweep(self) -> int:
-        """Hibernate every agent idle for ``idle_s`` now; returns how many."""
+        """Hibernate every watched agent idle for ``idle_s`` now; returns how many."""
         if not self.enabled:
             return 0
         now, idle_s = self._clock(), self.idle_s
-        # Only awake cells whose last turn is old enough: cheap enough for 100,000 cells.
-        due = [cell for cell in self._cells()
-               if cell.instance is not None and idle(cell.last_turn, now, idle_s)]
-        count = 0
-        for cell in due:
-            instance = cell.hibernate()
-            if instance is not None:
-                instance.close()
-                count += 1
+        with self._awake_lock:
+            watched = list(self._awake.items())
+        count, done = 0, []
+        for key, cell in watched:
+            if cell.instance is None:  # removed, failed or asleep already
+                done.append((key, cell))
+            elif idle(cell.last_turn, now, idle_s):
+                instance = cell.hibernate()  # None: busy after all (mail, a handler running)
+                if instance is not None:
+                    instance.close()
+                    count += 1
+                    done.append((key, cell))
+        with self._awake_lock:
+            for key, cell in done:
+                # A cell woken again meanwhile has an instance: it stays watched.
+                if self._awake.get(key) is cell and cell.instance is None:
+                    del self._awake[key]
         if count:
             self.stats.hibernated += count
             log.debug("agents hibernated", count=count)
@@ -111,6 +128,7 @@ class Hibernation:
             cell.fail(f"waking from hibernation failed: {exc}")
             return
         cell.instance, cell.hibernated = instance, False
+        self.awake(cell)
         self.stats.woken += 1
         self.stats.wake_seconds += time.perf_counter() - started
 

@@ -103,8 +103,7 @@ class AgentHost:
         self._denials_lock = threading.Lock()
         self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
-        self.hibernation = Hibernation(settings.hibernate_idle_s,
-                                       lambda: list(self._cells.values()), self.fresh_instance)
+        self.hibernation = Hibernation(settings.hibernate_idle_s, self.fresh_instance)
 
     # -- queries -------------------------------------------------------------------------------
     def get(self, name: str) -> AgentCell:
@@ -215,6 +214,7 @@ class AgentHost:
             cell.transition(Transition.START)
             self._cells[name] = cell
             self._router.register(name, cell)
+            self.hibernation.awake(cell)
             log.info("agent deployed", agent=name, version=version, module=module_hash[:12],
                      restricted=record.permissions is not None)
             self.events.emit(cell_event(EventKind.DEPLOYED, cell))
@@ -223,6 +223,7 @@ class AgentHost:
         old = current.replace_instance(record, instance)
         if old is not None:
             old.close()
+        self.hibernation.awake(current)
         if current.state is not AgentState.RUNNING:
             current.transition(Transition.START, None)
         log.info("agent replaced", agent=name, version=version, module=module_hash[:12],
@@ -285,6 +286,7 @@ class AgentHost:
                         old = cell.replace_instance(cell.record, fresh)
                         if old is not None:
                             old.close()
+                        self.hibernation.awake(cell)
                     else:
                         fresh.close()
                 if cell.state is not AgentState.RUNNING:
