@@ -9,7 +9,14 @@ and reads VmRSS again. The agents stay idle (no messages).
 Peer in the same run: the same N in a bare wasmtime process — one Store + host Func + Instance
 of echo.wasm per agent, kept alive.
 
-    python bench/agent_memory.py [--quick] [--sizes 1000,10000]
+Then hibernation (``hibernate_idle_s``): a fresh child deploys --idle-agents (100,000; 1,000
+with --quick) echo agents into a Runtime with hibernate_idle_s 0.2, so each one's sandbox is
+dropped shortly after its deploy; it waits until all are hibernated and reads VmRSS (per-agent
+RSS growth, deploy p50 = agent start), then sends one request at a time to a sample of them
+and times the reply: the first message to a hibernated agent (its wake-up: instantiate + init
++ handle) against a second message to the same, now awake, agent.
+
+    python bench/agent_memory.py [--quick] [--sizes 1000,10000] [--idle-agents 100000]
 """
 
 from __future__ import annotations
@@ -78,6 +85,78 @@ def child_caxton(n: int) -> dict[str, float]:
             **{f"{k}_after": v for k, v in after.items()}}
 
 
+def child_hibernated(n: int) -> dict[str, float]:
+    c.quiet_logs()
+    import threading  # noqa: PLC0415
+
+    from caxton.config import ServerConfig  # noqa: PLC0415
+    from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
+    from caxton.domain.limits import ResourceLimits  # noqa: PLC0415
+    from caxton.router.local import ClientInbox  # noqa: PLC0415
+    from caxton.server import Runtime  # noqa: PLC0415
+
+    wasm = c.module_bytes("echo")
+    limits = ResourceLimits()
+    clock = time.perf_counter_ns
+    with tempfile.TemporaryDirectory(prefix="caxton-bench-hib-") as tmp:
+        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="normal", workers=2,
+                                       hibernate_idle_s=0.2, max_total_memory_bytes=2**50))
+        try:
+            host = rt.host
+            host.deploy("warm", wasm, "1.0", limits)
+            rt.store.writer.barrier().result(60)
+            _wait_asleep(host, 1)
+            before = _snapshot()
+            starts = []
+            t0 = time.perf_counter()
+            for i in range(n):
+                t = clock()
+                host.deploy(f"agent-{i}", wasm, "1.0", limits)
+                starts.append(clock() - t)
+            deploy_s = time.perf_counter() - t0
+            rt.store.writer.barrier().result(120)
+            _wait_asleep(host, n + 1)
+            after = _snapshot()
+            # The first message to a hibernated agent, then a second one to it awake.
+            replied = threading.Event()
+            rt.router.register("_client-bench", ClientInbox(lambda _msg: replied.set()))
+            sample = range(0, n, max(5, n // 1000))  # 1,000 of 100,000; 200 of 1,000
+
+            def ask(name: str) -> int:
+                replied.clear()
+                t = clock()
+                rt.router.route(AclMessage(performative=Performative.REQUEST,
+                                           sender="_client-bench", receiver=(name,),
+                                           content={"n": 1}))
+                if not replied.wait(30):
+                    raise RuntimeError(f"{name} did not answer")
+                return clock() - t
+
+            wake, awake = [], []
+            for i in sample:
+                wake.append(ask(f"agent-{i}"))
+                awake.append(ask(f"agent-{i}"))
+            woken = host.hibernation.stats.woken
+        finally:
+            rt.close()
+    s_start, s_wake, s_awake = (c.summary(v) for v in (starts, wake, awake))
+    return {"n": n, "deploy_s": deploy_s, "woken": woken,
+            "start_p50": s_start["p50"], "start_p99": s_start["p99"],
+            "wake_p50": s_wake["p50"], "wake_p99": s_wake["p99"],
+            "awake_p50": s_awake["p50"], "awake_p99": s_awake["p99"],
+            **{f"{k}_before": v for k, v in before.items()},
+            **{f"{k}_after": v for k, v in after.items()}}
+
+
+def _wait_asleep(host: object, n: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    cells = host.all  # type: ignore[attr-defined]
+    while sum(1 for cell in cells() if cell.hibernated and cell.instance is None) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError("agents did not hibernate")
+        time.sleep(0.1)
+
+
 def child_bare(n: int) -> dict[str, float]:
     import wasmtime  # noqa: PLC0415
 
@@ -114,7 +193,7 @@ def child_bare(n: int) -> dict[str, float]:
 
 def run_child(kind: str, n: int) -> dict[str, float]:
     proc = subprocess.run([sys.executable, __file__, "--child", kind, str(n)],
-                          capture_output=True, text=True, timeout=300, check=False)
+                          capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"child {kind} {n} failed:\n{proc.stderr[-2000:]}")
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -124,11 +203,14 @@ def run_child(kind: str, n: int) -> dict[str, float]:
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         kind, n = sys.argv[2], int(sys.argv[3])
-        result = child_caxton(n) if kind == "caxton" else child_bare(n)
+        child = {"caxton": child_caxton, "bare": child_bare, "hibernated": child_hibernated}
+        result = child[kind](n)
         print(json.dumps(result))
         return
     p = c.parser(__doc__.split("\n\n")[0])
     p.add_argument("--sizes", help="comma-separated agent counts (default 1000,10000)")
+    p.add_argument("--idle-agents", type=int,
+                   help="hibernated agents (default 100000; 1000 with --quick); 0: skip")
     args = p.parse_args()
     sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
              else [200, 1000] if args.quick else [1000, 10_000])
@@ -166,7 +248,34 @@ def main() -> None:
           "virtual address space and memory mappings per instance, which cost no RSS but bound "
           f"the agents per process: x86-64 user space is 128 TiB, vm.max_map_count is "
           f"{max_maps:,})")
+    idle_n = args.idle_agents if args.idle_agents is not None else (
+        1000 if args.quick else 100_000)
+    if idle_n:
+        _hibernation_table(run_child("hibernated", idle_n))
     print(f"total {time.perf_counter() - t_start:.1f}s")
+
+
+def _hibernation_table(r: dict[str, float]) -> None:
+    n = int(r["n"])
+    per = (r["rss_after"] - r["rss_before"]) / n
+    print(f"\nHibernation (hibernate_idle_s 0.2): {n:,} idle echo agents, every sandbox dropped "
+          f"({int(r['woken'])} woken for the sample below).")
+    c.table(["measurement", "value", "target"], [
+        ["RSS growth per hibernated agent, KiB", per / 1024,
+         c.verdict(per / 1024, 20.0)],
+        ["RSS before -> after, MB", f"{r['rss_before'] / MB:.0f} -> {r['rss_after'] / MB:.0f}",
+         ""],
+        ["memory mappings per agent", (r["maps_after"] - r["maps_before"]) / n, ""],
+        ["virtual KiB per agent", (r["vm_after"] - r["vm_before"]) / n / 1024, ""],
+        ["deploys per second", n / r["deploy_s"], ""],
+        ["agent start (deploy) p50 / p99, ms",
+         f"{r['start_p50'] / 1e6:.3f} / {r['start_p99'] / 1e6:.3f}",
+         c.verdict(r["start_p50"] / 1e6, 1.0)],
+        ["first message to a hibernated agent p50 / p99, us",
+         f"{r['wake_p50'] / 1e3:.0f} / {r['wake_p99'] / 1e3:.0f}", ""],
+        ["the next message, agent awake, p50 / p99, us",
+         f"{r['awake_p50'] / 1e3:.0f} / {r['awake_p99'] / 1e3:.0f}", ""],
+    ])
 
 
 if __name__ == "__main__":

@@ -133,6 +133,13 @@ class ServerConfig:
     max_agent_sends_per_message: int = _CEILINGS.max_sends_per_message
     # The sum of the memory limits of all deployed agents may not exceed this (deploy: 409).
     max_total_memory_bytes: int = 8 * 1024**3
+    # Address space each agent's linear memory reserves (sandbox/engine.py says why 16 MiB);
+    # 4 GiB is wasmtime's default: no bounds checks, but ~30,000 live agents at most.
+    memory_reservation_bytes: int = 16 * 1024**2
+    # Hibernation (docs/agents.md#hibernation): an agent with no message for this long has its
+    # sandbox dropped, and rebuilt (init run again) for its next message. Only what it keeps
+    # in the state store survives. 0: off.
+    hibernate_idle_s: float = 0.0
     # Security (docs/security.md). auth "off" serves every caller as admin: for a throw-away
     # local server only. /metrics on the API port needs metrics.read unless metrics_open.
     auth: str = "on"
@@ -270,6 +277,12 @@ class ServerConfig:
             if default > ceiling:
                 raise ConfigError(f"the default {name} ({default}) is above {setting} "
                                   f"({ceiling}): agents deployed without it would be refused")
+        if not 0 <= self.memory_reservation_bytes <= 4 * 1024**3:
+            raise ConfigError(f"memory_reservation_bytes must be from 0 to 4294967296 (4 GiB), "
+                              f"not {self.memory_reservation_bytes}")
+        if not 0 <= self.hibernate_idle_s <= 30 * 86400:
+            raise ConfigError(f"hibernate_idle_s must be from 0 (off) to 2592000 (30 days), not "
+                              f"{self.hibernate_idle_s}")
         if not defaults.memory_bytes <= self.max_total_memory_bytes <= _MAX_BUDGET:
             raise ConfigError(f"max_total_memory_bytes must be from the default memory_bytes "
                               f"({defaults.memory_bytes}) to {_MAX_BUDGET}, not "

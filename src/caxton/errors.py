@@ -24,6 +24,8 @@
     ├── PayloadTooLargeError        a message or module exceeds its size limit
     ├── LimitAboveCeilingError      a requested agent limit is above the server's ceiling
     ├── MemoryBudgetError           the agents' memory limits would exceed the server's total
+    ├── CapacityError               the OS refused memory for another sandbox (address space,
+    │                               mappings): the server is full, the module is not at fault
     ├── TooManyDeploysError         deploys are already running and queued; retry shortly
     ├── ReplyTimeoutError           no reply arrived before the deadline
     ├── MessageIdConflictError      a message id already accepted for a different message
@@ -198,6 +200,14 @@ class MemoryBudgetError(CaxtonError):
     """Deploying would take the sum of the agents' memory limits over the server's budget."""
 
     code = "memory_budget_exceeded"
+
+
+class CapacityError(CaxtonError):
+    """The operating system refused the memory a new sandbox needs (``mmap``: out of address
+    space, ``vm.max_map_count`` mappings or ``ulimit -v``). The module is fine; the server has
+    no room for another live instance now. REST answers 503, gRPC RESOURCE_EXHAUSTED."""
+
+    code = "capacity_exhausted"
 
 
 class TooManyDeploysError(CaxtonError):

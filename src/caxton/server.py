@@ -96,7 +96,8 @@ class Runtime:
         mtp_tls = mtp_client_tls(config)  # a bad file fails here, before anything is opened
         config.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(config.data_dir, durability=config.durability, init=config.init)
-        engine = SandboxEngine(cache_dir=config.data_dir / "compiled")
+        engine = SandboxEngine(cache_dir=config.data_dir / "compiled",
+                               memory_reservation=config.memory_reservation_bytes)
         scheduler = Scheduler(config.workers)
         router = Router(store)
         guard = CascadeGuard(max_hops=config.max_hops,
@@ -116,6 +117,7 @@ class Runtime:
             drain_timeout_s=config.shutdown_timeout_s,
             max_state_bytes=config.max_state_bytes,
             max_total_memory_bytes=config.max_total_memory_bytes,
+            hibernate_idle_s=config.hibernate_idle_s,
             retry=RetryPolicy(max_attempts=config.max_attempts,
                               backoff_s=config.retry_backoff_ms / 1000,
                               failure_threshold=config.failure_threshold),

@@ -101,6 +101,7 @@ def test_agent_views_and_conversations_round_trip() -> None:
                    "max_message_bytes": 256, "max_host_calls": 1, "max_sends_per_message": 7},
         "permissions": None,
         "deployed_at": "2026-11-23T17:54:16.007075Z", "mailbox_depth": 3, "memory_bytes": 65536,
+        "hibernated": True,
         "stats": {"handled": 1, "failed": 2, "sent": 3, "fuel_used": 4, "last_error": None,
                   "failures_by_kind": {"trap": 2}, "sends_refused": 5},
     }

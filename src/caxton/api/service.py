@@ -92,6 +92,7 @@ def agent_view(cell: AgentCell) -> dict[str, Any]:
         "deployed_at": record.deployed_at,
         "mailbox_depth": cell.mailbox_depth,
         "memory_bytes": cell.memory_bytes(),
+        "hibernated": cell.hibernated and cell.instance is None,
         "stats": cell.stats.to_dict(),
     }
 

@@ -58,6 +58,7 @@ class AgentView(TypedDict):
     deployed_at: str
     mailbox_depth: int
     memory_bytes: int
+    hibernated: bool  # idle, sandbox dropped; rebuilt for the next message
     stats: AgentStats
 
 

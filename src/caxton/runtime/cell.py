@@ -27,6 +27,8 @@ log = structlog.get_logger("caxton.runtime")
 _QUEUEING = frozenset({AgentState.RUNNING, AgentState.DRAINING, AgentState.STOPPED,
                        AgentState.LOADED})
 _WORKING = frozenset({AgentState.RUNNING, AgentState.DRAINING})
+# States in which an idle agent may hibernate (runtime/hibernation.py).
+_SLEEPING = frozenset({AgentState.RUNNING, AgentState.STOPPED})
 TIME_SLICE_S = 0.05
 
 
@@ -53,6 +55,11 @@ class CellHooks(Protocol):
     def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
                       reason: str | None) -> None:
         """Called under the cell's lock after every state change: it must only hand off."""
+        ...
+
+    def wake(self, cell: AgentCell) -> None:
+        """Give a hibernated cell a fresh instance (or fail it); called at the start of a
+        turn, on the worker, before any of its mail is handled."""
         ...
 
 
@@ -96,6 +103,10 @@ class AgentCell:
         self._parked = False  # closed for shutdown: mail stays owed in the store
         self._interrupting = False  # handlers now end at the epoch: their mail stays owed
         self._memory_seen = 0
+        # Hibernation (runtime/hibernation.py): the instance was dropped while idle and is
+        # rebuilt at the start of the next turn; last_turn is when the last turn began.
+        self.hibernated = False
+        self.last_turn = time.monotonic()
 
     @property
     def name(self) -> str:
@@ -165,7 +176,26 @@ class AgentCell:
                 self.policy = SendPolicy.of(record.name, record.permissions)
             old, self.instance, self.record = self.instance, instance, record
             self.stats.consecutive_failures = 0
+            self.hibernated, self.last_turn = False, time.monotonic()  # hibernation
             return old
+
+    # -- hibernation (runtime/hibernation.py decides when) -------------------------------------
+    def hibernate(self) -> AgentInstance | None:
+        """Drop the instance if the agent is idle right now: no handler running, no mail, not
+        scheduled. Returns it for the caller to close (outside the cell's locks), else None.
+        Mail that arrives afterwards schedules a turn, and the turn wakes the cell first."""
+        if not self._running.acquire(blocking=False):
+            return None
+        try:
+            with self._lock:
+                if (self._closed is not None or self.instance is None or self._mailbox
+                        or self._scheduled or self.state not in _SLEEPING):
+                    return None
+                instance, self.instance = self.instance, None
+                self.hibernated, self._memory_seen = True, 0
+                return instance
+        finally:
+            self._running.release()
 
     def memory_bytes(self) -> int:
         """The sandbox's memory size, read only while no handler runs (else the last reading):
@@ -211,7 +241,11 @@ class AgentCell:
         with self._running:
             # A turn ends after a batch or a time slice, whichever comes first: an agent whose
             # handlers run to their deadline goes back in line after each of them.
-            turn_ends = time.monotonic() + TIME_SLICE_S
+            self.last_turn = now = time.monotonic()
+            turn_ends = now + TIME_SLICE_S
+            if (self.hibernated and self.instance is None and self._closed is None
+                    and not self._interrupting):
+                self._hooks.wake(self)  # hibernation: a fresh sandbox before the first message
             mailbox = self._mailbox
             for _ in range(self._batch):
                 if (not mailbox or self.instance is None or self.state not in _WORKING

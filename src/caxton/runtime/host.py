@@ -40,6 +40,7 @@ from caxton.runtime.agent_state import AgentStateView
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.delivery import Delivery, RetryPolicy
 from caxton.runtime.events import EventEmitter, cell_event
+from caxton.runtime.hibernation import Hibernation
 from caxton.runtime.keyed_lock import KeyedLock
 from caxton.runtime.permission_screen import screen_sends
 from caxton.runtime.scheduler import Scheduler
@@ -69,6 +70,7 @@ class HostSettings:
     max_state_bytes: int = 64 * 1024 * 1024  # keys plus values, per agent
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_total_memory_bytes: int = 8 * 1024**3  # the sum of all agents' memory limits
+    hibernate_idle_s: float = 0.0  # 0: agents keep their instances (runtime/hibernation.py)
 
 
 class AgentHost:
@@ -89,6 +91,9 @@ class AgentHost:
         self._mutate = threading.Lock()  # guards the agent table; held only briefly
         self._deploying = KeyedLock()  # deploys (and restarts) of one name, one at a time
         self._reserved: dict[str, int] = {}  # memory_bytes of deploys still initialising
+        # The sum of the deployed agents' memory_bytes limits, kept as they come and go (under
+        # _mutate): summing 100,000 cells at each deploy made deploying them quadratic.
+        self._committed = 0
         self._state = AgentStateView(store.state, PendingState(), settings.max_state_bytes)
         self.tracing = Tracing(env={})  # off; the composition root swaps in the configured one
         self._timer = Timer()
@@ -101,6 +106,7 @@ class AgentHost:
         self._denials_lock = threading.Lock()
         self.delivery = Delivery(store, router, self._timer, self._state.pending,
                                  settings.retry, self._renew)
+        self.hibernation = Hibernation(settings.hibernate_idle_s, self.fresh_instance)
 
     # -- queries -------------------------------------------------------------------------------
     def get(self, name: str) -> AgentCell:
@@ -186,7 +192,8 @@ class AgentHost:
         """Count ``memory_bytes`` against the total budget while ``name`` is being deployed
         (under ``_mutate``); a new version's limit replaces the old one's."""
         budget = self._settings.max_total_memory_bytes
-        others = sum(c.record.limits.memory_bytes for c in self._cells.values() if c.name != name)
+        current = self._cells.get(name)
+        others = self._committed - (current.record.limits.memory_bytes if current else 0)
         others += sum(v for k, v in self._reserved.items() if k != name)
         if others + memory_bytes > budget:
             raise MemoryBudgetError(
@@ -210,15 +217,20 @@ class AgentHost:
             cell.transition(Transition.LOAD)
             cell.transition(Transition.START)
             self._cells[name] = cell
+            self._committed += record.limits.memory_bytes
             self._router.register(name, cell)
+            self.hibernation.awake(cell)
             log.info("agent deployed", agent=name, version=version, module=module_hash[:12],
                      restricted=record.permissions is not None)
             self.events.emit(cell_event(EventKind.DEPLOYED, cell))
             return cell
         previous = current.record
         old = current.replace_instance(record, instance)
+        if current.record is record:  # switched (a parked cell at shutdown refuses)
+            self._committed += record.limits.memory_bytes - previous.limits.memory_bytes
         if old is not None:
             old.close()
+        self.hibernation.awake(current)
         if current.state is not AgentState.RUNNING:
             current.transition(Transition.START, None)
         log.info("agent replaced", agent=name, version=version, module=module_hash[:12],
@@ -240,6 +252,7 @@ class AgentHost:
                 cell.drain(self._settings.drain_timeout_s)
             self._router.unregister(name)
             del self._cells[name]
+            self._committed -= cell.record.limits.memory_bytes
             left = cell.close()  # after this no retry, timer or worker can run it
             self._store.agents.delete(name)
             self._state.forget(name)
@@ -281,6 +294,7 @@ class AgentHost:
                         old = cell.replace_instance(cell.record, fresh)
                         if old is not None:
                             old.close()
+                        self.hibernation.awake(cell)
                     else:
                         fresh.close()
                 if cell.state is not AgentState.RUNNING:
@@ -293,6 +307,7 @@ class AgentHost:
         for record in self._store.agents.all():
             cell = self._new_cell(record, None)
             self._cells[record.name] = cell
+            self._committed += record.limits.memory_bytes
             self._router.register(record.name, cell)
             try:
                 if record.damage is not None:
@@ -301,8 +316,12 @@ class AgentHost:
                 data = self._store.agents.module_bytes(record.module_hash)
                 if data is None:
                     raise ModuleRejectedError(f"artifact {record.module_hash[:12]} is missing")
-                cell.instance = self._instantiate(self._engine.compile(data), record.name,
-                                                  record.limits, record.permissions)
+                compiled = self._engine.compile(data)
+                if self.hibernation.enabled:  # 100,000 agents need not all be instantiated
+                    cell.hibernated = True  # now: each is built for its first message
+                else:
+                    cell.instance = self._instantiate(compiled, record.name, record.limits,
+                                                      record.permissions)
                 cell.transition(Transition.LOAD)
                 if record.desired is AgentState.RUNNING:
                     cell.transition(Transition.START)
@@ -313,6 +332,7 @@ class AgentHost:
                 cell.transition(Transition.FAIL, f"restore failed: {exc}")
                 log.error("agent restore failed", agent=record.name, error=str(exc))
         self._timer.start()
+        self.hibernation.start()
         self.delivery.recover(self._cells)
         log.info("agents restored", count=len(self._cells))
 
@@ -332,6 +352,7 @@ class AgentHost:
             if cell.state is AgentState.DRAINING:
                 cell.drain(max(0.0, deadline - time.monotonic()))
         self._timer.stop()  # retries now wait for the next start (their rows stay owed)
+        self.hibernation.stop()
         cells = self.all()
         for cell in cells:
             cell.interrupting()
@@ -403,6 +424,9 @@ class AgentHost:
     def traced(self, cell: AgentCell, msg: AclMessage
                ) -> contextlib.AbstractContextManager[dict[str, str] | None]:
         return self.tracing.handle(cell.name, msg)
+
+    def wake(self, cell: AgentCell) -> None:
+        self.hibernation.wake(cell)
 
     def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
                       reason: str | None) -> None:

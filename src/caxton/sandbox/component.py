@@ -25,7 +25,7 @@ from wasmtime import _ffi as ffi
 from caxton.domain.acl import AclMessage
 from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
-from caxton.errors import ModuleRejectedError
+from caxton.errors import CapacityError, ModuleRejectedError
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import StoreControl, WasmCallError
 from caxton.sandbox.component_linker import ComponentCall
@@ -36,6 +36,7 @@ from caxton.sandbox.instance import (
     AgentInstance,
     LineSink,
     Outcome,
+    capacity_error,
     oversize,
 )
 
@@ -99,7 +100,10 @@ def _failure(error: Any, call: ComponentCall) -> WasmCallError:
     return WasmCallError(kind, reason)
 
 
-def _instantiation_error(exc: Exception, limits: ResourceLimits) -> ModuleRejectedError:
+def _instantiation_error(exc: Exception, limits: ResourceLimits
+                         ) -> ModuleRejectedError | CapacityError:
+    if (full := capacity_error(exc)) is not None:
+        return full
     text = str(exc).strip()
     if (m := _MEMORY_MINIMUM.search(text)) is not None:
         pages = int(m.group(1))

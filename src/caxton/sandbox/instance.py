@@ -16,7 +16,7 @@ import wasmtime
 from caxton.domain.acl import AclMessage
 from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import ResourceLimits
-from caxton.errors import ModuleRejectedError
+from caxton.errors import CapacityError, ModuleRejectedError
 from caxton.sandbox._capi import HostTrap, MemoryView, RawExport, StoreControl, WasmCallError
 from caxton.sandbox.engine import CompiledModule, SandboxEngine
 from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE, CallContext, HostServices
@@ -72,7 +72,8 @@ class AgentInstance:
             instance = self._instantiate(compiled.module, services)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             self.close()
-            raise ModuleRejectedError(f"instantiation failed: {_first_line(exc)}") from None
+            raise capacity_error(exc) or ModuleRejectedError(
+                f"instantiation failed: {_first_line(exc)}") from None
         exports = instance.exports(store)
         memory = exports["memory"]
         assert isinstance(memory, wasmtime.Memory)
@@ -221,6 +222,24 @@ class LineSink:
                 self._services.agent_log(self._agent, self._level,
                                          line.decode("utf-8", "replace"))
         return len(data)
+
+
+# How wasmtime reports that mmap failed: the OS is out of what a sandbox needs (address
+# space, mappings, the process's memory limit), not that the module is wrong.
+_OUT_OF_MEMORY = ("Cannot allocate memory", "os error 12", "mmap failed")
+
+
+def capacity_error(exc: Exception) -> CapacityError | None:
+    """A CapacityError when ``exc`` is the OS refusing memory, else None."""
+    text = str(exc)
+    if not any(marker in text for marker in _OUT_OF_MEMORY):
+        return None
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and line.strip() != "Caused by:"]  # wasmtime's cause chain
+    return CapacityError(
+        f"the server cannot make another sandbox now: {': '.join(lines)} (out of address space,"
+        f" memory mappings (vm.max_map_count) or the process's memory limit; remove or stop "
+        f"agents, or enable hibernation)")
 
 
 def _first_line(exc: Exception) -> str:

@@ -48,6 +48,19 @@ def instrument(metrics: Metrics, *, host: AgentHost, router: Router, store: Stor
         for state, count in sorted(by_state.items()):
             states.add_metric([state], count)
         yield states
+        asleep = gauge("caxton_agents_hibernated", "Agents whose sandbox is dropped while idle "
+                       "(hibernate_idle_s); each is rebuilt for its next message.")
+        asleep.add_metric([], sum(1 for cell in cells
+                                  if cell.hibernated and cell.instance is None))
+        yield asleep
+        sleep = host.hibernation.stats
+        wakes = counter("caxton_agent_wakes", "Hibernated agents rebuilt for a message.")
+        wakes.add_metric([], sleep.woken)
+        yield wakes
+        wake_failures = counter("caxton_agent_wake_failures", "Rebuilds of hibernated agents "
+                                "that failed (the agent was marked failed).")
+        wake_failures.add_metric([], sleep.wake_failures)
+        yield wake_failures
         depth = gauge("caxton_mailbox_depth_messages", "Messages waiting per agent.", ["agent"])
         memory = gauge("caxton_agent_memory_bytes", "Linear memory size per agent.", ["agent"])
         fuel = counter("caxton_agent_fuel_consumed", "Fuel consumed per agent.", ["agent"])

@@ -150,7 +150,7 @@ def agent_to_proto(view: Mapping[str, Any]) -> agents_pb2.AgentView:
         limits=agents_pb2.ResourceLimits(**{k: view["limits"][k] for k in _LIMITS}),
         permissions=permissions_to_proto(permissions) if permissions is not None else None,
         deployed_at=view["deployed_at"], mailbox_depth=view["mailbox_depth"],
-        memory_bytes=view["memory_bytes"],
+        memory_bytes=view["memory_bytes"], hibernated=view["hibernated"],
         stats=agents_pb2.AgentStats(
             handled=stats["handled"], failed=stats["failed"], sent=stats["sent"],
             fuel_used=stats["fuel_used"], last_error=stats["last_error"],
@@ -168,7 +168,7 @@ def agent_from_proto(pb: agents_pb2.AgentView) -> dict[str, Any]:
         "permissions": (permissions_from_proto(pb.permissions) if pb.HasField("permissions")
                         else None),
         "deployed_at": pb.deployed_at, "mailbox_depth": pb.mailbox_depth,
-        "memory_bytes": pb.memory_bytes,
+        "memory_bytes": pb.memory_bytes, "hibernated": pb.hibernated,
         "stats": {
             "handled": stats.handled, "failed": stats.failed, "sent": stats.sent,
             "fuel_used": stats.fuel_used,

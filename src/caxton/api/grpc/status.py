@@ -60,6 +60,7 @@ STATUS_CODES: dict[type[errors.CaxtonError], grpc.StatusCode] = {
     errors.LimitAboveCeilingError: grpc.StatusCode.INVALID_ARGUMENT,
     # REST answers 409: the request is fine, the server's agents leave no room for it.
     errors.MemoryBudgetError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.CapacityError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.TooManyDeploysError: grpc.StatusCode.UNAVAILABLE,
     errors.ReplyTimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
     errors.StoreBusyError: grpc.StatusCode.UNAVAILABLE,

@@ -33,8 +33,9 @@ _DEPLOYED = (reply(201, "Deployed and running.", AgentView),
              reply(413, "The module is over max_module_bytes."),
              reply(422, "The module failed validation, or imports a host function its "
                         "permissions deny; the message says why."),
-             reply(503, "The store or the directory cannot take the deployment now, or too "
-                        "many deploys are in progress (see Retry-After)."))
+             reply(503, "The store or the directory cannot take the deployment now, too "
+                        "many deploys are in progress (see Retry-After), or the operating "
+                        "system has no memory for another sandbox (capacity_exhausted)."))
 
 
 def deploy_bodies(max_module_bytes: int) -> tuple[Body, ...]:

@@ -53,6 +53,7 @@ _STATUS: dict[type[errors.CaxtonError], int] = {
     errors.PayloadTooLargeError: 413,
     errors.LimitAboveCeilingError: 400,
     errors.MemoryBudgetError: 409,
+    errors.CapacityError: 503,
     errors.TooManyDeploysError: 503,
     errors.DeploymentNotFoundError: 404,
     errors.DeploymentConflictError: 409,

@@ -156,7 +156,7 @@ class AgentStats(_message.Message):
     def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ..., sends_refused: _Optional[int] = ...) -> None: ...
 
 class AgentView(_message.Message):
-    __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats", "permissions")
+    __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats", "permissions", "hibernated")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +167,7 @@ class AgentView(_message.Message):
     MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     PERMISSIONS_FIELD_NUMBER: _ClassVar[int]
+    HIBERNATED_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     state: str
@@ -177,7 +178,8 @@ class AgentView(_message.Message):
     memory_bytes: int
     stats: AgentStats
     permissions: AgentPermissions
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[str] = ..., module_hash: _Optional[str] = ..., limits: _Optional[_Union[ResourceLimits, _Mapping]] = ..., deployed_at: _Optional[str] = ..., mailbox_depth: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., stats: _Optional[_Union[AgentStats, _Mapping]] = ..., permissions: _Optional[_Union[AgentPermissions, _Mapping]] = ...) -> None: ...
+    hibernated: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[str] = ..., module_hash: _Optional[str] = ..., limits: _Optional[_Union[ResourceLimits, _Mapping]] = ..., deployed_at: _Optional[str] = ..., mailbox_depth: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., stats: _Optional[_Union[AgentStats, _Mapping]] = ..., permissions: _Optional[_Union[AgentPermissions, _Mapping]] = ..., hibernated: _Optional[bool] = ...) -> None: ...
 
 class ListAgentsRequest(_message.Message):
     __slots__ = ()

@@ -105,6 +105,9 @@ class AgentView(msgspec.Struct):
     deployed_at: DateTime
     mailbox_depth: int
     memory_bytes: int
+    hibernated: Annotated[bool, msgspec.Meta(description=(
+        "Idle, with its sandbox dropped (config hibernate_idle_s): its next message rebuilds it "
+        "and runs init again; only its state-store data survives."))]
     stats: AgentStats
 
 
