@@ -68,6 +68,15 @@ def _leb128(value: int) -> bytes:
             return bytes(out)
 
 
+def server_process() -> None:
+    """Make this process run Caxton in process as ``caxton server start`` runs it: warnings-only
+    logs, and the server's garbage-collector settings (``caxton._gc``)."""
+    from caxton._gc import tune_for_messages  # noqa: PLC0415
+
+    quiet_logs()
+    tune_for_messages()
+
+
 def quiet_logs() -> None:
     """Caxton logs every agent state change at info; benchmarks only want warnings."""
     from caxton.telemetry.logging import configure_logging  # noqa: PLC0415

@@ -140,7 +140,7 @@ def main() -> None:
                    help="deploy the forwarder with permissions (send, to echo only)")
     args = p.parse_args()
     requests = args.requests or (1500 if args.quick else 20_000)
-    c.quiet_logs()
+    c.server_process()
     c.header("agent-to-agent throughput", args)
     echo, forwarder = c.module_bytes("echo"), c.module_bytes("forwarder")
 

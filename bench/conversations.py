@@ -183,7 +183,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=0, help="tracked/untracked round pairs")
     args = p.parse_args()
     c.header("conversations per second, tracking on vs off", args)
-    c.quiet_logs()
+    c.server_process()
     results = measure(args)
     rows = []
     for kind, title in (("req", "fipa-request, request -> inform (echo)"),

@@ -374,7 +374,7 @@ def main() -> None:
     n = args.n or (500 if args.quick else 5000)
     rest_n = args.rest_n or (100 if args.quick else 1000)
     warmup = max(50, n // 20)
-    c.quiet_logs()
+    c.server_process()
     c.header("echo round trip", args)
     wasm = c.module_bytes("echo")
 

@@ -35,7 +35,7 @@ def measure(total: int, batch: int, rounds: int, *, conversations: bool = False
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
     from caxton.server import Runtime  # noqa: PLC0415
 
-    c.quiet_logs()
+    c.server_process()
     figures: dict[str, list[float]] = {"message": [], "routing": [], "handling": [],
                                        "writing": []}
     with tempfile.TemporaryDirectory() as tmp:

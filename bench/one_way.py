@@ -81,7 +81,7 @@ def in_process(durability: str, total: int, rounds: int, deadline: float
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.server import Runtime  # noqa: PLC0415
 
-    c.quiet_logs()
+    c.server_process()
     figures: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp:
         rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability=durability, workers=2,

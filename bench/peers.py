@@ -315,7 +315,7 @@ def main() -> None:
     sizes = ({"oneway": 3000, "pingpong": 300, "a2a": 600} if args.quick
              else {"oneway": 50_000, "pingpong": 5000, "a2a": 20_000})
     seconds = 4.0 if args.quick else 20.0
-    c.quiet_logs()
+    c.server_process()
     c.header("Caxton against the Python actor peers", args)
     print(f"   one-way {sizes['oneway']:,} messages, ping-pong {sizes['pingpong']:,} round "
           f"trips, agent to agent {sizes['a2a']:,} requests (256 in flight), {rounds} round(s), "

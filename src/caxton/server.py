@@ -20,6 +20,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton._gc import settle_startup, tune_for_messages
 from caxton._security_setup import (
     authentication,
     browser_policy,
@@ -248,6 +249,7 @@ class _StopRequest:
 def run(config: ServerConfig) -> None:
     """Start the server and block until SIGINT/SIGTERM; raises CaxtonError on bad start-up."""
     configure_logging(config.log_level, config.log_format)
+    tune_for_messages()
     lock = DataDirLock(config.data_dir)
     lock.acquire()
     try:
@@ -272,6 +274,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
                  ) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup, tls)
     runtime = await asyncio.to_thread(Runtime.open, config)
+    settle_startup()
     closed = False
 
     def close_once() -> None:
