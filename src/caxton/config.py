@@ -52,6 +52,8 @@ class ServerConfig:
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
+    # The API's event loop: uvloop (libuv, the faster) or asyncio (the standard library's).
+    event_loop: str = "uvloop"
     max_request_bytes: int = 1024 * 1024
     # HTTP: request headers must arrive within this long; a body may pause at most this long;
     # an idle kept-alive connection is closed after this long; connections beyond the cap 503.
@@ -211,6 +213,8 @@ class ServerConfig:
         self._check_platform()
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
+        if self.event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError(f"event_loop must be 'uvloop' or 'asyncio', not {self.event_loop!r}")
         if self.log_format not in ("auto", "json", "console"):
             raise ConfigError(f"log_format must be auto, json or console, not {self.log_format!r}")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):

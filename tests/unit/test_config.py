@@ -522,3 +522,10 @@ def test_tls_settings_come_from_the_file_the_environment_and_flags(tmp_path: Pat
 ])
 def test_inconsistent_tls_settings_are_refused(env: dict[str, str], message: str) -> None:
     assert message in config_error(env=env)
+
+
+def test_event_loop_is_uvloop_by_default_and_checked() -> None:
+    assert load_config(env={}).event_loop == "uvloop"
+    assert load_config(env={"CAXTON_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
+    with pytest.raises(ConfigError, match="event_loop must be 'uvloop' or 'asyncio'"):
+        load_config(env={"CAXTON_EVENT_LOOP": "tokio"})
