@@ -280,6 +280,19 @@ def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
     return None  # asyncio's own
 
 
+def _http_protocol(config: ServerConfig) -> type[asyncio.Protocol]:
+    """The REST listener's protocol class: uvicorn's, with our limits (api/rest)."""
+    if config.http_parser == "httptools":
+        from caxton.api.rest.httptools_protocol import (  # noqa: PLC0415 - only when chosen
+            guarded_protocol as guarded_httptools,
+        )
+
+        return guarded_httptools(header_timeout_s=config.http_header_timeout_s,
+                                 max_connections=config.max_connections)
+    return guarded_protocol(header_timeout_s=config.http_header_timeout_s,
+                            max_connections=config.max_connections)
+
+
 async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None = None  # noqa: PLR0915 - one start-up sequence, in order
                  ) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_hangup, tls)
@@ -350,10 +363,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
-        # h11 with a header deadline and a connection cap, reading the empty line JADE writes
-        # after a body (RFC 9112)
-        http=guarded_protocol(header_timeout_s=config.http_header_timeout_s,
-                              max_connections=config.max_connections),
+        # httptools (or h11) with a header deadline, a header size limit and a connection cap,
+        # reading the empty line JADE writes after a body (RFC 9112)
+        http=_http_protocol(config),
         timeout_keep_alive=config.http_keep_alive_s,  # type: ignore[arg-type]  # a float works
         ssl_context_factory=(None if tls is None else lambda _config, _default: tls.rest_context),
     ), runtime.service, grpc_server, config.shutdown_timeout_s,
