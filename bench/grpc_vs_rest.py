@@ -8,17 +8,26 @@ both transports run against the same server in the same run:
     * gRPC: MessageService/SendAndWait through the generated stub, request built by hand;
     * gRPC: caxton.client.CaxtonClient.send_and_wait (the typed client: dict in, dict out);
 (b) throughput with 16 requests in flight from 16 threads: REST with one keep-alive client
-    per thread; gRPC over one shared channel (HTTP/2 multiplexes the calls).
+    per thread; gRPC over one shared channel (HTTP/2 multiplexes the calls);
+(c) when `wrk` and `h2load` are installed (Debian: apt-get install wrk nghttp2-client), the
+    same send-and-wait from those C load generators, 1 and 64 requests in flight (`--in-flight`),
+    with the server's CPU time per request: the Python clients of (a) and (b) share the two
+    cores with the server and cap what they can measure.
 
 Authentication is on (the default): every call carries the admin API key the server wrote to
 ``<data-dir>/admin.token`` (an admin key is not rate limited). ``bench/auth.py`` measures what
 that costs.
 
-    python bench/grpc_vs_rest.py [--quick] [--n N] [--total N]
+    python bench/grpc_vs_rest.py [--quick] [--n N] [--total N] [--in-flight 1,64] [--seconds S]
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -71,6 +80,78 @@ def client_call(client: CaxtonClient) -> Callable[[int], None]:
     return call
 
 
+# -- C load generators -------------------------------------------------------------------------
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"performative":"request","receiver":["echo"],"content":{"n":1}}'
+wrk.headers["content-type"] = "application/json"
+wrk.headers["authorization"] = "Bearer " .. os.getenv("CAXTON_BENCH_TOKEN")
+done = function(summary, latency, requests)
+  io.write(string.format("P50 %d P99 %d ERR %d\\n", latency:percentile(50),
+           latency:percentile(99), summary.errors.status + summary.errors.connect
+           + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def server_cpu_s(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def c_load(server: c.CaxtonServer, tmp: str, in_flight: int, seconds: int
+           ) -> dict[str, tuple[float, float, float, float]]:
+    """wrk (REST) and h2load (gRPC): name -> (req/s, p50 ms, p99 or max ms, server CPU us/req).
+
+    h2load prints no percentiles: its column is the mean, and max for p99."""
+    out: dict[str, tuple[float, float, float, float]] = {}
+    script = os.path.join(tmp, "post.lua")
+    with open(script, "w") as f:
+        f.write(WRK_SCRIPT)
+    request = messages_pb2.SendAndWaitRequest(message=acl_pb2.AclMessage(
+        performative="request", receiver=["echo"], content_json='{"n":1}'), timeout_s=5)
+    body = request.SerializeToString()
+    frame = os.path.join(tmp, "grpc.bin")
+    with open(frame, "wb") as f:
+        f.write(b"\0" + struct.pack(">I", len(body)) + body)  # one gRPC message frame
+    pid = server.proc.pid
+    before = server_cpu_s(pid)
+    text = subprocess.run(
+        ["wrk", "-t1", f"-c{in_flight}", f"-d{seconds}s", "-s", script,
+         f"{server.url}/api/v1/messages?wait=true&timeout=5"], capture_output=True, text=True,
+        env={**os.environ, "CAXTON_BENCH_TOKEN": server.token}, check=True).stdout
+    cpu = server_cpu_s(pid) - before
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    p50, p99, errors = (int(x) for x in re.search(  # type: ignore[union-attr]
+        r"P50 (\d+) P99 (\d+) ERR (\d+)", text).groups())
+    if errors or "Non-2xx" in text:
+        raise RuntimeError(f"wrk saw errors:\n{text}")
+    out["REST wrk"] = (rate, p50 / 1000, p99 / 1000, cpu / (rate * seconds) * 1e6)
+    before = server_cpu_s(pid)
+    text = subprocess.run(
+        ["h2load", "-c1", f"-m{in_flight}", "-D", str(seconds), "-d", frame,
+         "-H", "content-type: application/grpc", "-H", "te: trailers",
+         "-H", f"authorization: Bearer {server.token}",
+         f"http://{server.target}/caxton.v1.MessageService/SendAndWait"],
+        capture_output=True, text=True, check=True).stdout
+    cpu = server_cpu_s(pid) - before
+    rate = float(re.search(r"finished in \S+, ([\d.]+) req/s", text).group(1))  # type: ignore[union-attr]
+    done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded", text)
+    if done is None or done.group(2) != done.group(3):
+        raise RuntimeError(f"h2load saw failures:\n{text}")
+    times = re.search(r"time for request:\s+\S+\s+(\S+)\s+(\S+)", text)
+    assert times is not None
+    out["gRPC h2load (mean, max)"] = (rate, _ms(times.group(2)), _ms(times.group(1)),
+                                      cpu / (rate * seconds) * 1e6)
+    return out
+
+
+def _ms(value: str) -> float:
+    number = float(re.sub(r"[a-z]+$", "", value))
+    return number / 1000 if value.endswith("us") else number * 1000 if value.endswith(
+        "s") and not value.endswith("ms") else number
+
+
 # -- measurements ------------------------------------------------------------------------------
 def sequential(call: Callable[[int], None], n: int, warmup: int) -> list[float]:
     out: list[float] = []
@@ -105,7 +186,13 @@ def main() -> None:
     p = c.parser(__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, help="sequential round trips per transport")
     p.add_argument("--total", type=int, help="requests per throughput measurement")
+    p.add_argument("--in-flight", default="1,64",
+                   help="requests in flight for the C load generators (comma-separated)")
+    p.add_argument("--seconds", type=int, help="seconds per C load generator run")
     args = p.parse_args()
+    seconds = args.seconds or (2 if args.quick else 8)
+    have_c = bool(shutil.which("wrk") and shutil.which("h2load"))
+    c_rows: list[list[object]] = []
     n = args.n or (150 if args.quick else 2000)
     total = args.total or (400 if args.quick else 4000)
     warmup = max(20, n // 10)
@@ -138,6 +225,10 @@ def main() -> None:
                                                       total),
                     "gRPC caxton.client": concurrent(lambda: client_call(client), total),
                 }
+                for flight in (int(x) for x in args.in_flight.split(",") if have_c):
+                    for name, (rate, p50, p99, cpu) in c_load(server, tmp, flight,
+                                                              seconds).items():
+                        c_rows.append([name, flight, rate, p50, p99, cpu])
         finally:
             for own in clients:
                 own.close()
@@ -157,6 +248,14 @@ def main() -> None:
           c.ratio(rates[name], rest_rate)]
          for name, s in stats.items()],
     )
+    if c_rows:
+        print(f"C load generators, {seconds} s each, against the same server (the p99 column "
+              "of h2load is its max). Server CPU: all its threads, per request.")
+        c.table(["load generator", "in flight", "req/s", "p50 ms", "p99 ms",
+                 "server CPU us/req"], c_rows)
+    else:
+        print("wrk / h2load not installed: no C load generator rows "
+              "(apt-get install wrk nghttp2-client)")
     print(f"total {time.perf_counter() - t_start:.1f}s")
 
 

@@ -52,6 +52,10 @@ class ServerConfig:
     log_level: str = "info"
     log_format: str = "auto"  # auto | json | console
     durability: str = "full"  # full: fsync per group commit | normal: survives process crashes
+    # The API's event loop: uvloop (libuv, the faster) or asyncio (the standard library's).
+    event_loop: str = "uvloop"
+    # The REST listener's HTTP/1.1 parser: httptools (llhttp, C) or h11 (pure Python).
+    http_parser: str = "httptools"
     max_request_bytes: int = 1024 * 1024
     # HTTP: request headers must arrive within this long; a body may pause at most this long;
     # an idle kept-alive connection is closed after this long; connections beyond the cap 503.
@@ -218,6 +222,11 @@ class ServerConfig:
         self._check_platform()
         if self.durability not in ("full", "normal"):
             raise ConfigError(f"durability must be 'full' or 'normal', not {self.durability!r}")
+        if self.event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError(f"event_loop must be 'uvloop' or 'asyncio', not {self.event_loop!r}")
+        if self.http_parser not in ("httptools", "h11"):
+            raise ConfigError(f"http_parser must be 'httptools' or 'h11', not "
+                              f"{self.http_parser!r}")
         if self.log_format not in ("auto", "json", "console"):
             raise ConfigError(f"log_format must be auto, json or console, not {self.log_format!r}")
         if self.log_level.lower() not in ("debug", "info", "warning", "error"):

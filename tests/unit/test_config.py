@@ -522,3 +522,17 @@ def test_tls_settings_come_from_the_file_the_environment_and_flags(tmp_path: Pat
 ])
 def test_inconsistent_tls_settings_are_refused(env: dict[str, str], message: str) -> None:
     assert message in config_error(env=env)
+
+
+def test_event_loop_is_uvloop_by_default_and_checked() -> None:
+    assert load_config(env={}).event_loop == "uvloop"
+    assert load_config(env={"CAXTON_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
+    with pytest.raises(ConfigError, match="event_loop must be 'uvloop' or 'asyncio'"):
+        load_config(env={"CAXTON_EVENT_LOOP": "tokio"})
+
+
+def test_http_parser_is_httptools_by_default_and_checked() -> None:
+    assert load_config(env={}).http_parser == "httptools"
+    assert load_config(env={"CAXTON_HTTP_PARSER": "h11"}).http_parser == "h11"
+    with pytest.raises(ConfigError, match="http_parser must be 'httptools' or 'h11'"):
+        load_config(env={"CAXTON_HTTP_PARSER": "picohttp"})

@@ -20,6 +20,7 @@ from caxton.api.directory import DirectoryService
 from caxton.api.events import EventBus
 from caxton.api.platforms import PlatformService
 from caxton.api.records import StoredRecords
+from caxton.api.wakeups import Wakeups
 from caxton.api.watch import DEFAULT_CAPACITY, MessageWatch
 from caxton.domain.acl import AclMessage, parse_message, parse_performative
 from caxton.domain.agent_permissions import AgentPermissions, parse_permissions
@@ -129,6 +130,7 @@ class CaxtonService(StoredRecords):
         self.acceptances = acceptances
         self._watches: set[MessageWatch] = set()
         self._watches_ended = False
+        self._wakeups_cache: Wakeups | None = None
         self.directory: DirectoryService | None = None  # set by the composition root
         self.platforms: PlatformService | None = None  # the address book, set there too
         self.events = EventBus()  # agent lifecycle and deployment events (api/events.py)
@@ -265,18 +267,27 @@ class CaxtonService(StoredRecords):
                 f"message of {msg.wire_size} bytes exceeds the limit of {self._max_message_bytes}")
         self._host.deliverable(msg)
 
+    def _wakeups(self, loop: asyncio.AbstractEventLoop) -> Wakeups:
+        """The batcher of hand-offs to ``loop`` (the server has one loop; tests may make more)."""
+        wakeups = self._wakeups_cache
+        if wakeups is None or wakeups.loop is not loop:
+            wakeups = self._wakeups_cache = Wakeups(loop)
+        return wakeups
+
     async def _send(self, msg: AclMessage, inbox: str, ticket: Ticket | None, *, wait: bool,
                     timeout: float) -> SendResult:
         missing = [r for r in msg.receiver
                    if not self._router.knows(r, msg) and not is_client_inbox(r)]
         loop = asyncio.get_running_loop()
+        wakeups = self._wakeups(loop)
         reply_future: asyncio.Future[AclMessage] = loop.create_future()
         if wait:
             key = msg.reply_key
+            conversation = msg.conversation_id
 
             def on_reply(reply: AclMessage) -> None:
-                if reply.in_reply_to == key or reply.conversation_id == msg.conversation_id:
-                    loop.call_soon_threadsafe(_settle, reply_future, reply)
+                if reply.in_reply_to == key or reply.conversation_id == conversation:
+                    wakeups.post(_settle, reply_future, reply)
 
             self._router.register(inbox, ClientInbox(on_reply))
             if ticket is not None:
@@ -285,9 +296,9 @@ class CaxtonService(StoredRecords):
             logged: asyncio.Future[None] = loop.create_future()
 
             def on_commit(error: BaseException | None) -> None:
-                loop.call_soon_threadsafe(_settle_commit, logged, error)
+                wakeups.post(_settle_commit, logged, error)
                 if ticket is not None:
-                    loop.call_soon_threadsafe(ticket.committed, msg, error)
+                    wakeups.post(ticket.committed, msg, error)
 
             extra = [ticket.record(msg)] if ticket is not None else []
             with self.tracing.send(msg):
@@ -303,11 +314,10 @@ class CaxtonService(StoredRecords):
             if not wait:
                 return SendResult(msg, None)
             limit = min(max(timeout, 0.001), self._max_wait_s)
-            try:
-                reply = await asyncio.wait_for(asyncio.shield(reply_future), limit)
-            except TimeoutError:
+            reply = await first_result(reply_future, limit)
+            if reply is None:
                 raise ReplyTimeoutError(
-                    f"no reply from {', '.join(msg.receiver)} within {limit:g}s") from None
+                    f"no reply from {', '.join(msg.receiver)} within {limit:g}s")
             return SendResult(msg, reply)
         finally:
             if wait:
@@ -371,6 +381,33 @@ class CaxtonService(StoredRecords):
             },
             "messages": self.rates.rates(),
         }
+
+
+async def first_result(future: asyncio.Future[AclMessage], limit: float) -> AclMessage | None:
+    """``future``'s result once it has one, or None after ``limit`` seconds.
+
+    ``future`` may be shared (repeats of a keyed message wait for the same reply), so it is
+    neither cancelled nor failed here: a timer and a done-callback wake one waiter of our own.
+    Cheaper than ``wait_for(shield(future))``, which makes a task and two futures per call.
+    """
+    if not future.done():
+        loop = future.get_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        future.add_done_callback(wake)
+        timer = loop.call_later(limit, wake)
+        try:
+            await waiter
+        finally:  # also when the caller is cancelled (the client went away)
+            timer.cancel()
+            future.remove_done_callback(wake)
+    if not future.done() or future.cancelled():
+        return None
+    return future.result()
 
 
 def _settle(future: asyncio.Future[AclMessage], reply: AclMessage) -> None:

@@ -35,7 +35,9 @@ class BodyTimeout:
             if body_done:
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.seconds)
+                # A timer on this task, not wait_for's extra task: most bodies are in already.
+                async with asyncio.timeout(self.seconds):
+                    message = await receive()
             except TimeoutError:
                 raise RequestError(408, "request_timeout", f"the request body stalled: nothing "
                                    f"received for {self.seconds:g}s") from None
