@@ -367,6 +367,9 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
     mount(app, runtime.metrics)
     server = _Server(uvicorn.Config(
         app, lifespan="on", log_config=None, access_log=False,
+        # Not behind a proxy: uvicorn would believe X-Forwarded-For from 127.0.0.1, and any
+        # local client could then pick the address the per-address limits count.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
         # httptools (or h11) with a header deadline, a header size limit and a connection cap,
         # reading the empty line JADE writes after a body (RFC 9112)

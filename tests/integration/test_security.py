@@ -293,6 +293,24 @@ def test_brute_force_and_busy_tokens_hit_the_rate_limits(tmp_path: Path) -> None
         server.stop()
 
 
+def test_a_forwarded_for_header_does_not_change_the_address_that_is_limited(tmp_path: Path
+                                                                            ) -> None:
+    """Caxton is not behind a proxy unless told so: a client on 127.0.0.1 that names a new
+    X-Forwarded-For address on each guess is still one address (uvicorn trusted the header
+    from 127.0.0.1, so every guess looked like a new client and was never throttled)."""
+    server = ServerProcess(tmp_path / "data", env={
+        "CAXTON_AUTH_FAILURE_RATE_LIMIT": "0.5", "CAXTON_AUTH_FAILURE_BURST": "5"}).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            statuses = [client.get("/api/v1/agents", headers={
+                "authorization": f"Bearer cxk_{i:012d}_{'A' * 43}",
+                "x-forwarded-for": f"10.0.{i}.1", "x-real-ip": f"10.0.{i}.1"}).status_code
+                for i in range(12)]
+        assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}, statuses
+    finally:
+        server.stop()
+
+
 def test_per_address_limit(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", env={
         "CAXTON_ADDRESS_RATE_LIMIT": "1", "CAXTON_ADDRESS_RATE_BURST": "8"}).start()
