@@ -18,28 +18,23 @@ Over TLS, a client certificate the handshake verified is put into each request's
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import h11
 import orjson
-import structlog
 
+from caxton.api.rest.connection_limits import (
+    LINGER_BYTES,
+    LINGER_S,
+    HeaderDeadline,
+    with_client_certificate,
+)
 from caxton.api.rest.http11 import H11Protocol  # uvicorn's, tolerant of JADE's empty lines
-from caxton.security.client_certs import SCOPE_KEY, from_peercert
-from caxton.security.principal import ClientCertificate
-
-log = structlog.get_logger("caxton.api.http")
-_WARN_EVERY_S = 10.0
-_LINGER_S = 2.0  # after an early answer, how long the rest of a body is read and dropped
-_LINGER_BYTES = 64 * 1024 * 1024  # and at most this much of it
+from caxton.security.client_certs import from_peercert
 
 
-class GuardedH11Protocol(H11Protocol):
-    header_timeout_s = 10.0
+class GuardedH11Protocol(HeaderDeadline, H11Protocol):
     max_connections = 1000
-    # Shared by all connections of a server (a subclass per server: see ``guarded_protocol``).
-    stats: dict[str, float]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -47,7 +42,7 @@ class GuardedH11Protocol(H11Protocol):
         if ssl_object is not None:  # TLS: the handshake is over by now
             cert = from_peercert(ssl_object.getpeercert())
             if cert is not None:
-                self.app = _with_client_certificate(self.app, cert)
+                self.app = with_client_certificate(self.app, cert)
         self._header_timer: asyncio.TimerHandle | None = None
         self._lingering: int | None = None  # bytes dropped after an early answer
         self._over_cap = len(self.connections) > self.max_connections
@@ -56,7 +51,7 @@ class GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if self._lingering is not None:  # answered already: drop the rest of the body
             self._lingering += len(data)
-            if self._lingering > _LINGER_BYTES:
+            if self._lingering > LINGER_BYTES:
                 self.transport.close()
             return
         if self._over_cap:
@@ -82,27 +77,15 @@ class GuardedH11Protocol(H11Protocol):
             self._lingering = 0
             if self.transport.can_write_eof():
                 self.transport.write_eof()
-            self.loop.call_later(_LINGER_S, self._end_linger)
+            self.loop.call_later(LINGER_S, self._end_linger)
 
     def _end_linger(self) -> None:
         if not self.transport.is_closing():
             self.transport.close()
 
-    # -- the header deadline -----------------------------------------------------------------
-    def _arm(self) -> None:
-        self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _expired(self) -> None:
-        self._header_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.close()
-            self._warn("header_timeouts", "connections closed: no complete request headers "
-                       f"within {self.header_timeout_s:g}s")
+    # -- the header deadline (HeaderDeadline) -------------------------------------------------
+    def _awaiting_headers(self) -> bool:
+        return bool(self.conn.their_state is h11.IDLE)
 
     # -- the connection cap ------------------------------------------------------------------
     def _refuse(self, data: bytes) -> None:
@@ -125,25 +108,6 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.write(self.conn.send(out) or b"")
         self.transport.close()
         self._warn("refused", f"connections refused: over the cap of {self.max_connections}")
-
-    def _warn(self, counter: str, message: str) -> None:
-        """Count an event; log it at most every few seconds (an attack must not flood logs)."""
-        stats = self.stats
-        stats[counter] = stats.get(counter, 0) + 1
-        now = time.monotonic()
-        if now - stats.get(f"{counter}_logged_at", 0.0) >= _WARN_EVERY_S:
-            stats[f"{counter}_logged_at"] = now
-            log.warning(message, total=int(stats[counter]))
-
-
-def _with_client_certificate(app: Any, cert: ClientCertificate) -> Any:
-    """``app``, seeing ``cert`` in the scope of each request of this connection."""
-
-    async def with_certificate(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        scope[SCOPE_KEY] = cert
-        await app(scope, receive, send)
-
-    return with_certificate
 
 
 def guarded_protocol(*, header_timeout_s: float, max_connections: int) -> type[H11Protocol]:

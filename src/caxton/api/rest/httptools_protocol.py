@@ -23,29 +23,25 @@ deadline.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, cast
 
 import orjson
-import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from caxton.api.rest.http_protocol import _with_client_certificate
+from caxton.api.rest.connection_limits import (
+    LINGER_BYTES,
+    LINGER_S,
+    HeaderDeadline,
+    with_client_certificate,
+)
 from caxton.security.client_certs import from_peercert
 
-log = structlog.get_logger("caxton.api.http")
-_WARN_EVERY_S = 10.0
-_LINGER_S = 2.0  # after an early answer, how long the rest of a body is read and dropped
-_LINGER_BYTES = 64 * 1024 * 1024  # and at most this much of it
 MAX_HEADER_BYTES = 64 * 1024
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    header_timeout_s = 10.0
+class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):
     max_connections = 1000
     max_header_bytes = MAX_HEADER_BYTES
-    # Shared by all connections of a server (a subclass per server: see ``guarded_protocol``).
-    stats: dict[str, float]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,7 +49,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if ssl_object is not None:  # TLS: the handshake is over by now
             cert = from_peercert(ssl_object.getpeercert())
             if cert is not None:
-                self.app = _with_client_certificate(self.app, cert)
+                self.app = with_client_certificate(self.app, cert)
         # uvicorn's request cycle closes the transport itself after a "Connection: close"
         # answer: this one lingers instead while the request's body is still coming.
         self.transport = cast(asyncio.Transport, _LingeringClose(transport, self))
@@ -69,7 +65,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._lingering is not None:  # answered already: drop the rest of the body
             self._lingering += len(data)
-            if self._lingering > _LINGER_BYTES:
+            if self._lingering > LINGER_BYTES:
                 self.transport.close()
             return
         if self._refused:
@@ -143,27 +139,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._lingering = 0
         if real.can_write_eof():
             real.write_eof()
-        self.loop.call_later(_LINGER_S, self._end_linger)
+        self.loop.call_later(LINGER_S, self._end_linger)
 
     def _end_linger(self) -> None:
         if not self.transport.is_closing():
             self.transport.real.close()  # type: ignore[attr-defined]
 
-    # -- the header deadline -----------------------------------------------------------------
-    def _arm(self) -> None:
-        self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)
-
-    def _disarm(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _expired(self) -> None:
-        self._header_timer = None
-        if self._reading_headers and not self.transport.is_closing():
-            self.transport.close()
-            self._warn("header_timeouts", "connections closed: no complete request headers "
-                       f"within {self.header_timeout_s:g}s")
+    # -- the header deadline (HeaderDeadline) -------------------------------------------------
+    def _awaiting_headers(self) -> bool:
+        return self._reading_headers
 
     # -- refusals ----------------------------------------------------------------------------
     def _refuse_over_cap(self) -> None:
@@ -188,15 +172,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not real.is_closing():
             real.write(b"".join(head) + b"\r\n" + body)
             real.close()
-
-    def _warn(self, counter: str, message: str) -> None:
-        """Count an event; log it at most every few seconds (an attack must not flood logs)."""
-        stats = self.stats
-        stats[counter] = stats.get(counter, 0) + 1
-        now = time.monotonic()
-        if now - stats.get(f"{counter}_logged_at", 0.0) >= _WARN_EVERY_S:
-            stats[f"{counter}_logged_at"] = now
-            log.warning(message, total=int(stats[counter]))
 
 
 class _LingeringClose:
