@@ -11,6 +11,7 @@ import pytest
 import structlog
 import structlog.testing
 import wasmtime
+from tests.unit.no_services import NoServices
 
 from caxton.domain.limits import DEFAULT_LIMITS
 from caxton.sandbox.engine import CompiledModule, SandboxEngine, artifact_name
@@ -19,20 +20,6 @@ from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
 SOURCE = """(module (memory (export "memory") 1)
   (func (export "alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
-
-
-class NoServices:
-    def state_read(self, agent: str, key: str) -> bytes | None:
-        return None
-
-    def agent_log(self, agent: str, level: int, text: str) -> None:
-        return None
-
-    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
-        return []
-
-    def state_room(self, agent: str) -> int:
-        return 0
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import wasmtime
+from tests.unit.no_services import NoServices
 
 from caxton.config import ServerConfig
 from caxton.domain.limits import DEFAULT_LIMITS
@@ -25,23 +26,6 @@ SOURCE = """(module (memory (export "memory") 1)
   (func (export "alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
 GIB = 1024**3
-
-
-class NoServices:
-    def state_read(self, agent: str, key: str) -> bytes | None:
-        return None
-
-    def agent_log(self, agent: str, level: int, text: str) -> None:
-        return None
-
-    def state_keys(self, agent: str, prefix: str, limit: int) -> list[str]:
-        return []
-
-    def state_room(self, agent: str) -> int:
-        return 0
-
-    def violation(self, agent: str, kind: str, detail: str) -> None:
-        return None
 
 
 @pytest.mark.parametrize(("last", "now", "idle_s", "expected"), [
