@@ -66,7 +66,7 @@ def new_id() -> str:
 
 def new_client_inbox() -> str:
     """An address for an API client that waits for replies; never a legal agent name."""
-    return CLIENT_PREFIX + os.urandom(6).hex()
+    return CLIENT_PREFIX + _UNGUESSABLE.hex20()[:12]  # one per API call: no system call
 
 
 def is_client_inbox(name: str) -> bool:
