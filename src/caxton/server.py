@@ -11,7 +11,7 @@ import functools
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import structlog
 import uvicorn
 from starlette.applications import Starlette
 
+from caxton._edge_setup import http_protocol, loop_factory
 from caxton._gc import settle_startup, tune_for_messages
 from caxton._security_setup import (
     authentication,
@@ -36,7 +37,6 @@ from caxton.api.grpc.server import GrpcServer
 from caxton.api.mtp import Mtp
 from caxton.api.platforms import PlatformService
 from caxton.api.rest.app import build_app
-from caxton.api.rest.http_protocol import guarded_protocol
 from caxton.api.security import SecurityService
 from caxton.api.service import CaxtonService
 from caxton.config import ServerConfig
@@ -263,38 +263,12 @@ def run(config: ServerConfig) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until _serve's loop takes it: not a stop
     try:
-        with asyncio.Runner(loop_factory=_loop_factory(config.event_loop)) as runner:
+        with asyncio.Runner(loop_factory=loop_factory(config.event_loop)) as runner:
             runner.run(_serve(config, stop, tls))
     finally:
         with contextlib.suppress(OSError):
             (config.data_dir / SERVER_FILE).unlink()
         lock.release()
-
-
-def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop the APIs run on: uvloop's by default (its transports and callbacks are
-    C; a REST or gRPC send-and-wait costs less of the one core the GIL leaves the loop)."""
-    if name == "uvloop":
-        try:
-            import uvloop  # noqa: PLC0415 - only when chosen
-        except ImportError:  # not built for this platform
-            log.warning("uvloop is not installed; running on asyncio's event loop")
-            return None
-        return uvloop.new_event_loop
-    return None  # asyncio's own
-
-
-def _http_protocol(config: ServerConfig) -> type[asyncio.Protocol]:
-    """The REST listener's protocol class: uvicorn's, with our limits (api/rest)."""
-    if config.http_parser == "httptools":
-        from caxton.api.rest.httptools_protocol import (  # noqa: PLC0415 - only when chosen
-            guarded_protocol as guarded_httptools,
-        )
-
-        return guarded_httptools(header_timeout_s=config.http_header_timeout_s,
-                                 max_connections=config.max_connections)
-    return guarded_protocol(header_timeout_s=config.http_header_timeout_s,
-                            max_connections=config.max_connections)
 
 
 async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None = None  # noqa: PLR0915 - one start-up sequence, in order
@@ -373,7 +347,7 @@ async def _serve(config: ServerConfig, stop: _StopRequest, tls: ServerTls | None
         timeout_graceful_shutdown=int(config.shutdown_timeout_s), server_header=False,
         # httptools (or h11) with a header deadline, a header size limit and a connection cap,
         # reading the empty line JADE writes after a body (RFC 9112)
-        http=_http_protocol(config),
+        http=http_protocol(config),
         timeout_keep_alive=config.http_keep_alive_s,  # type: ignore[arg-type]  # a float works
         ssl_context_factory=(None if tls is None else lambda _config, _default: tls.rest_context),
     ), runtime.service, grpc_server, config.shutdown_timeout_s,
