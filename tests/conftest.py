@@ -153,6 +153,16 @@ class ServerProcess:
         return code
 
 
+def eventually(predicate: Callable[[], bool], timeout: float = 30) -> bool:
+    """Poll ``predicate`` every 50 ms until it holds (True) or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def auth(server: ServerProcess) -> bytes:
     """The admin key as a raw HTTP header line, for tests that write requests by hand."""
     return f"Authorization: Bearer {server.token}\r\n".encode()

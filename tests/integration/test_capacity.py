@@ -6,11 +6,9 @@ wasmtime's 4 GiB reservations, so that one more agent cannot fit."""
 from __future__ import annotations
 
 import resource
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ServerProcess
+from tests.conftest import FIXTURES, ServerProcess, eventually
 
 GIB = 1024**3
 
@@ -73,7 +71,7 @@ def test_a_hibernated_agent_that_cannot_wake_fails_and_answers_its_mail(tmp_path
         assert status == 201, body
         asked = _ask(server, "sleeper")
         assert asked["performative"] == "inform" and asked["content"] == 1, asked
-        assert _wait_for(lambda: server.http.get("/api/v1/agents/sleeper").json()["hibernated"])
+        assert eventually(lambda: server.http.get("/api/v1/agents/sleeper").json()["hibernated"])
         assert server.proc is not None
         pid = server.proc.pid
         _, hard = resource.prlimit(pid, resource.RLIMIT_AS)
@@ -104,10 +102,3 @@ def _ask(server: ServerProcess, name: str) -> dict[str, object]:
     return reply
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

@@ -8,13 +8,13 @@ import functools
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import FIXTURES, ServerProcess
+from tests.conftest import FIXTURES, ServerProcess, eventually
 
 from caxton.config import ServerConfig
 from caxton.domain.acl import AclMessage, Performative
@@ -32,15 +32,6 @@ def sleepy(tmp_path: Path) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def _wait_for(predicate: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _agent(http: httpx.Client, name: str) -> dict[str, Any]:
     response = http.get(f"/api/v1/agents/{name}")
     assert response.status_code == 200, response.text
@@ -49,7 +40,7 @@ def _agent(http: httpx.Client, name: str) -> dict[str, Any]:
 
 
 def _asleep(http: httpx.Client, name: str) -> None:
-    assert _wait_for(lambda: _agent(http, name)["hibernated"]), _agent(http, name)
+    assert eventually(lambda: _agent(http, name)["hibernated"]), _agent(http, name)
 
 
 def _ask(http: httpx.Client, name: str, content: object = "n") -> Any:
@@ -105,7 +96,7 @@ def test_mail_sent_while_an_agent_sleeps_arrives_once_and_in_order(
             def answered(cid: str = f"r{round_}-{i}") -> bool:
                 messages = sleepy.http.get(f"/api/v1/conversations/{cid}").json()["messages"]
                 return any(m["sender"] == "counter" for m in messages)
-            assert _wait_for(answered), f"r{round_}-{i} never answered"
+            assert eventually(answered), f"r{round_}-{i} never answered"
             messages = sleepy.http.get(f"/api/v1/conversations/r{round_}-{i}").json()["messages"]
             replies = [m["content"] for m in messages if m["sender"] == "counter"]
             assert len(replies) == 1, replies  # handled once
@@ -176,9 +167,9 @@ def test_sweeping_while_mail_streams_in_loses_and_repeats_nothing(tmp_path: Path
                                            sender="_client-t", receiver=("counter",),
                                            content=n))
                 if n % 20 == 19:  # a gap: everything handled, then swept asleep
-                    assert _wait_for(functools.partial(_counted, rt, n + 1), 30), n
-                    assert _wait_for(lambda: rt.host.get("counter").hibernated, 30)
-            assert _wait_for(lambda: _count(rt) >= total, 60), _count(rt)
+                    assert eventually(functools.partial(_counted, rt, n + 1), 30), n
+                    assert eventually(lambda: rt.host.get("counter").hibernated, 30)
+            assert eventually(lambda: _count(rt) >= total, 60), _count(rt)
         finally:
             stop.set()
             sweeper.join()
