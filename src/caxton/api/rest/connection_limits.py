@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from caxton.security.client_certs import SCOPE_KEY
+from caxton.security.client_certs import SCOPE_KEY, from_peercert
 from caxton.security.principal import ClientCertificate
 
 log = structlog.get_logger("caxton.api.http")
@@ -31,8 +31,30 @@ class HeaderDeadline:
     transport: asyncio.Transport
     _header_timer: asyncio.TimerHandle | None
 
+    _lingering: int | None  # bytes dropped after an early answer (None: not lingering)
+    app: Any
+
     def _awaiting_headers(self) -> bool:
         raise NotImplementedError
+
+    def _take_client_certificate(self, transport: asyncio.Transport) -> None:
+        """Over TLS (the handshake is over by now), the verified client certificate goes
+        into each request's scope."""
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            cert = from_peercert(ssl_object.getpeercert())
+            if cert is not None:
+                self.app = with_client_certificate(self.app, cert)
+
+    def _dropped_while_lingering(self, data: bytes) -> bool:
+        """After an early answer the rest of the body is read and dropped (a bounded amount);
+        True when ``data`` was such."""
+        if self._lingering is None:
+            return False
+        self._lingering += len(data)
+        if self._lingering > LINGER_BYTES:
+            self.transport.close()
+        return True
 
     def _arm(self) -> None:
         self._header_timer = self.loop.call_later(self.header_timeout_s, self._expired)

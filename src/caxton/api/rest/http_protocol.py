@@ -24,13 +24,10 @@ import h11
 import orjson
 
 from caxton.api.rest.connection_limits import (
-    LINGER_BYTES,
     LINGER_S,
     HeaderDeadline,
-    with_client_certificate,
 )
 from caxton.api.rest.http11 import H11Protocol  # uvicorn's, tolerant of JADE's empty lines
-from caxton.security.client_certs import from_peercert
 
 
 class GuardedH11Protocol(HeaderDeadline, H11Protocol):
@@ -38,21 +35,14 @@ class GuardedH11Protocol(HeaderDeadline, H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:  # TLS: the handshake is over by now
-            cert = from_peercert(ssl_object.getpeercert())
-            if cert is not None:
-                self.app = with_client_certificate(self.app, cert)
+        self._take_client_certificate(transport)
         self._header_timer: asyncio.TimerHandle | None = None
         self._lingering: int | None = None  # bytes dropped after an early answer
         self._over_cap = len(self.connections) > self.max_connections
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering is not None:  # answered already: drop the rest of the body
-            self._lingering += len(data)
-            if self._lingering > LINGER_BYTES:
-                self.transport.close()
+        if self._dropped_while_lingering(data):  # answered already: the rest of the body
             return
         if self._over_cap:
             self._refuse(data)

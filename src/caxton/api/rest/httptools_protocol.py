@@ -29,12 +29,9 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from caxton.api.rest.connection_limits import (
-    LINGER_BYTES,
     LINGER_S,
     HeaderDeadline,
-    with_client_certificate,
 )
-from caxton.security.client_certs import from_peercert
 
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -45,11 +42,7 @@ class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:  # TLS: the handshake is over by now
-            cert = from_peercert(ssl_object.getpeercert())
-            if cert is not None:
-                self.app = with_client_certificate(self.app, cert)
+        self._take_client_certificate(transport)
         # uvicorn's request cycle closes the transport itself after a "Connection: close"
         # answer: this one lingers instead while the request's body is still coming.
         self.transport = cast(asyncio.Transport, _LingeringClose(transport, self))
@@ -63,10 +56,7 @@ class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering is not None:  # answered already: drop the rest of the body
-            self._lingering += len(data)
-            if self._lingering > LINGER_BYTES:
-                self.transport.close()
+        if self._dropped_while_lingering(data):  # answered already: the rest of the body
             return
         if self._refused:
             return
