@@ -99,8 +99,12 @@ class CallContext:
         What the messages before it produced is set aside as theirs (a later failure does not
         touch it), and the next message starts with empty sends, writes and budgets.
         """
-        assert self.memory is not None and self.batch is not None
-        index = int.from_bytes(self.memory.read(cctx, self.batch_word, 4), "little")
+        assert self.memory is not None
+        self.advance(int.from_bytes(self.memory.read(cctx, self.batch_word, 4), "little"))
+
+    def advance(self, index: int) -> None:
+        """The agent now handles the batch's message ``index`` (indexes only grow)."""
+        assert self.batch is not None
         if index == self.batch_index:
             return
         if not self.batch_index < index < len(self.batch):
