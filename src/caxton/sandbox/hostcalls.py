@@ -126,8 +126,9 @@ class CallContext:
     def end_batch(self, cctx: Any, *, all_handled: bool
                   ) -> list[tuple[list[AclMessage], dict[str, bytes | None], int]]:
         """What each handled message produced: all of them when the call returned 0, else
-        those before the one at the current index (which failed or was cut short)."""
-        if self.batch is not None:
+        those before the one at the current index (which failed or was cut short). ``cctx``
+        None: the index is already current (a component reports it with each step)."""
+        if self.batch is not None and cctx is not None:
             # A bad final index: only what was attributed before it counts.
             with contextlib.suppress(HostTrap):
                 self.sync(cctx)
