@@ -12,10 +12,18 @@
 //   });
 //   export const handle = echo.handle;
 //   export const init = echo.init;
+//   export const handleBatch = echo.handleBatch;  // optional: see below
 //
 // and is built with (scripts/build-components.sh does this for the examples)
 //
-//   componentize-js agent.js --wit wit/caxton-agent.wit -n agent -d http fetch-event -o agent.wasm
+//   componentize-js agent.js --wit wit/caxton-agent.wit -n batch-agent -d http fetch-event \
+//     -o agent.wasm
+//
+// The `batch-agent` world adds `handleBatch`, which takes several queued messages in one call
+// and handles each exactly as `handle` would (the host then calls the agent less often). An
+// agent that does not export it is built with `-n agent` instead; scripts/build-components.sh
+// and the project template's build.sh add the export themselves (`batch(handle)` around the
+// module's `handle`), so agent code needs neither.
 //
 // `handle` succeeds when it returns. When it throws, the message fails: what the handler sent
 // and wrote to state is discarded, the sender receives a FIPA `failure` naming the error, and
@@ -23,7 +31,7 @@
 // time (the engine is snapshotted after it), so keep host calls out of it. Module variables last
 // until the host replaces the instance (after a trap, say): durable data belongs in `state`.
 
-import * as host from 'caxton:agent/host@1.0.0';
+import * as host from 'caxton:agent/host@1.1.0';
 
 let aborting = null;
 
@@ -135,14 +143,38 @@ function run(fn, ...args) {
   }
 }
 
-/** The world's exports, `{handle, init}`, around your `handle(msg)` and optional `init()`. */
+/** The world's exports, `{handle, init, handleBatch}`, around your `handle(msg)` and
+ * optional `init()`. */
 export function agent({ handle, init = () => {} }) {
-  return {
+  const exports = {
     handle(message) {
       run(handle, JSON.parse(message));
     },
     init() {
       run(init);
     },
+  };
+  exports.handleBatch = batch(exports.handle);
+  return exports;
+}
+
+/** The `batch-agent` world's `handleBatch` export around a world `handle` export (one that
+ * takes the message's JSON text and throws a string to fail it, as `agent().handle` does).
+ * Before each message it tells the host which one is current, and it stops at the first
+ * failure: the host delivers the rest again. */
+export function batch(handle) {
+  return function handleBatch(messages) {
+    for (let index = 0; index < messages.length; index++) {
+      host.beginMessage(index);
+      try {
+        handle(messages[index]);
+      } catch (e) {
+        // A string is handle's `err`: the batch's failure. Anything else (an abort) must
+        // still trap, so it leaves as an Error, which componentize-js does not turn into an
+        // `err` value.
+        if (typeof e === 'string') throw { index, reason: e };
+        throw e instanceof Error ? e : new Error(String(e && e.abort !== undefined ? e.abort : e));
+      }
+    }
   };
 }

@@ -14,8 +14,11 @@ this module hides the WIT bindings. Write the agent in ``app.py`` and end it wit
 
 and build it (scripts/build-components.sh does this for the examples)::
 
-    componentize-py -d wit/caxton-agent.wit -w agent componentize app \\
+    componentize-py -d wit/caxton-agent.wit -w batch-agent componentize app \\
         -p path/to/agent -p sdk/python -o agent.wasm
+
+(``-w agent`` builds it without the batch entry point: the host then calls ``handle`` for
+each message, which is slower when messages queue up.)
 
 ``handle`` succeeds when it returns. When it raises, the message fails: what the handler sent
 and wrote to state is discarded, the sender receives a FIPA ``failure`` naming the exception,
@@ -164,7 +167,12 @@ def _dumps(message: dict[str, Any] | str | bytes) -> str:
 
 
 def serve(agent_class: type[Agent]) -> type:
-    """The ``WitWorld`` class componentize-py exports, delegating to one ``agent_class``."""
+    """The ``WitWorld`` class componentize-py exports, delegating to one ``agent_class``.
+
+    It implements the ``batch-agent`` world: besides ``handle`` it takes several queued
+    messages in one call (``handle_batch``), each handled exactly as ``handle`` would, so
+    nothing in the agent changes. Built against ``agent`` instead, the extra method is unused.
+    """
     agent = agent_class()
 
     class WitWorld(wit_world.WitWorld):
@@ -174,6 +182,19 @@ def serve(agent_class: type[Agent]) -> type:
         def handle(self, message: str) -> None:
             _run(agent.handle, json.loads(message))
 
+        def handle_batch(self, messages: list[str]) -> None:
+            # The host attributes what happens to the message named by begin_message, and
+            # stops at the first failure (the rest are delivered again later).
+            begin = host.begin_message
+            handle = agent.handle
+            for index, message in enumerate(messages):
+                begin(index)
+                msg = json.loads(message)
+                try:
+                    handle(msg)
+                except Exception as exc:
+                    raise Err(host.BatchFailure(index, _reason(exc))) from None
+
     return WitWorld
 
 
@@ -181,5 +202,10 @@ def _run(func: Any, *args: Any) -> None:
     try:
         func(*args)
     except Exception as exc:
-        traceback.print_exc(file=sys.stderr)  # the agent's log, line by line
-        raise Err(f"{type(exc).__name__}: {exc}") from None
+        raise Err(_reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    """Log the traceback (the agent's log, line by line) and name the failure."""
+    traceback.print_exception(exc, file=sys.stderr)
+    return f"{type(exc).__name__}: {exc}"
