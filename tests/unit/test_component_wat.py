@@ -198,7 +198,7 @@ def test_handle_of_the_wrong_type_is_refused(engine: SandboxEngine) -> None:
 @pytest.mark.parametrize(("imports", "expected"), [
     ('(import "acme:db/query@1.0.0" (instance (export "run" (func))))',
      "import 'acme:db/query@1.0.0' is not provided by the host (it offers: "
-     "caxton:agent/host@1.0.0, wasi:cli/*@0.2.x, wasi:clocks/*@0.2.x, wasi:filesystem/*@0.2.x, "
+     "caxton:agent/host@1.1.0, wasi:cli/*@0.2.x, wasi:clocks/*@0.2.x, wasi:filesystem/*@0.2.x, "
      "wasi:io/*@0.2.x, wasi:random/*@0.2.x, wasi:sockets/*@0.2.x)"),
     ('(import "wasi:http/outgoing-handler@0.2.3" (instance))',
      "import 'wasi:http/outgoing-handler@0.2.3' is not provided by the host: agents have no "
@@ -206,7 +206,7 @@ def test_handle_of_the_wrong_type_is_refused(engine: SandboxEngine) -> None:
     ('(import "caxton:agent/host@1.0.0" (instance (export "teleport" (func))))',
      "import 'caxton:agent/host@1.0.0' function 'teleport' is not provided by the host "
      "(it offers: send, reply, log, now, random, state-get, state-put, state-get-bytes, "
-     "state-put-bytes, state-delete, state-list)"),
+     "state-put-bytes, state-delete, state-list, begin-message)"),
 ])
 def test_imports_the_host_lacks_are_refused(engine: SandboxEngine, imports: str,
                                             expected: str) -> None:

@@ -31,6 +31,7 @@ K_VARIANT = ffi.WASMTIME_COMPONENT_VARIANT.value
 K_ENUM = ffi.WASMTIME_COMPONENT_ENUM.value
 K_OPTION = ffi.WASMTIME_COMPONENT_OPTION.value
 K_RESULT = ffi.WASMTIME_COMPONENT_RESULT.value
+K_RECORD = ffi.WASMTIME_COMPONENT_RECORD.value
 
 _NULL = ctypes.POINTER(Val)()
 
@@ -85,6 +86,15 @@ def read_variant(val: Any) -> tuple[str, Any]:
     variant = val.of.variant
     return _vec_bytes(variant.discriminant).decode(), (
         variant.val.contents if variant.val else None)
+
+
+def read_record(val: Any) -> dict[str, Any]:
+    """The field values of a ``record``, by name."""
+    if val.kind != K_RECORD:
+        raise UnexpectedValue(f"expected a record, got kind {val.kind}")
+    record = val.of.record
+    fields = record.data
+    return {_vec_bytes(fields[i].name).decode(): fields[i].val for i in range(record.size)}
 
 
 def read_option(val: Any) -> Any:
@@ -185,3 +195,16 @@ def borrow_string(val: Any, data: bytes) -> None:
     val.kind = K_STRING
     val.of.string.size = len(data)
     val.of.string.data = ctypes.cast(ctypes.c_char_p(data), ctypes.POINTER(ctypes.c_ubyte))
+
+
+def borrow_strings(val: Any, items: list[bytes]) -> Any:
+    """Point a ``list<string>`` argument at ``items`` without copying them (as
+    ``borrow_string``). Returns the array of element values, which the caller keeps alive,
+    with ``items``, until the call returns."""
+    elements = (Val * len(items))()
+    for element, data in zip(elements, items, strict=True):
+        borrow_string(element, data)
+    val.kind = K_LIST
+    val.of.list.size = len(items)
+    val.of.list.data = ctypes.cast(elements, ctypes.POINTER(Val))
+    return elements

@@ -6,6 +6,9 @@ reply routing filled in, writes committed only when ``handle`` succeeds, the hos
 Only the value encoding differs: the arguments arrive as component values instead of pointers
 into linear memory, and the ABI's negative codes become the WIT ``error`` variant.
 
+``begin-message`` (1.1) has no ABI v1 twin: it is how a ``handle-batch`` call says which message
+it is handling (ABI v1's batches write the index into the host's buffer instead).
+
 The functions are linked into the engine's component linker by ``component_linker``.
 """
 
@@ -31,7 +34,10 @@ from caxton.sandbox.hostcalls import (
     CallContext,
 )
 
-HOST_INTERFACE = "caxton:agent/host@1.0.0"
+# The interface as the host defines it. wasmtime's linker is semver-aware: components built
+# against an earlier 1.x (1.0.0: no begin-message) link to it unchanged.
+HOST_INTERFACE = "caxton:agent/host@1.1.0"
+HOST_INTERFACE_MAJOR = "caxton:agent/host@1."
 _LEVELS = {"debug": 0, "info": 1, "warning": 2, "error": 3}
 _MAX_LOG_BYTES = 64 * 1024
 
@@ -59,6 +65,21 @@ def _error(val: Any, ctx: CallContext, code: int, reason: str = "") -> None:
     else:  # pragma: no cover - every code the host produces is listed above
         raise HostTrap(f"host produced unknown status {code}")
     cv.set_result(val, False, err)
+
+
+def _begin_message(ctx: CallContext, args: Any, _results: Any) -> None:
+    """The agent now handles message ``index`` of its ``handle-batch`` call (``handle``'s one
+    message is index 0). Bookkeeping, not a service: it is not charged to the budget."""
+    index = args[0].of.u32
+    if ctx.batch is None:
+        if index != 0:
+            raise HostTrap(f"begin-message({index}) during handle, whose one message has index 0",
+                           BAD_AGENT)
+        return
+    try:
+        ctx.advance(index)
+    except HostTrap as exc:
+        raise HostTrap(str(exc), BAD_AGENT) from None
 
 
 def _send(ctx: CallContext, args: Any, results: Any, *, as_reply: bool = False) -> None:
@@ -186,10 +207,13 @@ SIGNATURES = {
     "state-put-bytes": f"(string, list<u8>) -> result<_, {_ERROR}>",
     "state-delete": f"(string) -> result<bool, {_ERROR}>",
     "state-list": f"(string) -> result<list<string>, {_ERROR}>",
+    "begin-message": "(u32)",
 }
 
-# The ABI v1 host function each one is (the name an agent's permissions list).
-PERMISSION = {
+# The ABI v1 host function each one is (the name an agent's permissions list); begin-message
+# is not a service an agent could be denied.
+PERMISSION: dict[str, str | None] = {
+    "begin-message": None,
     "send": "send", "reply": "reply", "log": "log", "now": "now", "random": "random",
     "state-get": "state_get", "state-put": "state_put", "state-get-bytes": "state_get",
     "state-put-bytes": "state_put", "state-delete": "state_delete", "state-list": "state_list",
@@ -197,6 +221,7 @@ PERMISSION = {
 # Functions without an error result: a denied call can only trap.
 _INFALLIBLE = frozenset(name for name, sig in SIGNATURES.items() if "result<" not in sig)
 DENIED_KIND = "permission_denied"  # the failure kind of a message whose handler trapped so
+BAD_AGENT = "bad_agent"  # a batch's message index went wrong (as for ABI v1's batches)
 
 
 def deny(ctx: CallContext, name: str, results: Any) -> None:
@@ -225,4 +250,5 @@ HOST_FUNCTIONS: dict[str, Impl] = {
     "state-put-bytes": _state_put,
     "state-delete": _state_delete,
     "state-list": _state_list,
+    "begin-message": _begin_message,
 }

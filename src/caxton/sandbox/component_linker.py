@@ -85,7 +85,7 @@ class ComponentHost:
                     raise HostTrap("host function called from an unknown store")
                 ctx = call.ctx
                 permitted = ctx.permitted
-                if permitted is not None and function not in permitted:
+                if permitted is not None and function is not None and function not in permitted:
                     deny(ctx, name, results)
                 else:
                     impl(ctx, args, results)

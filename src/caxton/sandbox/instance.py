@@ -30,6 +30,8 @@ _BATCH_HEADER = struct.Struct("<II")
 _FRAME_LENGTH = struct.Struct("<I")
 # A batch that runs out of these was cut short by its neighbours' use, not by the message.
 _BUDGET_KINDS = frozenset({"fuel_exhausted", "timeout"})
+# What one handled message of a batch produced: its sends, its state writes, sends refused.
+BatchPart = tuple[list[AclMessage], dict[str, bytes | None], int]
 
 
 @dataclass(slots=True)
@@ -212,21 +214,30 @@ class AgentInstance:
             kind, detail = exc.kind, exc.detail
         except HostTrap as exc:
             kind, detail = "bad_agent", str(exc)
-        returned = kind is None and code == 0
-        done = ctx.end_batch(cctx, all_handled=returned)
+        if kind is None and code:
+            kind, detail = "agent_error", f"handle_batch returned {code}"
+        done = ctx.end_batch(cctx, all_handled=kind is None)
+        return self._settle_batch(messages, done, kind, detail, started)
+
+    def _settle_batch(self, messages: list[AclMessage], done: list[BatchPart],
+                      kind: str | None, detail: str, started: float, *,
+                      retry_first: bool = False) -> BatchOutcome:
+        """The outcome of a batch call that handled ``done`` and then stopped for ``kind``
+        (None: it returned success) with ``detail``; shared with the component sandbox.
+        ``retry_first``: a call cut short by its budget during its first message retries that
+        one alone too (a component spends fuel taking in all the messages before it)."""
         elapsed = time.perf_counter() - started
-        fuel = limits.fuel - control.fuel_left()
+        fuel = self.limits.fuel - self._control.fuel_left()
         share = max(len(done), 1)
         outcomes = [Outcome(True, sends, writes, fuel // share, None, None, elapsed / share,
                             refused) for sends, writes, refused in done]
-        if returned and len(done) == len(messages):
+        if kind is None and len(done) == len(messages):
             return BatchOutcome(outcomes)
-        if kind in _BUDGET_KINDS and done:
+        if kind in _BUDGET_KINDS and (done or retry_first):
             return BatchOutcome(outcomes, budget_spent=True)
         if kind is None:
-            kind, detail = (("agent_error", f"handle_batch returned {code}") if code else
-                            ("bad_agent", "handle_batch returned 0 with a bad message index"))
-        ctx.current = messages[len(done)]
+            kind, detail = "bad_agent", "handle_batch returned 0 with a bad message index"
+        self._ctx.current = messages[len(done)]
         outcomes.append(self._failed(kind, detail, started))
         return BatchOutcome(outcomes)
 

@@ -14,7 +14,7 @@ from caxton.domain.agent_permissions import HOST_FUNCTIONS as PERMISSIBLE
 from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
 from caxton.errors import HostFunctionNotPermittedError, ModuleRejectedError
-from caxton.sandbox.component_host import HOST_INTERFACE
+from caxton.sandbox.component_host import HOST_INTERFACE, HOST_INTERFACE_MAJOR
 from caxton.sandbox.component_host import SIGNATURES as COMPONENT_SIGNATURES
 from caxton.sandbox.hostcalls import HOST_FUNCTIONS, IMPORT_MODULE, WASI_MODULE, describe
 
@@ -164,6 +164,8 @@ def wit_type(ty: object) -> str:
         return f"option<{wit_type(ty.payload)}>"
     if isinstance(ty, wc.EnumType):
         return f"enum<{', '.join(ty.names)}>"
+    if isinstance(ty, wc.RecordType):
+        return f"record{{{', '.join(f'{name}: {wit_type(t)}' for name, t in ty.fields)}}}"
     if isinstance(ty, wc.VariantType):
         cases = (f"{name}({wit_type(p)})" if p is not None else name for name, p in ty.cases)
         return f"variant<{', '.join(cases)}>"
@@ -178,6 +180,8 @@ def wit_signature(ty: wc.FuncType, *, names: bool = False) -> str:
 
 _HANDLE = "func(message: string) -> result<_, string>"
 _INIT = "func() -> result<_, string>"
+_HANDLE_BATCH = ("func(messages: list<string>) -> "
+                 "result<_, record{index: u32, reason: string}>")
 
 
 def _check_export(exports: dict[str, wc._types.ComponentExtern], name: str, want: str,
@@ -194,7 +198,8 @@ def _check_export(exports: dict[str, wc._types.ComponentExtern], name: str, want
     if not isinstance(ty, wc.FuncType):
         raise ModuleRejectedError(f"export '{name}' must be a function: {want}")
     got = wit_signature(ty, names=True)
-    if wit_signature(ty) != want.removeprefix("func").replace("message: ", ""):
+    if wit_signature(ty) != want.removeprefix("func").replace("message: ", "").replace(
+            "messages: ", ""):
         raise ModuleRejectedError(f"export '{name}' has type func{got}, expected {want}")
 
 
@@ -228,11 +233,12 @@ def check_component(component: wc.Component, engine: wasmtime.Engine) -> None:
     exports = ctype.exports(engine)
     _check_export(exports, "handle", _HANDLE, required=True)
     _check_export(exports, "init", _INIT, required=False)
+    _check_export(exports, "handle-batch", _HANDLE_BATCH, required=False)
     offered = f"{HOST_INTERFACE}, " + ", ".join(f"{p}/*@0.2.x" for p in WASI_PACKAGES)
     for name, extern in ctype.imports(engine).items():
         interface, _, version = name.partition("@")
         package = interface.partition("/")[0]
-        if name == HOST_INTERFACE:
+        if name.startswith(HOST_INTERFACE_MAJOR):  # 1.0.0 and 1.1.0 (a subset of it)
             _check_host_import(name, extern, engine)
         elif package in WASI_PACKAGES and version.startswith("0.2."):
             continue
