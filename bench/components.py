@@ -7,6 +7,10 @@
 (b) Echo messages/s for the Python and JavaScript example components and the WAT echo (a core
     module) in the same run: the sandbox call alone (``handle``), and routed in process
     (Router -> agent -> reply to a client inbox) with 64 requests in flight.
+(c) The batch entry point (``handle-batch``, caxton:agent 1.1): the sandbox's CPU per message
+    when N queued messages go in one call, against one ``handle`` call each, with the fuel per
+    message (deterministic: the guest's own share); and the routed echo of (b) with the
+    runtime's batching on and off, in alternating rounds.
 
 Needs the example components (scripts/build-components.sh; built here when missing) and
 compiles them once into .cache/compiled-components (the first run on a machine takes a minute
@@ -249,6 +253,114 @@ def routed_echo(agents: dict[str, bytes], n: int, inflight: int = 64) -> list[li
     return rows
 
 
+# -- (c) batches ------------------------------------------------------------------------------
+BATCH_SIZES = (1, 2, 3, 4, 8, 16, 32, 64)
+
+
+def sandbox_batches(agents: dict[str, bytes], rounds: int) -> list[list[object]]:
+    """Per component: CPU microseconds and fuel per message, handle (N=1) or N per call.
+
+    CPU time of this thread, not wall time: on a shared 2-core machine the wall clock mostly
+    measures the neighbours. Median over rounds; the sizes alternate within each round.
+    """
+    from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
+    from caxton.domain.limits import ResourceLimits  # noqa: PLC0415
+    from caxton.sandbox import loader  # noqa: PLC0415
+    from caxton.sandbox.engine import SandboxEngine  # noqa: PLC0415
+
+    class Quiet:
+        def state_read(self, agent: str, key: str) -> bytes | None:
+            return None
+
+        def agent_log(self, agent: str, level: int, text: str) -> None:
+            return None
+
+    from caxton.sandbox import component  # noqa: PLC0415
+
+    engine = SandboxEngine(cache_dir=COMPILED)
+    total = 192  # messages per size and round (a multiple of every size)
+    # The sandbox hands fewer than MIN_BATCH messages to handle; here every N is measured (the
+    # figures are what MIN_BATCH rests on).
+    min_batch, component.MIN_BATCH = component.MIN_BATCH, 2
+    rows = []
+    for label, wasm in agents.items():
+        if "component" not in label:
+            continue
+        inst = loader.instantiate(engine, engine.compile(wasm), name="echo",
+                                  limits=ResourceLimits(), services=Quiet())
+        inst.initialize()
+        if not inst.batched:
+            rows.append([label, "no handle-batch export", *["-"] * (len(BATCH_SIZES) * 2 - 1)])
+            continue
+        msgs = [AclMessage(performative=Performative.REQUEST, sender="client",
+                           receiver=("echo",), content={"n": i}, conversation_id=f"c{i}")
+                for i in range(total)]
+        for msg in msgs:  # warm-up
+            assert inst.handle(msg).ok
+        cpu: dict[int, list[float]] = {n: [] for n in BATCH_SIZES}
+        fuel: dict[int, int] = {}
+        for _ in range(rounds):
+            for n in BATCH_SIZES:
+                t0, used = time.thread_time_ns(), 0
+                for k in range(0, total, n):
+                    if n == 1:
+                        outcomes = [inst.handle(msgs[k])]
+                    else:
+                        outcomes = inst.handle_batch(msgs[k:k + n]).outcomes
+                        assert len(outcomes) == n, (label, n, len(outcomes))
+                    assert all(o.ok for o in outcomes)
+                    used += sum(o.fuel_used for o in outcomes)
+                cpu[n].append((time.thread_time_ns() - t0) / total / 1e3)
+                fuel[n] = used // total
+        inst.close()
+        med = {n: sorted(v)[len(v) // 2] for n, v in cpu.items()}
+        rows.append([label, *(f"{med[n]:.1f}" for n in BATCH_SIZES),
+                     *(f"{fuel[n] / 1e3:.0f}k" for n in BATCH_SIZES)])
+    component.MIN_BATCH = min_batch
+    return rows
+
+
+def routed_batching(agents: dict[str, bytes], n: int, rounds: int,
+                    inflight: int = 64) -> list[list[object]]:
+    """(b2)'s routed echo per component with the runtime's batching on and off (its
+    ``batching`` hook), rounds alternating: messages/s and the process's CPU per message."""
+    from caxton.config import ServerConfig  # noqa: PLC0415
+    from caxton.domain.limits import ResourceLimits  # noqa: PLC0415
+    from caxton.server import Runtime  # noqa: PLC0415
+
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory(prefix="caxton-bench-") as tmp:
+        shutil.copytree(COMPILED, Path(tmp) / "compiled", dirs_exist_ok=True)
+        rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="normal", workers=2))
+        try:
+            batching = rt.host.batching
+            names = {label: f"echo{k}" for k, label in enumerate(agents)
+                     if "component" in label}
+            for label, name in names.items():
+                rt.host.deploy(name, agents[label], "1.0", ResourceLimits())
+            seen: dict[tuple[str, bool], list[tuple[float, float, int]]] = {}
+            for r in range(rounds):
+                for label, name in names.items():
+                    for on in (False, True):
+                        rt.host.batching = batching if on else (lambda _cell: False)
+                        stats = rt.host.get(name).stats
+                        before, c0 = stats.batched_messages, time.process_time()
+                        rate = _pump(rt, name, f"bench-client-{name}-{on}-{r}", n, inflight)
+                        cpu_us = (time.process_time() - c0) / n * 1e6
+                        seen.setdefault((label, on), []).append(
+                            (rate, cpu_us, stats.batched_messages - before))
+            rt.host.batching = batching
+            for label in names:
+                off, on = (sorted(seen[(label, b)]) for b in (False, True))
+                mid = rounds // 2
+                rows.append([label, f"{off[mid][0]:.0f}", f"{on[mid][0]:.0f}",
+                             c.ratio(on[mid][0], off[mid][0]), f"{off[mid][1]:.0f}",
+                             f"{on[mid][1]:.0f}", sum(x[2] for x in seen[(label, True)])])
+        finally:
+            rt.close()
+    return rows
+
+
 def main() -> None:
     args = c.parser(__doc__.splitlines()[0]).parse_args()
     c.header("component agents", args)
@@ -275,6 +387,17 @@ def main() -> None:
     wat_rate = rows[0][2]
     c.table(["agent", "messages", "msgs/s", "vs wat"],
             [[*r, c.ratio(float(str(r[2])), float(str(wat_rate)))] for r in rows])
+    rounds = 3 if args.quick else 15
+    print(f"(c1) the sandbox call with N messages per handle-batch call (N=1: handle), CPU us "
+          f"per message (this thread, median of {rounds} rounds of 192 messages) and fuel per "
+          "message")
+    c.table(["agent", *(f"N={n} us" for n in BATCH_SIZES), *(f"N={n} fuel" for n in BATCH_SIZES)],
+            sandbox_batches(agents, rounds))
+    n_batch, r_batch = (300, 1) if args.quick else (3000, 3)
+    print(f"(c2) echo routed in process as (b2), {n_batch} requests a round, batching off and on "
+          f"in alternating rounds (median of {r_batch}); CPU is the whole process's per message")
+    c.table(["agent", "off msgs/s", "on msgs/s", "on/off", "off CPU us", "on CPU us",
+             "batched"], routed_batching(agents, n_batch, r_batch))
     print(f"total {time.perf_counter() - t_start:.1f}s")
 
 

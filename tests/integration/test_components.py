@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from tests.component_support import NAMES, component, seed
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, eventually
 
 from caxton.sandbox.engine import artifact_name
 
 pytestmark = pytest.mark.timeout(900)  # the first run on a machine compiles the components
 SHORT = {"python": "py", "javascript": "js"}
 LANGS = pytest.mark.parametrize("lang", list(SHORT.values()))
+LONG = {short: lang for lang, short in SHORT.items()}
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +224,74 @@ def test_messages_to_components_over_rest_and_back(mesh: ServerProcess) -> None:
                                    json={"performative": "request", "receiver": f"{lang}-echo",
                                          "content": {"i": i}})
             assert response.json()["reply"]["content"] == {"i": i}
+
+
+# -- handle-batch: queued messages in one call --------------------------------------------------
+def queue(server: ServerProcess, agent: str, contents: list[Any], conversation: str
+          ) -> list[str]:
+    """Stop ``agent``, send it one request per content (they wait in its mailbox), start it:
+    it then finds them all queued. Returns the requests' message ids, in order."""
+    http = server.http
+    assert http.post(f"/api/v1/agents/{agent}/stop").status_code == 200
+    ids = []
+    for content in contents:
+        response = http.post("/api/v1/messages", json={
+            "performative": "request", "receiver": agent, "conversation_id": conversation,
+            "content": content})
+        assert response.status_code in (200, 202), response.text
+        ids.append(response.json()["message"]["message_id"])
+    assert http.post(f"/api/v1/agents/{agent}/start").status_code == 200
+    return ids
+
+
+def answers(server: ServerProcess, conversation: str, agent: str, count: int
+            ) -> list[dict[str, Any]]:
+    """The agent's messages in the conversation, in log order, once there are ``count``."""
+    def mine() -> list[dict[str, Any]]:
+        shown = server.http.get(f"/api/v1/conversations/{conversation}").json()
+        return [m for m in shown.get("messages", []) if m["sender"] == agent]
+
+    assert eventually(lambda: len(mine()) >= count, timeout=120), len(mine())
+    time.sleep(0.5)  # nothing more should come: a duplicate would show below
+    return mine()
+
+
+@LANGS
+def test_queued_messages_are_handled_in_batches_in_order(mesh: ServerProcess, lang: str
+                                                         ) -> None:
+    agent = f"{lang}-batch-echo"
+    mesh.deploy(component(LONG[lang], "echo"), agent)
+    ids = queue(mesh, agent, [{"i": i} for i in range(150)], f"batch-{lang}")
+    replies = answers(mesh, f"batch-{lang}", agent, 150)
+    assert [m["content"] for m in replies] == [{"i": i} for i in range(150)]
+    assert [m["in_reply_to"] for m in replies] == ids  # each answers its own request
+    assert {m["performative"] for m in replies} == {"inform"}
+    figures = stats(mesh, agent)["stats"]
+    assert figures["handled"] == 150
+    assert figures["batched_messages"] > 0
+    assert figures["batched_messages"] >= 100  # all but the first few (which size batches)
+
+
+@LANGS
+@pytest.mark.parametrize(("what", "kind"), [("raise", "agent_error"), ("trap", "unreachable")])
+def test_a_failure_mid_batch_costs_that_message_only(mesh: ServerProcess, lang: str, what: str,
+                                                     kind: str) -> None:
+    """The faults agent answers "ok" to anything but its commands: each request is answered
+    exactly once and in order, the failing one with one FIPA failure (a trap after the
+    retries a trap gets), and the messages after it in the batch are handled after it."""
+    agent = f"{lang}-batch-{what}"
+    mesh.deploy(component(LONG[lang], "faults"), agent)
+    contents = [f"m{i}" for i in range(30)] + [what] + [f"m{i}" for i in range(30, 60)]
+    ids = queue(mesh, agent, contents, f"batch-{lang}-{what}")
+    replies = answers(mesh, f"batch-{lang}-{what}", agent, 61)
+    assert len(replies) == 61
+    informs = [m for m in replies if m["performative"] == "inform"]
+    assert [m["in_reply_to"] for m in informs] == ids[:30] + ids[31:]
+    assert {m["content"] for m in informs} == {"ok"}
+    failures = [m for m in replies if m["performative"] == "failure"]
+    assert [m["in_reply_to"] for m in failures] == [ids[30]]
+    assert failures[0]["content"]["error"] == kind
+    figures = stats(mesh, agent)["stats"]
+    assert figures["handled"] == 60
+    assert set(figures["failures_by_kind"]) == {kind}
+    assert figures["batched_messages"] > 0

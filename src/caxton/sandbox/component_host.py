@@ -71,15 +71,10 @@ def _begin_message(ctx: CallContext, args: Any, _results: Any) -> None:
     """The agent now handles message ``index`` of its ``handle-batch`` call (``handle``'s one
     message is index 0). Bookkeeping, not a service: it is not charged to the budget."""
     index = args[0].of.u32
-    if ctx.batch is None:
-        if index != 0:
-            raise HostTrap(f"begin-message({index}) during handle, whose one message has index 0",
-                           BAD_AGENT)
-        return
-    try:
-        ctx.advance(index)
-    except HostTrap as exc:
-        raise HostTrap(str(exc), BAD_AGENT) from None
+    if ctx.batch is not None:
+        ctx.advance(index)  # a bad index traps the call (host_trap), as in a core module
+    elif index != 0:
+        raise HostTrap(f"begin-message({index}) during handle, whose one message has index 0")
 
 
 def _send(ctx: CallContext, args: Any, results: Any, *, as_reply: bool = False) -> None:
@@ -221,7 +216,6 @@ PERMISSION: dict[str, str | None] = {
 # Functions without an error result: a denied call can only trap.
 _INFALLIBLE = frozenset(name for name, sig in SIGNATURES.items() if "result<" not in sig)
 DENIED_KIND = "permission_denied"  # the failure kind of a message whose handler trapped so
-BAD_AGENT = "bad_agent"  # a batch's message index went wrong (as for ABI v1's batches)
 
 
 def deny(ctx: CallContext, name: str, results: Any) -> None:
