@@ -213,6 +213,9 @@ def test_a_failure_naming_a_later_message_moves_on_to_it(engine: SandboxEngine) 
      "the current message index went from 2 to 4 (of 4 messages)"),
     (at(2, "(local.set $fail (i32.const 1))"),
      "handle-batch failed message 0: handle_batch: the current message index went from 2 to 0"),
+    (at(2, "(local.set $fail (i32.const -1))"),  # index 4294967294: past the end
+     "handle-batch failed message 4294967294: handle_batch: the current message index went "
+     "from 2 to 4294967294 (of 4 messages)"),
 ])
 def test_a_bad_index_fails_the_current_message(engine: SandboxEngine, step: str,
                                                error: str) -> None:
