@@ -46,6 +46,8 @@ FAULTS = {
     "assemblyscript": "assemblyscript/faults.wasm",
 }
 FAULT_FUEL = 5_000_000
+# The SDKs whose agents export handle_batch (the optional batch export of the agent ABI).
+BATCH_SDKS = ["go", "assemblyscript"]
 
 
 def toolchains_missing() -> str | None:
@@ -378,6 +380,8 @@ def test_modules_import_only_what_the_host_offers(polyglot_examples: Path) -> No
         assert {"memory", "alloc", "handle"} <= exports, (rel, exports)
         if rel not in ("wat/echo.wasm", "c/echo.wasm"):  # the SDKs add these two
             assert {"dealloc", "caxton_abi_version"} <= exports, (rel, exports)
+        if rel.startswith(tuple(f"{lang}/" for lang in BATCH_SDKS)):
+            assert "handle_batch" in exports, (rel, exports)
         wasi = any(m == "wasi_snapshot_preview1" for m, _ in imports)
         assert wasi == rel.startswith(("go/", "c-wasi/")), rel
         if wasi:
