@@ -394,6 +394,7 @@ def test_a_failure_inside_a_batch_fails_only_its_message(
     with deployed(mesh, polyglot_examples, agent, FAULTS[lang], {"fuel": FAULT_FUEL}):
         sent = queue_while_stopped(mesh, agent, contents, conversations=2)
         got = answers(mesh, agent, sent)
+        reasons: list[str] = []
         for k, (cid, ids) in enumerate(sent.items()):
             # one answer per message, none lost or doubled; in sending order, except that a
             # trapped message's failure comes after its retries, while later messages go on
@@ -405,15 +406,19 @@ def test_a_failure_inside_a_batch_fails_only_its_message(
             by_request = {m["in_reply_to"]: m for m in got[cid]}
             for i, message_id in zip(range(k, QUEUED, 2), ids, strict=True):
                 what, reply = contents[i], by_request[message_id]
-                if what in ("bad-reply", "bad-send"):  # the host refused it: handle returned -2
+                if what in ("bad-reply", "bad-send"):  # the host refused it: the SDK returned -2
                     assert reply["performative"] == "failure", (i, reply)
-                    assert reply["content"]["reason"] == "handle returned -2", (i, reply)
+                    reasons.append(reply["content"]["reason"])
                 elif what == "trap":
                     assert reply["performative"] == "failure", (i, reply)
                     assert reply["content"]["error"] == "unreachable", (i, reply)
                 else:  # before and after the failures: handled as usual, its own reply
                     assert (reply["performative"], reply["content"]) == ("inform", "ok"), (
                         i, reply)
+        # each refused message failed on its own, and (at least) one inside a batch
+        assert len(reasons) == 3 and set(reasons) <= {
+            "handle returned -2", "handle_batch returned -2"}, reasons
+        assert "handle_batch returned -2" in reasons, reasons
         counters = stats(mesh, agent)
         assert counters["handled"] == QUEUED - len(failing), counters
         assert counters["failed"] == len(failing), counters
