@@ -33,6 +33,15 @@ TARGETS = {
 
 
 # -- inputs ------------------------------------------------------------------------------------
+# A WASM sink: takes every message and answers nothing. SINK also takes them in batches
+# (handle_batch, docs/agent-abi.md): with no host calls it need not write the current index.
+SINK_SINGLE = b"""(module (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
+SINK = SINK_SINGLE[:-1] + b"""
+  (func (export "handle_batch") (param i32 i32) (result i32) (i32.const 0)))"""
+
+
 def module_bytes(name: str) -> bytes:
     """The built example module ``examples/agents/wat/NAME.wasm``, building it when missing."""
     path = WAT_DIR / f"{name}.wasm"

@@ -23,13 +23,10 @@ from pathlib import Path
 
 import _common as c
 
-SINK = b"""(module (memory (export "memory") 1)
-  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
 
 
-def measure(total: int, batch: int, rounds: int, *, conversations: bool = False
-            ) -> dict[str, list[float]]:
+def measure(total: int, batch: int, rounds: int, *, conversations: bool = False,
+            single: bool = False) -> dict[str, list[float]]:
     from caxton.api.service import DeployRequest  # noqa: PLC0415
     from caxton.config import ServerConfig  # noqa: PLC0415
     from caxton.domain.acl import AclMessage, Performative  # noqa: PLC0415
@@ -42,7 +39,8 @@ def measure(total: int, batch: int, rounds: int, *, conversations: bool = False
         rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="full", workers=1,
                                        log_level="warning", mailbox_capacity=10 ** 7))
         try:
-            asyncio.run(rt.service.deploy(DeployRequest(name="sink", module=SINK)))
+            asyncio.run(rt.service.deploy(DeployRequest(name="sink",
+                                                        module=c.SINK_SINGLE if single else c.SINK)))
             rt.scheduler.stop()  # from here on this thread runs the agent's turns
             writer = rt.store.writer
             writer.close()  # ... and the writer's transactions
@@ -85,13 +83,16 @@ def main() -> None:
     p = c.parser(__doc__.split("\n\n")[0])
     p.add_argument("--total", type=int, help="messages per round")
     p.add_argument("--batch", type=int, default=100, help="messages per route_batch call")
+    p.add_argument("--single", action="store_true",
+                   help="a sink without handle_batch: one sandbox call per message")
     p.add_argument("--conversations", action="store_true",
                    help="each message in a conversation of its own, as the API sends them")
     args = p.parse_args()
     total = args.total or (2000 if args.quick else 20000)
     rounds = 1 if args.quick else 5
     c.header("the message path, stage by stage, one thread", args)
-    figures = measure(total, args.batch, rounds, conversations=args.conversations)
+    figures = measure(total, args.batch, rounds, conversations=args.conversations,
+                      single=args.single)
     all_stages = [sum(stage) for stage in zip(*figures.values(), strict=True)]
     rows = [(name, c.summary(values)["p50"], f"{min(values):.1f}-{max(values):.1f}")
             for name, values in (*figures.items(), ("total", all_stages))]

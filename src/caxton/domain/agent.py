@@ -40,6 +40,7 @@ class AgentStats:
     last_error: str | None = None
     failures_by_kind: dict[str, int] = field(default_factory=dict)
     sends_refused: int = 0  # sends and replies past max_sends_per_message
+    batched_messages: int = 0  # handled in handle_batch calls (several messages a call)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,4 +51,5 @@ class AgentStats:
             "last_error": self.last_error,
             "failures_by_kind": dict(self.failures_by_kind),
             "sends_refused": self.sends_refused,
+            "batched_messages": self.batched_messages,
         }

@@ -19,7 +19,7 @@ from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord, AgentStats
 from caxton.domain.lifecycle import AgentState, Transition, next_state
 from caxton.domain.send_policy import SendPolicy
-from caxton.sandbox.instance import AgentInstance, Outcome
+from caxton.sandbox.instance import AgentInstance, BatchOutcome, Outcome
 
 log = structlog.get_logger("caxton.runtime")
 
@@ -30,6 +30,10 @@ _WORKING = frozenset({AgentState.RUNNING, AgentState.DRAINING})
 # States in which an idle agent may hibernate (runtime/hibernation.py).
 _SLEEPING = frozenset({AgentState.RUNNING, AgentState.STOPPED})
 TIME_SLICE_S = 0.05
+# handle_batch: at most this many messages a call, and only as many as fit in half of one
+# message's fuel and deadline at what the agent's messages cost lately.
+MAX_CALL_BATCH = 64
+_COST_DECAY = 0.9  # the cost estimate follows a cheaper agent down ~10% per message
 
 
 class CellHooks(Protocol):
@@ -60,6 +64,15 @@ class CellHooks(Protocol):
     def wake(self, cell: AgentCell) -> None:
         """Give a hibernated cell a fresh instance (or fail it); called at the start of a
         turn, on the worker, before any of its mail is handled."""
+        ...
+
+    def batching(self, cell: AgentCell) -> bool:
+        """Whether several messages may go to the agent in one call (not while each handler
+        run needs a span of its own)."""
+        ...
+
+    def renew(self, cell: AgentCell) -> None:
+        """Replace the cell's instance with a fresh one (or fail the cell); on the worker."""
         ...
 
 
@@ -107,6 +120,9 @@ class AgentCell:
         # rebuilt at the start of the next turn; last_turn is when the last turn began.
         self.hibernated = False
         self.last_turn = time.monotonic()
+        # What one message costs the agent lately (fuel, seconds), None until one ran: sizes
+        # its handle_batch calls.
+        self._cost: tuple[float, float] | None = None
 
     @property
     def name(self) -> str:
@@ -247,17 +263,23 @@ class AgentCell:
                     and not self._interrupting):
                 self._hooks.wake(self)  # hibernation: a fresh sandbox before the first message
             mailbox = self._mailbox
-            for _ in range(self._batch):
+            budget = self._batch
+            while budget > 0:
                 if (not mailbox or self.instance is None or self.state not in _WORKING
                         or self._interrupting):
                     break
-                msg = mailbox.popleft()
-                try:
-                    self._process(msg)
-                except Exception as exc:  # a host bug must cost one message, not the agent
-                    log.exception("message processing failed", agent=self.name)
-                    self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
-                                                          error=repr(exc)))
+                take = self._call_batch(min(budget, len(mailbox)))
+                budget -= take
+                if take > 1:
+                    self._process_batch([mailbox.popleft() for _ in range(take)])
+                else:
+                    msg = mailbox.popleft()
+                    try:
+                        self._process(msg)
+                    except Exception as exc:  # a host bug must cost one message, not the agent
+                        log.exception("message processing failed", agent=self.name)
+                        self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
+                                                              error=repr(exc)))
                 if time.monotonic() > turn_ends:
                     break
             if self.turn:
@@ -284,24 +306,72 @@ class AgentCell:
                 self._hooks.failed(self, msg, Outcome(ok=False, error_kind="internal",
                                                       error=repr(exc)))
 
+    def _call_batch(self, queued: int) -> int:
+        """How many queued messages the next sandbox call takes (1: ``handle``)."""
+        instance = self.instance
+        if queued < 2 or instance is None or not instance.batched or self._cost is None:
+            return 1
+        fuel, seconds = self._cost
+        limits = self.record.limits
+        fit = min(queued, MAX_CALL_BATCH, int(limits.fuel / (2 * fuel + 1)),
+                  int(limits.timeout_ms / 1000 / (2 * seconds + 1e-9)))
+        return fit if fit > 1 and self._hooks.batching(self) else 1
+
+    def _costs(self, fuel: float, seconds: float) -> None:
+        if self._cost is None:
+            self._cost = (fuel, seconds)
+            return
+        old_fuel, old_seconds = self._cost
+        self._cost = (max(fuel, old_fuel * _COST_DECAY), max(seconds, old_seconds * _COST_DECAY))
+
     def _process(self, msg: AclMessage) -> None:
         assert self.instance is not None
         with self._hooks.traced(self, msg) as trace_context:
             outcome = self.instance.handle(msg)
-            if not outcome.ok and self._interrupting:
-                return  # cut short by shutdown: still owed, handled after the restart
-            self.stats.fuel_used += outcome.fuel_used
-            self.stats.sends_refused += outcome.sends_refused
+            self._costs(outcome.fuel_used, outcome.duration_s)
+            self._account(msg, outcome, trace_context)
+
+    def _process_batch(self, messages: list[AclMessage]) -> None:
+        assert self.instance is not None
+        try:
+            result = self.instance.handle_batch(messages)
+        except Exception as exc:  # a host bug: the messages are retried, not lost
+            log.exception("batch processing failed", agent=self.name)
+            result = BatchOutcome([Outcome(ok=False, error_kind="internal", error=repr(exc))])
+        outcomes = result.outcomes
+        if outcomes:
+            last = outcomes[-1]
+            self._costs(last.fuel_used, last.duration_s)
+        unhandled = messages[len(outcomes):]
+        if unhandled:  # first in line again, ahead of what arrived meanwhile
+            self._mailbox.extendleft(reversed(unhandled))
+        if result.budget_spent:
+            limits = self.record.limits
+            self._cost = (float(limits.fuel), limits.timeout_ms / 1000)  # one at a time now
+            if not self._interrupting:
+                self._hooks.renew(self)
+        for msg, outcome in zip(messages, outcomes, strict=False):
             if outcome.ok:
-                self.stats.handled += 1
-                self.stats.consecutive_failures = 0
-                self.stats.sent += len(outcome.sends)
-                if trace_context:  # what this run sends is part of its trace
-                    for sent in outcome.sends:
-                        sent.trace_context = trace_context
-                self._hooks.handled(self, msg, outcome)
-            else:
-                self._hooks.failed(self, msg, outcome)
+                self.stats.batched_messages += 1
+            self._account(msg, outcome, None)
+
+    def _account(self, msg: AclMessage, outcome: Outcome,
+                 trace_context: dict[str, str] | None) -> None:
+        """Count what one handler run did and hand its outcome to the host."""
+        if not outcome.ok and self._interrupting:
+            return  # cut short by shutdown: still owed, handled after the restart
+        self.stats.fuel_used += outcome.fuel_used
+        self.stats.sends_refused += outcome.sends_refused
+        if outcome.ok:
+            self.stats.handled += 1
+            self.stats.consecutive_failures = 0
+            self.stats.sent += len(outcome.sends)
+            if trace_context:  # what this run sends is part of its trace
+                for sent in outcome.sends:
+                    sent.trace_context = trace_context
+            self._hooks.handled(self, msg, outcome)
+        else:
+            self._hooks.failed(self, msg, outcome)
 
     def fail(self, reason: str) -> None:
         """Mark the agent failed (from RUNNING or DRAINING); its queued mail is answered."""

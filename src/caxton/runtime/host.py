@@ -428,6 +428,15 @@ class AgentHost:
     def wake(self, cell: AgentCell) -> None:
         self.hibernation.wake(cell)
 
+    def batching(self, cell: AgentCell) -> bool:
+        return not self.tracing.enabled
+
+    def renew(self, cell: AgentCell) -> None:
+        try:
+            self._renew(cell)
+        except Exception as exc:
+            cell.fail(f"cannot re-instantiate: {exc}")
+
     def state_changed(self, cell: AgentCell, old: AgentState, new: AgentState,
                       reason: str | None) -> None:
         kind = entered(new)

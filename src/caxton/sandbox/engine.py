@@ -26,7 +26,7 @@ import structlog
 import wasmtime
 import wasmtime.component
 
-from caxton.sandbox._capi import HostFunction
+from caxton.sandbox._capi import HostFunction, caller_context
 from caxton.sandbox.artifact_cache import ArtifactCache, fingerprint
 from caxton.sandbox.component_linker import ComponentHost
 from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
@@ -195,7 +195,10 @@ class SandboxEngine:
         contexts = self._contexts
 
         def target(env: int, caller: Any, args: Any) -> None:
-            impl(contexts[env], caller, args)
+            ctx = contexts[env]
+            if ctx.batch is not None:  # a handle_batch call: whose host call is this?
+                ctx.sync(caller_context(caller))
+            impl(ctx, caller, args)
 
         return HostFunction(host_functype(name), target)
 

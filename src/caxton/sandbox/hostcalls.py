@@ -6,6 +6,7 @@ Pointers and lengths arrive as signed i32 and are read as unsigned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -68,6 +69,14 @@ class CallContext:
     # Why the last send/reply was refused: components get it back in the WIT error value.
     refusal: str = ""
     sends_refused: int = 0  # sends and replies past the budget in this run
+    # A ``handle_batch`` call (docs/agent-abi.md): its messages, the address of the word in
+    # which the agent says which one it is handling, and what each finished one produced.
+    batch: list[AclMessage] | None = None
+    batch_word: int = 0
+    batch_index: int = 0
+    batch_done: list[tuple[list[AclMessage], dict[str, bytes | None], int]] = field(
+        default_factory=list)
+    batch_writes: dict[str, bytes | None] = field(default_factory=dict)
 
     def begin(self, message: AclMessage | None) -> None:
         self.current = message
@@ -76,6 +85,60 @@ class CallContext:
         self.state_growth = 0
         self.host_calls = 0
         self.sends_refused = 0
+        self.batch = None
+
+    def begin_batch(self, messages: list[AclMessage], word: int) -> None:
+        """Start a batch; the agent writes the current message's index at ``word``."""
+        self.begin(messages[0])
+        self.batch, self.batch_word, self.batch_index = messages, word, 0
+        self.batch_done, self.batch_writes = [], {}
+
+    def sync(self, cctx: Any) -> None:
+        """Before a host call during a batch: move on to the message the agent now handles.
+
+        What the messages before it produced is set aside as theirs (a later failure does not
+        touch it), and the next message starts with empty sends, writes and budgets.
+        """
+        assert self.memory is not None
+        self.advance(int.from_bytes(self.memory.read(cctx, self.batch_word, 4), "little"))
+
+    def advance(self, index: int) -> None:
+        """The agent now handles the batch's message ``index`` (indexes only grow)."""
+        assert self.batch is not None
+        if index == self.batch_index:
+            return
+        if not self.batch_index < index < len(self.batch):
+            count, self.batch = len(self.batch), None  # nothing more is attributed: it traps
+            raise HostTrap(f"handle_batch: the current message index went from "
+                           f"{self.batch_index} to {index} (of {count} messages)")
+        while self.batch_index < index:
+            self._next_message()
+
+    def _next_message(self) -> None:
+        assert self.batch is not None
+        self.batch_done.append((self.outbox, self.state_writes, self.sends_refused))
+        self.batch_writes.update(self.state_writes)
+        self.batch_index += 1
+        self.current = self.batch[self.batch_index]
+        self.outbox, self.state_writes = [], {}
+        self.host_calls = self.sends_refused = 0  # state_growth runs on: one room per batch
+
+    def end_batch(self, cctx: Any, *, all_handled: bool
+                  ) -> list[tuple[list[AclMessage], dict[str, bytes | None], int]]:
+        """What each handled message produced: all of them when the call returned 0, else
+        those before the one at the current index (which failed or was cut short). ``cctx``
+        None: the index is already current (a component reports it with each step)."""
+        if self.batch is not None and cctx is not None:
+            # A bad final index: only what was attributed before it counts.
+            with contextlib.suppress(HostTrap):
+                self.sync(cctx)
+        if all_handled and self.batch is not None:
+            while self.batch_index < len(self.batch) - 1:
+                self._next_message()
+            self.batch_done.append((self.outbox, self.state_writes, self.sends_refused))
+        done, self.batch, self.batch_done, self.batch_writes = (
+            self.batch_done, None, [], {})
+        return done
 
     def charge(self) -> None:
         self.host_calls += 1
@@ -131,6 +194,8 @@ class CallContext:
     def state_value(self, key: str) -> bytes | None:
         if key in self.state_writes:
             return self.state_writes[key]
+        if key in self.batch_writes:  # an earlier message of this batch wrote it
+            return self.batch_writes[key]
         return self.services.state_read(self.agent, key)
 
     # State writes, shared by ABI v1 (below) and the component host (component_host) so both
@@ -159,9 +224,10 @@ class CallContext:
     def list_state(self, prefix: str) -> list[str]:
         """This agent's keys with the prefix, this run's writes included (sorted, bounded)."""
         keys = set(self.services.state_keys(self.agent, prefix, MAX_LISTED_KEYS))
-        for key, value in self.state_writes.items():
-            if key.startswith(prefix):
-                (keys.add if value is not None else keys.discard)(key)
+        for writes in (self.batch_writes, self.state_writes):
+            for key, value in writes.items():
+                if key.startswith(prefix):
+                    (keys.add if value is not None else keys.discard)(key)
         return sorted(keys)[:MAX_LISTED_KEYS]
 
 

@@ -7,6 +7,7 @@ released: the runtime releases them only when the handler succeeded.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE, CallContext, Ho
 
 _MIN_INBOX = 4096
 INIT_TIMEOUT_MS = 10_000  # at least this long for instantiation and init
+# handle_batch's buffer: the current message's index and the count, then length-prefixed
+# messages (docs/agent-abi.md).
+_BATCH_HEADER = struct.Struct("<II")
+_FRAME_LENGTH = struct.Struct("<I")
+# A batch that runs out of these was cut short by its neighbours' use, not by the message.
+_BUDGET_KINDS = frozenset({"fuel_exhausted", "timeout"})
 
 
 @dataclass(slots=True)
@@ -37,6 +44,19 @@ class Outcome:
     error: str | None = None
     duration_s: float = 0.0
     sends_refused: int = 0  # sends and replies past the agent's max_sends_per_message
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What one ``handle_batch`` call produced."""
+
+    # For the first len(outcomes) messages, in order; only the last may be a failure. The
+    # messages after them were not handled: the caller queues them again.
+    outcomes: list[Outcome]
+    # The call ran out of fuel or time after the handled ones, which the batch's earlier
+    # messages share: the next message is retried alone (not failed), and the instance,
+    # stopped halfway through it, must be renewed.
+    budget_spent: bool = False
 
 
 class AgentInstance:
@@ -87,6 +107,8 @@ class AgentInstance:
         self._init = _optional(store, exports, "init", 0, 1)
         self._initialize = _optional(store, exports, "_initialize", 0, 0)
         self._version = _optional(store, exports, "caxton_abi_version", 0, 1)
+        self._handle_batch = _optional(store, exports, "handle_batch", 2, 1)
+        self.batched = self._handle_batch is not None
         self._inbox_ptr = 0
         self._inbox_cap = 0
 
@@ -153,6 +175,60 @@ class AgentInstance:
             return self._failed("agent_error", f"handle returned {code}", started)
         return Outcome(True, ctx.outbox, ctx.state_writes, limits.fuel - control.fuel_left(),
                        None, None, time.perf_counter() - started, ctx.sends_refused)
+
+    def handle_batch(self, messages: list[AclMessage]) -> BatchOutcome:
+        """Hand several messages to the agent in one call (``handle_batch``); one message's
+        fuel and deadline for the call, so the caller sizes batches to fit."""
+        limits = self.limits
+        parts: list[bytes] = []
+        room = limits.max_message_bytes - _BATCH_HEADER.size  # the buffer is never larger
+        for msg in messages:  # than one message may be: the agent's memory use is unchanged
+            data = msg.to_wire()
+            room -= _FRAME_LENGTH.size + len(data)
+            if room < 0:
+                break
+            parts.append(data)
+        export = self._handle_batch
+        if len(parts) < 2 or export is None or "_store" not in self.__dict__:
+            return BatchOutcome([self.handle(messages[0])])
+        messages = messages[:len(parts)]
+        frames = [_BATCH_HEADER.pack(0, len(parts))]
+        for data in parts:
+            frames += (_FRAME_LENGTH.pack(len(data)), data)
+        buffer = b"".join(frames)
+        started = time.perf_counter()
+        ctx, control, cctx = self._ctx, self._control, self._cctx
+        control.arm(limits.fuel, self._deadline_ticks)
+        try:
+            ptr = self._inbox_ptr if len(buffer) <= self._inbox_cap else self._inbox(len(buffer))
+            self._memory.write(cctx, ptr, buffer)
+        except (WasmCallError, HostTrap):  # no room for the batch: one message at a time
+            return BatchOutcome([self.handle(messages[0])])
+        kind, detail, code = None, "", 0
+        try:
+            ctx.begin_batch(messages, ptr)
+            code = export(ptr, len(buffer)) or 0
+        except WasmCallError as exc:
+            kind, detail = exc.kind, exc.detail
+        except HostTrap as exc:
+            kind, detail = "bad_agent", str(exc)
+        returned = kind is None and code == 0
+        done = ctx.end_batch(cctx, all_handled=returned)
+        elapsed = time.perf_counter() - started
+        fuel = limits.fuel - control.fuel_left()
+        share = max(len(done), 1)
+        outcomes = [Outcome(True, sends, writes, fuel // share, None, None, elapsed / share,
+                            refused) for sends, writes, refused in done]
+        if returned and len(done) == len(messages):
+            return BatchOutcome(outcomes)
+        if kind in _BUDGET_KINDS and done:
+            return BatchOutcome(outcomes, budget_spent=True)
+        if kind is None:
+            kind, detail = (("agent_error", f"handle_batch returned {code}") if code else
+                            ("bad_agent", "handle_batch returned 0 with a bad message index"))
+        ctx.current = messages[len(done)]
+        outcomes.append(self._failed(kind, detail, started))
+        return BatchOutcome(outcomes)
 
     def _inbox(self, needed: int) -> int:
         if needed <= self._inbox_cap:

@@ -30,6 +30,7 @@ OPTIONAL_FUNCS = {
     "init": ("", "i"),
     "dealloc": ("ii", ""),
     "caxton_abi_version": ("", "i"),
+    "handle_batch": ("ii", "i"),  # several messages in one call (docs/agent-abi.md)
     "_initialize": ("", ""),  # WASI reactors run their constructors here
 }
 
