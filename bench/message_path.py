@@ -24,7 +24,6 @@ from pathlib import Path
 import _common as c
 
 
-
 def measure(total: int, batch: int, rounds: int, *, conversations: bool = False,
             single: bool = False) -> dict[str, list[float]]:
     from caxton.api.service import DeployRequest  # noqa: PLC0415
@@ -39,8 +38,8 @@ def measure(total: int, batch: int, rounds: int, *, conversations: bool = False,
         rt = Runtime.open(ServerConfig(data_dir=Path(tmp), durability="full", workers=1,
                                        log_level="warning", mailbox_capacity=10 ** 7))
         try:
-            asyncio.run(rt.service.deploy(DeployRequest(name="sink",
-                                                        module=c.SINK_SINGLE if single else c.SINK)))
+            sink = c.SINK_SINGLE if single else c.SINK
+            asyncio.run(rt.service.deploy(DeployRequest(name="sink", module=sink)))
             rt.scheduler.stop()  # from here on this thread runs the agent's turns
             writer = rt.store.writer
             writer.close()  # ... and the writer's transactions

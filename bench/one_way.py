@@ -36,9 +36,7 @@ import _common as c
 IN_PROCESS = 64
 
 IN_FLIGHT = 16
-SINK = b"""(module (memory (export "memory") 1)
-  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "handle") (param i32 i32) (result i32) (i32.const 0)))"""
+SINK = c.SINK  # takes batches (handle_batch), as agents built with an SDK do
 
 
 def _ids(count: int) -> list[str]:

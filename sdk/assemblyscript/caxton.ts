@@ -3,11 +3,15 @@
 // It provides the ABI exports (re-export them from your entry file), reads the message and its
 // JSON fields straight from linear memory, builds replies, and wraps the host functions:
 //
-//   import { Message, JsonWriter, reply, run } from "./caxton";
+//   import { Message, JsonWriter, reply, run, runBatch } from "./caxton";
 //   export { alloc, dealloc, caxton_abi_version } from "./caxton";
 //
 //   export function handle(ptr: usize, len: i32): i32 {
 //     return run(ptr, len, onMessage);
+//   }
+//
+//   export function handle_batch(ptr: usize, len: i32): i32 {   // optional: see runBatch
+//     return runBatch(ptr, len, onMessage);
 //   }
 //
 //   function onMessage(msg: Message): i32 {
@@ -72,6 +76,35 @@ export function run(ptr: usize, len: i32, onMessage: (msg: Message) => i32): i32
   const msg = Message.parse(ptr, len);
   if (msg === null) return BAD_MESSAGE;
   return onMessage(msg);
+}
+
+/** The optional batch export (docs/agent-abi.md): export it from the entry file next to
+ * handle, with the same handler, and the host may hand over several queued messages per call:
+ *
+ *   export function handle_batch(ptr: usize, len: i32): i32 {
+ *     return runBatch(ptr, len, onMessage);
+ *   }
+ *
+ * The buffer is u32 current | u32 count | count frames of (u32 length, JSON bytes), all
+ * little-endian and unaligned. Each message gets `current` written first (so the host
+ * attributes its sends, replies and state to it), then goes to onMessage as with run; the
+ * first non-zero code stops the batch (the host delivers the rest again). */
+export function runBatch(ptr: usize, len: i32, onMessage: (msg: Message) => i32): i32 {
+  if (len < 8) return BAD_MESSAGE;
+  const end = ptr + <usize>len;
+  const count = load<u32>(ptr, 4, 1);
+  let p = ptr + 8;
+  for (let i: u32 = 0; i < count; i++) {
+    store<u32>(ptr, i, 0, 1);
+    if (end - p < 4) return BAD_MESSAGE;
+    const n = <usize>load<u32>(p, 0, 1);
+    p += 4;
+    if (n > end - p) return BAD_MESSAGE; // a frame runs past the buffer: fail this message
+    const rc = run(p, <i32>n, onMessage);
+    if (rc != 0) return rc;
+    p += n;
+  }
+  return 0;
 }
 
 /** Where `--use abort=.../caxtonAbort` sends aborts: the agent's log, then a trap. */

@@ -499,13 +499,50 @@ static int parse_message(const char *ptr, uint32_t len, cx_message *m) {
     return 1;
 }
 
-CX_EXPORT("handle") int32_t handle(const char *ptr, int32_t len) {
+/* One message: parse it, call the agent, release the scratch memory it used. */
+static int32_t handle_one(const char *ptr, uint32_t len) {
     uint32_t mark = scratch_mark();
     cx_message m;
-    int32_t rc = len > 0 && parse_message(ptr, (uint32_t)len, &m) ? agent_handle(&m)
-                                                                     : CX_BAD_JSON;
+    int32_t rc = len > 0 && parse_message(ptr, len, &m) ? agent_handle(&m) : CX_BAD_JSON;
     scratch_release(mark);
     return rc;
+}
+
+CX_EXPORT("handle") int32_t handle(const char *ptr, int32_t len) {
+    return len > 0 ? handle_one(ptr, (uint32_t)len) : CX_BAD_JSON;
+}
+
+/* Frames are not aligned: read little-endian words byte by byte. */
+static uint32_t read_u32(const char *p) {
+    const uint8_t *b = (const uint8_t *)p;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Several queued messages in one call (docs/agent-abi.md, "Batches"): at ptr a u32 `current`
+ * (the one word the agent writes), a u32 count, then count frames of u32 length + JSON. Each
+ * message is handled exactly as `handle` would (own scratch memory), after its index is
+ * written to `current` so that the host attributes its replies, sends, state and a failure to
+ * it. The first non-zero code stops the batch: the host delivers the rest again. The word is
+ * written with volatile stores so that the compiler keeps each one, in order, before the
+ * handler runs (the host reads it during host calls and after a trap). */
+CX_EXPORT("handle_batch") int32_t handle_batch(const char *ptr, int32_t len) {
+    if (len < 8) return CX_BAD_JSON;
+    volatile uint8_t *current = (volatile uint8_t *)(uintptr_t)ptr;
+    uint32_t size = (uint32_t)len, count = read_u32(ptr + 4), at = 8;
+    for (uint32_t i = 0; i < count; i++) {
+        current[0] = (uint8_t)i;
+        current[1] = (uint8_t)(i >> 8);
+        current[2] = (uint8_t)(i >> 16);
+        current[3] = (uint8_t)(i >> 24);
+        if (size - at < 4) return CX_BAD_JSON;
+        uint32_t n = read_u32(ptr + at);
+        at += 4;
+        if (size - at < n) return CX_BAD_JSON;
+        int32_t rc = handle_one(ptr + at, n);
+        if (rc) return rc;
+        at += n;
+    }
+    return 0;
 }
 
 /* ========================================================================================== */

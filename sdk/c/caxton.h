@@ -5,7 +5,8 @@
  * libc too (define CAXTON_USE_MALLOC so that the SDK allocates with malloc/free instead of its
  * own bump allocator, which would fight with libc's malloc over the heap).
  *
- * The SDK exports `alloc`, `dealloc`, `handle` and `caxton_abi_version`. You write one function:
+ * The SDK exports `alloc`, `dealloc`, `handle`, `handle_batch` (several queued messages in one
+ * call, each handled as `handle` would) and `caxton_abi_version`. You write one function:
  *
  *     #include "caxton.h"
  *

@@ -1,6 +1,6 @@
 // Package caxton writes Caxton agents in Go (agent ABI version 1, docs/agent-abi.md).
 //
-// It hides the ABI: the alloc/dealloc/handle exports, the message as JSON in linear memory and
+// It hides the ABI: the alloc/dealloc/handle/handle_batch exports, the message as JSON in linear memory and
 // the raw host imports. Register a handler in an init function and build with
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o agent.wasm .
@@ -225,8 +225,60 @@ func dealloc(p uint32, size int32) { delete(buffers, uintptr(p)) }
 func abiVersion() int32 { return 1 }
 
 //go:wasmexport handle
-func handle(p uint32, n int32) int32 {
-	b := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), uintptr(p))), n)
+func handle(p uint32, n int32) int32 { return dispatch(inbox(p, n)) }
+
+// handleBatch is the optional batch export (docs/agent-abi.md): several queued messages in one
+// call, each handed to the same handler as handle would hand it. The buffer is
+//
+//	u32 current | u32 count | count frames of (u32 length, JSON bytes)
+//
+// all little-endian and unaligned. current is written before each message, so the host
+// attributes its sends, replies and state to it; the first non-zero code stops the batch
+// (the host delivers the rest again).
+//
+//go:wasmexport handle_batch
+func handleBatch(p uint32, n int32) int32 {
+	buf := inbox(p, n)
+	if len(buf) < 8 {
+		return ErrBadMessage.Code
+	}
+	count := le32(buf[4:])
+	off := uint32(8)
+	for i := uint32(0); i < count; i++ {
+		putLE32(buf, i)
+		rest := uint32(len(buf)) - off
+		if rest < 4 || le32(buf[off:]) > rest-4 {
+			return ErrBadMessage.Code // a frame runs past the buffer: fail this message
+		}
+		end := off + 4 + le32(buf[off:])
+		// capped, so that appending to Message.Raw cannot overwrite the next frame
+		if rc := dispatch(buf[off+4 : end : end]); rc != 0 {
+			return rc
+		}
+		off = end
+	}
+	return 0
+}
+
+// inbox is the host's buffer [p, p+n) in linear memory.
+func inbox(p uint32, n int32) []byte {
+	if n < 0 {
+		n = 0
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), uintptr(p))), n)
+}
+
+// le32 and putLE32 read and write a little-endian u32 byte by byte (frames are unaligned).
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+func putLE32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// dispatch parses one message and runs the handler: the code handle returns for it.
+func dispatch(b []byte) int32 {
 	m, ok := ParseMessage(b)
 	if !ok {
 		return ErrBadMessage.Code

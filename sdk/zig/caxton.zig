@@ -1,6 +1,7 @@
 //! The Caxton agent SDK for Zig (agent ABI version 1, docs/agent-abi.md).
 //!
-//! It exports `alloc`, `dealloc`, `handle` and `caxton_abi_version`, and calls the root file's
+//! It exports `alloc`, `dealloc`, `handle`, `handle_batch` (several queued messages in one call,
+//! each handled as `handle` would) and `caxton_abi_version`, and calls the root file's
 //! `pub fn onMessage(msg: *const caxton.Message) !void`:
 //!
 //!     const cx = @import("caxton");
@@ -99,9 +100,43 @@ export fn caxton_abi_version() i32 {
 }
 
 export fn handle(ptr: [*]const u8, len: i32) i32 {
+    return handleOne(ptr[0..@intCast(@max(len, 0))]);
+}
+
+/// One message: parse it, call onMessage, reset the scratch arena it used.
+fn handleOne(bytes: []const u8) i32 {
     defer _ = arena_state.reset(.retain_capacity);
-    const msg = Message.parse(ptr[0..@intCast(@max(len, 0))]) orelse return -11;
+    const msg = Message.parse(bytes) orelse return -11;
     root.onMessage(&msg) catch |err| return errorCode(err);
+    return 0;
+}
+
+/// Several queued messages in one call (docs/agent-abi.md, "Batches"): at ptr a u32 `current`
+/// (the one word the agent writes), a u32 count, then count frames of u32 length + JSON, not
+/// aligned. Each message is handled exactly as `handle` would, after its index is written to
+/// `current` so that the host attributes its replies, sends, state and a failure to it; the
+/// first error stops the batch (the host delivers the rest again). The store is volatile so
+/// that the compiler keeps each one, in order, before onMessage runs.
+export fn handle_batch(ptr: [*]u8, len: i32) i32 {
+    if (len < 8) return -11;
+    const size: usize = @intCast(len);
+    const current: [*]volatile u8 = ptr;
+    const count = std.mem.readInt(u32, ptr[4..8], .little);
+    var at: usize = 8;
+    var i: u32 = 0;
+    while (i < count) : (i += 1) {
+        current[0] = @truncate(i);
+        current[1] = @truncate(i >> 8);
+        current[2] = @truncate(i >> 16);
+        current[3] = @truncate(i >> 24);
+        if (size - at < 4) return -11;
+        const n = std.mem.readInt(u32, ptr[at..][0..4], .little);
+        at += 4;
+        if (size - at < n) return -11;
+        const rc = handleOne(ptr[at .. at + n]);
+        if (rc != 0) return rc;
+        at += n;
+    }
     return 0;
 }
 

@@ -16,11 +16,12 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import ROOT, ServerProcess
+from tests.conftest import ROOT, ServerProcess, eventually
 
 LANGUAGES = ["wat", "c", "c-wasi", "rust", "zig", "go", "assemblyscript"]
 ECHOES = {
@@ -46,6 +47,9 @@ FAULTS = {
     "assemblyscript": "assemblyscript/faults.wasm",
 }
 FAULT_FUEL = 5_000_000
+# The SDKs whose agents export handle_batch (the optional batch export of the agent ABI), by
+# their echo example's key in ECHOES.
+BATCH_SDKS = ["c-sdk", "rust", "zig", "go", "assemblyscript"]
 
 
 def toolchains_missing() -> str | None:
@@ -296,6 +300,155 @@ def test_fuel_exhaustion_fails_the_message(mesh: ServerProcess, lang: str) -> No
     assert shown["state"] == "running"
 
 
+# --- batches: handle_batch in the SDKs ---------------------------------------------------------
+QUEUED = 240  # messages queued while the agent is stopped: plenty for several batches
+BATCH_TIMEOUT = 180  # seconds for them all to be handled on a loaded two-core machine
+
+
+@contextmanager
+def deployed(server: ServerProcess, examples: Path, name: str, path: str,
+             limits: dict[str, int]) -> Iterator[None]:
+    """An agent of its own for one test (fresh stats), removed after it so that the mesh's
+    agent count stays what test_every_agent_is_still_running expects."""
+    module = base64.b64encode((examples / path).read_bytes()).decode()
+    response = server.http.post("/api/v1/agents", json={
+        "name": name, "module_base64": module, "limits": limits})
+    assert response.status_code == 201, response.text
+    try:
+        yield
+    finally:
+        assert server.http.delete(f"/api/v1/agents/{name}").status_code == 204
+
+
+def queue_while_stopped(server: ServerProcess, agent: str,
+                        contents: list[Any], conversations: int) -> dict[str, list[str]]:
+    """Stop the agent, send it the contents round-robin over `conversations` conversations,
+    start it again: its mailbox holds them all at once, the case handle_batch is for. The sent
+    message ids, per conversation, in sending order."""
+    stopped = server.http.post(f"/api/v1/agents/{agent}/stop")
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped", stopped.text
+    sent: dict[str, list[str]] = {f"{agent}-{k}": [] for k in range(conversations)}
+    ids = list(sent)
+    for i, content in enumerate(contents):
+        conversation_id = ids[i % conversations]
+        result = send(server, {"performative": "request", "receiver": agent,
+                               "conversation_id": conversation_id, "content": content},
+                      wait=False)
+        sent[conversation_id].append(result["message"]["message_id"])
+    started = server.http.post(f"/api/v1/agents/{agent}/start")
+    assert started.status_code == 200 and started.json()["state"] == "running", started.text
+    return sent
+
+
+def answers(server: ServerProcess, agent: str, sent: dict[str, list[str]]
+            ) -> dict[str, list[dict[str, Any]]]:
+    """Per conversation, the agent's answers in stored order, once there is one for every
+    message sent (or the timeout has passed), and after a pause that lets a duplicate show."""
+    def collect() -> dict[str, list[dict[str, Any]]]:
+        return {cid: [m for m in conversation(server, cid) if m["sender"] == agent]
+                for cid in sent}
+
+    def complete() -> bool:
+        got = collect()
+        return all(len(got[cid]) >= len(ids) for cid, ids in sent.items())
+
+    eventually(complete, timeout=BATCH_TIMEOUT)
+    time.sleep(1)
+    return collect()
+
+
+def stats(server: ServerProcess, agent: str) -> dict[str, Any]:
+    shown = server.http.get(f"/api/v1/agents/{agent}")
+    assert shown.status_code == 200, shown.text
+    result: dict[str, Any] = shown.json()["stats"]
+    return result
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT + 120)
+@pytest.mark.parametrize("lang", BATCH_SDKS)
+def test_queued_messages_are_handled_in_batches_in_order(
+        mesh: ServerProcess, polyglot_examples: Path, lang: str) -> None:
+    agent = f"batch-echo-{lang}"
+    # a deadline that a slow first call on a loaded machine cannot make too short to batch in
+    # (batches fit in half of it)
+    with deployed(mesh, polyglot_examples, agent, ECHOES[lang], {"timeout_ms": 10_000}):
+        # contents of varied, odd lengths: the frames in the batch are not aligned
+        contents = [{"n": i, "pad": "é" * (i % 7), "q": '"}' * (i % 3)} for i in range(QUEUED)]
+        sent = queue_while_stopped(mesh, agent, contents, conversations=4)
+        got = answers(mesh, agent, sent)
+        for k, (cid, ids) in enumerate(sent.items()):
+            replies = got[cid]
+            # one reply per message, none lost or doubled, in the order the messages were sent
+            assert [m["in_reply_to"] for m in replies] == ids, cid
+            assert [m["performative"] for m in replies] == ["inform"] * len(ids), cid
+            assert [m["content"] for m in replies] == contents[k::4], cid
+        counters = stats(mesh, agent)
+        assert counters["handled"] == QUEUED and counters["failed"] == 0, counters
+        assert 0 < counters["batched_messages"] <= QUEUED, counters
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT + 120)
+@pytest.mark.parametrize("lang", list(FAULTS))
+def test_a_failure_inside_a_batch_fails_only_its_message(
+        mesh: ServerProcess, polyglot_examples: Path, lang: str) -> None:
+    agent = f"batch-faults-{lang}"
+    failing = {37: "bad-reply", 38: "bad-send", 121: "bad-reply", 190: "trap"}
+    contents = [failing.get(i, f"fine {i}") for i in range(QUEUED)]
+    with deployed(mesh, polyglot_examples, agent, FAULTS[lang],
+                  {"fuel": FAULT_FUEL, "timeout_ms": 10_000}):
+        sent = queue_while_stopped(mesh, agent, contents, conversations=2)
+        got = answers(mesh, agent, sent)
+        reasons: list[str] = []
+        for k, (cid, ids) in enumerate(sent.items()):
+            # one answer per message, none lost or doubled; in sending order, except that a
+            # trapped message's failure comes after its retries, while later messages go on
+            answered = [m["in_reply_to"] for m in got[cid]]
+            assert sorted(answered) == sorted(ids), cid
+            retried = {ids[n] for n, i in enumerate(range(k, QUEUED, 2)) if contents[i] == "trap"}
+            assert [a for a in answered if a not in retried] == [
+                i for i in ids if i not in retried], cid
+            by_request = {m["in_reply_to"]: m for m in got[cid]}
+            for i, message_id in zip(range(k, QUEUED, 2), ids, strict=True):
+                what, reply = contents[i], by_request[message_id]
+                if what in ("bad-reply", "bad-send"):  # the host refused it: the SDK returned -2
+                    assert reply["performative"] == "failure", (i, reply)
+                    reasons.append(reply["content"]["reason"])
+                elif what == "trap":
+                    assert reply["performative"] == "failure", (i, reply)
+                    assert reply["content"]["error"] == "unreachable", (i, reply)
+                else:  # before and after the failures: handled as usual, its own reply
+                    assert (reply["performative"], reply["content"]) == ("inform", "ok"), (
+                        i, reply)
+        # each refused message failed on its own, and (at least) one inside a batch
+        assert len(reasons) == 3 and set(reasons) <= {
+            "handle returned -2", "handle_batch returned -2"}, reasons
+        assert "handle_batch returned -2" in reasons, reasons
+        counters = stats(mesh, agent)
+        assert counters["handled"] == QUEUED - len(failing), counters
+        assert counters["failed"] == len(failing), counters
+        # the agent's own sends never escaped a failed message: bad-send's was discarded
+        assert counters["sent"] == QUEUED - len(failing), counters
+        assert counters["batched_messages"] > 0, counters
+        assert_healthy(mesh, agent)
+
+
+@pytest.mark.timeout(BATCH_TIMEOUT + 120)
+def test_a_batch_sees_the_state_its_earlier_messages_wrote(
+        mesh: ServerProcess, polyglot_examples: Path) -> None:
+    """hello.c (C with wasi-libc) counts the messages it has seen in its state: in a batch,
+    each message reads the count the one before it wrote, though none is committed yet."""
+    agent = "batch-hello"
+    with deployed(mesh, polyglot_examples, agent, "c-wasi/hello.wasm", {"timeout_ms": 10_000}):
+        sent = queue_while_stopped(mesh, agent, list(range(QUEUED)), conversations=3)
+        got = answers(mesh, agent, sent)
+        for k, (cid, ids) in enumerate(sent.items()):
+            assert [m["in_reply_to"] for m in got[cid]] == ids, cid
+            # message i went to conversation i % 3 and was the (i + 1)-th sent
+            assert [m["content"]["seen"] for m in got[cid]] == [
+                j * 3 + k + 1 for j in range(len(ids))], cid
+        assert stats(mesh, agent)["batched_messages"] > 0
+
+
 # --- WASI ---------------------------------------------------------------------------------------
 def test_wasi_c_agent_printf_reaches_the_log(mesh: ServerProcess) -> None:
     result = send(mesh, {"performative": "request", "receiver": "hello", "content": [1, 2]})
@@ -378,6 +531,9 @@ def test_modules_import_only_what_the_host_offers(polyglot_examples: Path) -> No
         assert {"memory", "alloc", "handle"} <= exports, (rel, exports)
         if rel not in ("wat/echo.wasm", "c/echo.wasm"):  # the SDKs add these two
             assert {"dealloc", "caxton_abi_version"} <= exports, (rel, exports)
+        sdk_built = rel.startswith(("c/", "c-wasi/", "zig/", "rust/", "go/", "assemblyscript/"))
+        if sdk_built and rel != "c/echo.wasm":  # the SDKs add it (c/echo.c is raw ABI)
+            assert "handle_batch" in exports, (rel, exports)
         wasi = any(m == "wasi_snapshot_preview1" for m, _ in imports)
         assert wasi == rel.startswith(("go/", "c-wasi/")), rel
         if wasi:

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import CAXTON, ROOT, ServerProcess
-from tests.integration.test_polyglot import toolchains_missing
+from tests.integration.test_polyglot import imports_and_exports, toolchains_missing
 
+# The core-module templates export handle_batch (through their SDK, or in AssemblyScript's
+# entry file).
+_BATCH_TEMPLATES = ("c", "zig", "rust", "go", "assemblyscript")
 # Seconds for scaffold + build + deploy + two messages on a loaded two-core machine. The
 # component languages build a 12-19 MB component and the server compiles it at deploy.
 TIMEOUTS = {"c": 90, "zig": 120, "go": 180, "rust": 300, "assemblyscript": 180,
@@ -63,6 +66,8 @@ def test_template_builds_deploys_and_answers(tmp_path: Path, scaffold_server: Se
     assert build.returncode == 0, f"{language}: {build.stdout}\n{build.stderr}"
     module = tmp_path / name / f"{name}.wasm"
     assert f"built {name}.wasm" in build.stdout and f"wasm: {module}" in build.stdout
+    if language in _BATCH_TEMPLATES:  # the template (or its vendored SDK) adds the batch export
+        assert "handle_batch" in imports_and_exports(module.read_bytes())[1], language
     scaffold_server.deploy(module, name)
     out = scaffold_server.cli("messages", "send", "--to", name, "--content",
                               '{"hi": "\\u00e9"}', "--wait", "-o", "json").stdout

@@ -103,7 +103,8 @@ def test_agent_views_and_conversations_round_trip() -> None:
         "deployed_at": "2026-11-23T17:54:16.007075Z", "mailbox_depth": 3, "memory_bytes": 65536,
         "hibernated": True,
         "stats": {"handled": 1, "failed": 2, "sent": 3, "fuel_used": 4, "last_error": None,
-                  "failures_by_kind": {"trap": 2}, "sends_refused": 5},
+                  "failures_by_kind": {"trap": 2}, "sends_refused": 5,
+                  "batched_messages": 40},
     }
     assert convert.agent_from_proto(convert.agent_to_proto(view)) == view
     for permissions in (

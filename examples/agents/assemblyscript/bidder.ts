@@ -8,13 +8,18 @@
 // - reject-proposal: forgets the bid and tells the ledger {"event": "lost"}.
 // - confirm (the ledger's answer): counted in confirmed.
 // - request {"rate": N} sets the rate; query-ref replies with the counters.
-import { JsonWriter, Message, log, reply, run, send, state } from "../../../sdk/assemblyscript/caxton";
+import { JsonWriter, Message, log, reply, run, runBatch, send, state } from "../../../sdk/assemblyscript/caxton";
 export { alloc, dealloc, caxton_abi_version } from "../../../sdk/assemblyscript/caxton";
 
 const DEFAULT_RATE: i64 = 10;
 
 export function handle(ptr: usize, len: i32): i32 {
   return run(ptr, len, onMessage);
+}
+
+// Optional: lets the host hand over several queued messages in one call (same handler).
+export function handle_batch(ptr: usize, len: i32): i32 {
+  return runBatch(ptr, len, onMessage);
 }
 
 function bump(key: string): i32 {

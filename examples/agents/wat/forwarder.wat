@@ -171,7 +171,7 @@
 
   ;; ---------------------------------------------------------------------------------------
   ;; handle(ptr, len): forward the message to echo
-  (func (export "handle") (param $ptr i32) (param $len i32) (result i32)
+  (func $handle (export "handle") (param $ptr i32) (param $len i32) (result i32)
     (local $end i32)                               ;; one past the message
     (local $key i32)                               ;; address of `"content":` = end of header
     (local $cs i32) (local $ce i32)                ;; content JSON [cs, ce)
@@ -247,4 +247,22 @@
     (global.set $heap (local.get $mark))
     ;; a refused send fails the message with the host's (negative) code
     (select (local.get $rc) (i32.const 0) (i32.lt_s (local.get $rc) (i32.const 0))))
+
+  ;; Several messages in one call (docs/agent-abi.md, handle_batch): write the current index at
+  ;; ptr before each message, hand it to `handle`, stop at the first failure.
+  (func (export "handle_batch") (param $ptr i32) (param $len i32) (result i32)
+    (local $i i32) (local $count i32) (local $at i32) (local $size i32) (local $rc i32)
+    (local.set $count (i32.load (i32.add (local.get $ptr) (i32.const 4))))
+    (local.set $at (i32.add (local.get $ptr) (i32.const 8)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (i32.store (local.get $ptr) (local.get $i))
+        (local.set $size (i32.load (local.get $at)))
+        (local.set $rc (call $handle (i32.add (local.get $at) (i32.const 4)) (local.get $size)))
+        (if (local.get $rc) (then (return (local.get $rc))))
+        (local.set $at (i32.add (local.get $at) (i32.add (local.get $size) (i32.const 4))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.const 0))
 )

@@ -318,6 +318,44 @@ pub fn __dispatch(ptr: *const u8, len: i32, handler: fn(&Message) -> Result) -> 
     }
 }
 
+/// Several queued messages in one call (`docs/agent-abi.md`, "Batches"): at `ptr` a u32
+/// `current` (the one word the agent writes), a u32 count, then count frames of u32 length +
+/// JSON, not aligned. Each message is handled exactly as `handle` would, after its index is
+/// written to `current` so that the host attributes its replies, sends, state and a failure to
+/// it; the first error stops the batch (the host delivers the rest again).
+#[doc(hidden)]
+pub fn __dispatch_batch(ptr: *mut u8, len: i32, handler: fn(&Message) -> Result) -> i32 {
+    if len < 8 {
+        return Error::BAD_MESSAGE.code();
+    }
+    let size = len as usize;
+    // Only the frames are borrowed: `current` (bytes 0..4) is written through the raw pointer,
+    // with volatile stores so that each one happens, in order, before the handler runs.
+    let frames = unsafe { core::slice::from_raw_parts(ptr.add(8) as *const u8, size - 8) };
+    let count = unsafe { u32::from_le(core::ptr::read_unaligned(ptr.add(4) as *const u32)) };
+    let mut at = 0usize;
+    for i in 0..count {
+        for (k, byte) in i.to_le_bytes().iter().enumerate() {
+            unsafe { core::ptr::write_volatile(ptr.add(k), *byte) };
+        }
+        let n = match frames.get(at..at + 4) {
+            Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize,
+            None => return Error::BAD_MESSAGE.code(),
+        };
+        at += 4;
+        let bytes = match frames.get(at..).and_then(|rest| rest.get(..n)) {
+            Some(bytes) => bytes,
+            None => return Error::BAD_MESSAGE.code(),
+        };
+        at += n;
+        let rc = __dispatch(bytes.as_ptr(), n as i32, handler);
+        if rc != 0 {
+            return rc;
+        }
+    }
+    0
+}
+
 /// With the `std` feature: panics are written to the agent's log before the module traps.
 #[cfg(feature = "std")]
 pub fn install_panic_hook() {
@@ -331,14 +369,19 @@ pub fn install_panic_hook() {
     }
 }
 
-/// Export the ABI functions (`handle`, `alloc`, `dealloc`, `caxton_abi_version`) for an agent
-/// whose handler is `fn(&caxton::Message) -> caxton::Result`.
+/// Export the ABI functions (`handle`, `handle_batch`, `alloc`, `dealloc`,
+/// `caxton_abi_version`) for an agent whose handler is `fn(&caxton::Message) -> caxton::Result`.
 #[macro_export]
 macro_rules! agent {
     ($handler:path) => {
         #[export_name = "handle"]
         pub extern "C" fn __caxton_handle(ptr: *const u8, len: i32) -> i32 {
             $crate::__dispatch(ptr, len, $handler)
+        }
+
+        #[export_name = "handle_batch"]
+        pub extern "C" fn __caxton_handle_batch(ptr: *mut u8, len: i32) -> i32 {
+            $crate::__dispatch_batch(ptr, len, $handler)
         }
 
         #[export_name = "alloc"]

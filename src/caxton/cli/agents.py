@@ -42,7 +42,8 @@ def _show(agent: dict[str, Any], output: Output) -> None:
         ("memory used", agent["memory_bytes"]), ("hibernated", agent.get("hibernated", False)),
         ("mailbox", agent["mailbox_depth"]),
         ("handled", stats["handled"]), ("failed", stats["failed"]), ("sent", stats["sent"]),
-        ("sends refused", stats.get("sends_refused", 0)), ("last error", stats["last_error"]),
+        ("sends refused", stats.get("sends_refused", 0)),
+        ("batched", stats.get("batched_messages", 0)), ("last error", stats["last_error"]),
         *_permission_rows(agent.get("permissions")),
     ])
 

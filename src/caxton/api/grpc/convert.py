@@ -154,7 +154,8 @@ def agent_to_proto(view: Mapping[str, Any]) -> agents_pb2.AgentView:
         stats=agents_pb2.AgentStats(
             handled=stats["handled"], failed=stats["failed"], sent=stats["sent"],
             fuel_used=stats["fuel_used"], last_error=stats["last_error"],
-            failures_by_kind=stats["failures_by_kind"], sends_refused=stats["sends_refused"]),
+            failures_by_kind=stats["failures_by_kind"], sends_refused=stats["sends_refused"],
+            batched_messages=stats["batched_messages"]),
     )
 
 
@@ -175,6 +176,7 @@ def agent_from_proto(pb: agents_pb2.AgentView) -> dict[str, Any]:
             "last_error": stats.last_error if stats.HasField("last_error") else None,
             "failures_by_kind": dict(stats.failures_by_kind),
             "sends_refused": stats.sends_refused,
+            "batched_messages": stats.batched_messages,
         },
     }
 

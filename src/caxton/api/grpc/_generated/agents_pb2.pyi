@@ -131,7 +131,7 @@ class ResourceLimits(_message.Message):
     def __init__(self, fuel: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., timeout_ms: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_host_calls: _Optional[int] = ..., max_sends_per_message: _Optional[int] = ...) -> None: ...
 
 class AgentStats(_message.Message):
-    __slots__ = ("handled", "failed", "sent", "fuel_used", "last_error", "failures_by_kind", "sends_refused")
+    __slots__ = ("handled", "failed", "sent", "fuel_used", "last_error", "failures_by_kind", "sends_refused", "batched_messages")
     class FailuresByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +146,7 @@ class AgentStats(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     FAILURES_BY_KIND_FIELD_NUMBER: _ClassVar[int]
     SENDS_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    BATCHED_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     handled: int
     failed: int
     sent: int
@@ -153,7 +154,8 @@ class AgentStats(_message.Message):
     last_error: str
     failures_by_kind: _containers.ScalarMap[str, int]
     sends_refused: int
-    def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ..., sends_refused: _Optional[int] = ...) -> None: ...
+    batched_messages: int
+    def __init__(self, handled: _Optional[int] = ..., failed: _Optional[int] = ..., sent: _Optional[int] = ..., fuel_used: _Optional[int] = ..., last_error: _Optional[str] = ..., failures_by_kind: _Optional[_Mapping[str, int]] = ..., sends_refused: _Optional[int] = ..., batched_messages: _Optional[int] = ...) -> None: ...
 
 class AgentView(_message.Message):
     __slots__ = ("name", "version", "state", "module_hash", "limits", "deployed_at", "mailbox_depth", "memory_bytes", "stats", "permissions", "hibernated")

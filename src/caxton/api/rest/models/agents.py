@@ -91,6 +91,9 @@ class AgentStats(msgspec.Struct):
     fuel_used: int
     last_error: str | None
     failures_by_kind: dict[str, int]
+    sends_refused: int = 0
+    batched_messages: Annotated[int, msgspec.Meta(description=(
+        "messages handled in handle_batch calls, several per sandbox call"))] = 0
 
 
 class AgentView(msgspec.Struct):

@@ -3,11 +3,16 @@
 // It answers every message with
 // inform {"agent":"{{name}}","count":N,"echo":<content>}, where N counts the messages it has
 // handled (kept in host state, so it survives restarts). See README.md.
-import { JsonWriter, Message, log, reply, run, state } from "./caxton";
+import { JsonWriter, Message, log, reply, run, runBatch, state } from "./caxton";
 export { alloc, dealloc, caxton_abi_version } from "./caxton";
 
 export function handle(ptr: usize, len: i32): i32 {
   return run(ptr, len, onMessage);
+}
+
+// Optional: lets the host hand over several queued messages in one call (same handler).
+export function handle_batch(ptr: usize, len: i32): i32 {
+  return runBatch(ptr, len, onMessage);
 }
 
 function onMessage(msg: Message): i32 {
