@@ -9,9 +9,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from tests.conftest import CAXTON, ROOT, ServerProcess
+from tests.conftest import CAXTON, ROOT, ServerProcess, eventually
 from tests.integration.test_polyglot import imports_and_exports, toolchains_missing
 
 # The core-module templates export handle_batch (through their SDK, or in AssemblyScript's
@@ -77,3 +78,25 @@ def test_template_builds_deploys_and_answers(tmp_path: Path, scaffold_server: Se
     again = scaffold_server.http.post("/api/v1/messages", params={"wait": "true"}, json={
         "performative": "request", "receiver": name, "content": [2]}).json()["reply"]
     assert again["content"] == {"agent": name, "count": 2, "echo": [2]}, language
+    if language in ("python", "javascript"):
+        queued_messages_are_batched(scaffold_server, name)
+
+
+def queued_messages_are_batched(server: ServerProcess, name: str) -> None:
+    """The component templates build the world batch-agent: messages that queued up go in
+    batches, and each sees the count the one before it wrote (state across a batch)."""
+    http = server.http
+    assert http.post(f"/api/v1/agents/{name}/stop").status_code == 200
+    for i in range(8):
+        assert http.post("/api/v1/messages", json={
+            "performative": "request", "receiver": name, "conversation_id": f"q-{name}",
+            "content": i}).status_code in (200, 202)
+    assert http.post(f"/api/v1/agents/{name}/start").status_code == 200
+
+    def replies() -> list[Any]:
+        shown = http.get(f"/api/v1/conversations/q-{name}").json()
+        return [m["content"] for m in shown.get("messages", []) if m["sender"] == name]
+
+    assert eventually(lambda: len(replies()) == 8, timeout=60), replies()
+    assert replies() == [{"agent": name, "count": 3 + i, "echo": i} for i in range(8)]
+    assert http.get(f"/api/v1/agents/{name}").json()["stats"]["batched_messages"] > 0
