@@ -337,7 +337,8 @@ class AgentCell:
             result = self.instance.handle_batch(messages)
         except Exception as exc:  # a host bug: the messages are retried, not lost
             log.exception("batch processing failed", agent=self.name)
-            result = BatchOutcome([Outcome(ok=False, error_kind="internal", error=repr(exc))])
+            result = BatchOutcome([Outcome(ok=False, error_kind="internal", error=repr(exc))],
+                                  batched=False)
         outcomes = result.outcomes
         if outcomes:
             last = outcomes[-1]
@@ -351,7 +352,7 @@ class AgentCell:
             if not self._interrupting:
                 self._hooks.renew(self)
         for msg, outcome in zip(messages, outcomes, strict=False):
-            if outcome.ok:
+            if outcome.ok and result.batched:
                 self.stats.batched_messages += 1
             self._account(msg, outcome, None)
 

@@ -267,7 +267,7 @@ class ComponentInstance(AgentInstance):
             items.append(data)
         export = self._batch_export
         if len(items) < MIN_BATCH or export is None or "_store" not in self.__dict__:
-            return BatchOutcome([self.handle(messages[0])])
+            return BatchOutcome([self.handle(messages[0])], batched=False)
         messages = messages[:len(items)]
         started = time.perf_counter()
         ctx = self._ctx

@@ -59,6 +59,8 @@ class BatchOutcome:
     # messages share: the next message is retried alone (not failed), and the instance,
     # stopped halfway through it, must be renewed.
     budget_spent: bool = False
+    # False when the messages went to ``handle`` one at a time after all (too few fit).
+    batched: bool = True
 
 
 class AgentInstance:
@@ -192,7 +194,7 @@ class AgentInstance:
             parts.append(data)
         export = self._handle_batch
         if len(parts) < 2 or export is None or "_store" not in self.__dict__:
-            return BatchOutcome([self.handle(messages[0])])
+            return BatchOutcome([self.handle(messages[0])], batched=False)
         messages = messages[:len(parts)]
         frames = [_BATCH_HEADER.pack(0, len(parts))]
         for data in parts:
@@ -205,7 +207,7 @@ class AgentInstance:
             ptr = self._inbox_ptr if len(buffer) <= self._inbox_cap else self._inbox(len(buffer))
             self._memory.write(cctx, ptr, buffer)
         except (WasmCallError, HostTrap):  # no room for the batch: one message at a time
-            return BatchOutcome([self.handle(messages[0])])
+            return BatchOutcome([self.handle(messages[0])], batched=False)
         kind, detail, code = None, "", 0
         try:
             ctx.begin_batch(messages, ptr)
