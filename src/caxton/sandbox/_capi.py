@@ -29,12 +29,25 @@ def _raw(name: str) -> Any:
     return getattr(_bindings, f"_{name}", None) or getattr(ffi, name)
 
 
+def _holding_the_gil(function: Any) -> Any:
+    """The same C function called without releasing the GIL. A ctypes call gives the GIL up
+    and takes it back, which under contention waits for whichever thread took it meanwhile:
+    for a call that takes nanoseconds (setting fuel, reading a memory's size) that wait is
+    the whole cost. Calls into WebAssembly keep releasing it: agents run in parallel."""
+    prototype = ctypes.PYFUNCTYPE(function.restype, *function.argtypes)
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    assert address, function
+    return prototype(address)
+
+
 _call_unchecked = _raw("wasmtime_func_call_unchecked")
-_set_fuel = _raw("wasmtime_context_set_fuel")
-_get_fuel = _raw("wasmtime_context_get_fuel")
-_set_epoch_deadline = _raw("wasmtime_context_set_epoch_deadline")
-_memory_data = _raw("wasmtime_memory_data")
-_memory_data_size = _raw("wasmtime_memory_data_size")
+_set_fuel = _holding_the_gil(_raw("wasmtime_context_set_fuel"))
+_get_fuel = _holding_the_gil(_raw("wasmtime_context_get_fuel"))
+_set_epoch_deadline = _holding_the_gil(_raw("wasmtime_context_set_epoch_deadline"))
+_memory_data = _holding_the_gil(_raw("wasmtime_memory_data"))
+_memory_data_size = _holding_the_gil(_raw("wasmtime_memory_data_size"))
+_memmove = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                             ctypes.c_size_t)(ctypes._memmove_addr)  # type: ignore[attr-defined]
 
 
 class WasmCallError(Exception):
@@ -166,7 +179,7 @@ class MemoryView:
         return ctypes.string_at(self._base(ctx, ptr, length) + ptr, length)
 
     def write(self, ctx: Any, ptr: int, data: bytes) -> None:
-        ctypes.memmove(self._base(ctx, ptr, len(data)) + ptr, data, len(data))
+        _memmove(self._base(ctx, ptr, len(data)) + ptr, data, len(data))
 
 
 def caller_context(caller: Any) -> Any:
