@@ -21,7 +21,7 @@ from caxton.domain.cascade import FANOUT, LOOP, STARTING_ACTS, chain_hops
 from caxton.domain.limits import ResourceLimits
 from caxton.router.local import Router
 from caxton.runtime.cascades import DROP, CascadeGuard
-from caxton.sandbox.hostcalls import LIMIT, OK, CallContext
+from caxton.sandbox.call_context import LIMIT, OK, CallContext
 from caxton.store.writer import OnCommit, Statement
 
 Behaviour = Callable[[AclMessage], list[dict[str, Any]]]  # -> sends (dicts with "reply": bool)

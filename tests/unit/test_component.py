@@ -20,7 +20,7 @@ from caxton.errors import ModuleRejectedError
 from caxton.sandbox import loader
 from caxton.sandbox.component import ComponentInstance
 from caxton.sandbox.engine import SandboxEngine
-from caxton.sandbox.instance import Outcome
+from caxton.sandbox.outcome import Outcome
 
 pytestmark = pytest.mark.timeout(600)  # the first run on a machine compiles the components
 

@@ -19,7 +19,7 @@ from caxton.errors import ModuleRejectedError
 from caxton.sandbox import loader
 from caxton.sandbox.component import MIN_BATCH, ComponentInstance
 from caxton.sandbox.engine import CompiledComponent, SandboxEngine
-from caxton.sandbox.instance import BatchOutcome
+from caxton.sandbox.outcome import BatchOutcome
 
 ERROR = '(variant (case "invalid" string) (case "too-large") (case "no-message"))'
 FAILURE = '(record (field "index" u32) (field "reason" string))'

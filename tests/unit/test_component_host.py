@@ -17,8 +17,8 @@ from caxton.domain.acl import AclMessage, Performative
 from caxton.domain.limits import ResourceLimits
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
+from caxton.sandbox.call_context import CallContext
 from caxton.sandbox.component_host import HOST_FUNCTIONS, SIGNATURES
-from caxton.sandbox.hostcalls import CallContext
 
 
 class Services:

@@ -14,8 +14,9 @@ import wasmtime
 from tests.unit.no_services import NoServices
 
 from caxton.domain.limits import DEFAULT_LIMITS
+from caxton.sandbox.call_context import CallContext
 from caxton.sandbox.engine import CompiledModule, SandboxEngine, artifact_name
-from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
+from caxton.sandbox.hostcalls import HOST_FUNCTIONS, host_functype
 
 SOURCE = """(module (memory (export "memory") 1)
   (func (export "alloc") (param i32) (result i32) (i32.const 1024))

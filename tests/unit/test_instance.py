@@ -18,7 +18,8 @@ from caxton.domain.acl import AclMessage, Performative
 from caxton.domain.limits import WASM_PAGE, ResourceLimits
 from caxton.errors import ModuleRejectedError
 from caxton.sandbox.engine import SandboxEngine
-from caxton.sandbox.instance import AgentInstance, Outcome
+from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.outcome import Outcome
 from caxton.sandbox.validate import check_module, to_binary
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from caxton.domain.limits import DEFAULT_LIMITS
 from caxton.errors import ConfigError, MalformedAclError, MalformedEnvelopeError
 from caxton.router.local import PASS, Router
 from caxton.runtime.conversations import ConversationManager, ConversationSettings
-from caxton.sandbox.hostcalls import CallContext
+from caxton.sandbox.call_context import CallContext
 
 ACC = "http://caxton.example:8080/acc"
 JADE = "http://jade.example:7778/acc"

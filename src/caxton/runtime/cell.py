@@ -19,7 +19,9 @@ from caxton.domain.acl import AclMessage, utc_now_iso
 from caxton.domain.agent import AgentRecord, AgentStats
 from caxton.domain.lifecycle import AgentState, Transition, next_state
 from caxton.domain.send_policy import SendPolicy
-from caxton.sandbox.instance import AgentInstance, BatchOutcome, Outcome
+from caxton.runtime.call_sizing import CallSizer
+from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.outcome import BatchOutcome, Outcome
 
 log = structlog.get_logger("caxton.runtime")
 
@@ -30,10 +32,6 @@ _WORKING = frozenset({AgentState.RUNNING, AgentState.DRAINING})
 # States in which an idle agent may hibernate (runtime/hibernation.py).
 _SLEEPING = frozenset({AgentState.RUNNING, AgentState.STOPPED})
 TIME_SLICE_S = 0.05
-# handle_batch: at most this many messages a call, and only as many as fit in half of one
-# message's fuel and deadline at what the agent's messages cost lately.
-MAX_CALL_BATCH = 64
-_COST_DECAY = 0.9  # the cost estimate follows a cheaper agent down ~10% per message
 
 
 class CellHooks(Protocol):
@@ -120,9 +118,7 @@ class AgentCell:
         # rebuilt at the start of the next turn; last_turn is when the last turn began.
         self.hibernated = False
         self.last_turn = time.monotonic()
-        # What one message costs the agent lately (fuel, seconds), None until one ran: sizes
-        # its handle_batch calls.
-        self._cost: tuple[float, float] | None = None
+        self._sizer = CallSizer()  # how many queued messages a sandbox call takes
 
     @property
     def name(self) -> str:
@@ -309,26 +305,16 @@ class AgentCell:
     def _call_batch(self, queued: int) -> int:
         """How many queued messages the next sandbox call takes (1: ``handle``)."""
         instance = self.instance
-        if queued < 2 or instance is None or not instance.batched or self._cost is None:
+        if queued < 2 or instance is None or not instance.batched:
             return 1
-        fuel, seconds = self._cost
-        limits = self.record.limits
-        fit = min(queued, MAX_CALL_BATCH, int(limits.fuel / (2 * fuel + 1)),
-                  int(limits.timeout_ms / 1000 / (2 * seconds + 1e-9)))
-        return fit if fit > 1 and self._hooks.batching(self) else 1
-
-    def _costs(self, fuel: float, seconds: float) -> None:
-        if self._cost is None:
-            self._cost = (fuel, seconds)
-            return
-        old_fuel, old_seconds = self._cost
-        self._cost = (max(fuel, old_fuel * _COST_DECAY), max(seconds, old_seconds * _COST_DECAY))
+        take = self._sizer.size(queued, self.record.limits)
+        return take if take > 1 and self._hooks.batching(self) else 1
 
     def _process(self, msg: AclMessage) -> None:
         assert self.instance is not None
         with self._hooks.traced(self, msg) as trace_context:
             outcome = self.instance.handle(msg)
-            self._costs(outcome.fuel_used, outcome.duration_s)
+            self._sizer.observed(outcome.fuel_used, outcome.duration_s)
             self._account(msg, outcome, trace_context)
 
     def _process_batch(self, messages: list[AclMessage]) -> None:
@@ -342,13 +328,12 @@ class AgentCell:
         outcomes = result.outcomes
         if outcomes:
             last = outcomes[-1]
-            self._costs(last.fuel_used, last.duration_s)
+            self._sizer.observed(last.fuel_used, last.duration_s)
         unhandled = messages[len(outcomes):]
         if unhandled:  # first in line again, ahead of what arrived meanwhile
             self._mailbox.extendleft(reversed(unhandled))
         if result.budget_spent:
-            limits = self.record.limits
-            self._cost = (float(limits.fuel), limits.timeout_ms / 1000)  # one at a time now
+            self._sizer.spent(self.record.limits)
             if not self._interrupting:
                 self._hooks.renew(self)
         for msg, outcome in zip(messages, outcomes, strict=False):

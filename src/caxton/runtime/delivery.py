@@ -20,7 +20,7 @@ from caxton.router.local import Router
 from caxton.runtime.cell import AgentCell
 from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
-from caxton.sandbox.instance import Outcome
+from caxton.sandbox.outcome import Outcome
 from caxton.store.quarantine import UnreadableError, warn
 from caxton.store.repositories import DeliveryRepository, StateRepository
 from caxton.store.store import Store

@@ -48,7 +48,8 @@ from caxton.runtime.state import PendingState
 from caxton.runtime.timer import Timer
 from caxton.sandbox import loader
 from caxton.sandbox.engine import Compiled, SandboxEngine
-from caxton.sandbox.instance import AgentInstance, Outcome
+from caxton.sandbox.instance import AgentInstance
+from caxton.sandbox.outcome import Outcome
 from caxton.sandbox.validate import compile_error, to_binary
 from caxton.store.store import Store
 from caxton.store.writer import Statement

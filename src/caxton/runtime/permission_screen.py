@@ -18,7 +18,7 @@ from caxton.domain.acl import ERROR_ACTS, AclMessage, Performative, reply, utc_n
 from caxton.domain.ids import PLATFORM_AGENT
 from caxton.domain.send_policy import Denial, SendPolicy
 from caxton.runtime.cell import AgentCell
-from caxton.sandbox.instance import Outcome
+from caxton.sandbox.outcome import Outcome
 from caxton.store import conversation_log
 from caxton.store.writer import Statement
 

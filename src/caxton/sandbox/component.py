@@ -28,18 +28,11 @@ from caxton.domain.limits import WASM_PAGE, ResourceLimits
 from caxton.errors import CapacityError, ModuleRejectedError
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap, StoreControl, WasmCallError
+from caxton.sandbox.call_context import CallContext, HostServices
 from caxton.sandbox.component_linker import ComponentCall
 from caxton.sandbox.engine import CompiledComponent, SandboxEngine
-from caxton.sandbox.hostcalls import CallContext, HostServices
-from caxton.sandbox.instance import (
-    INIT_TIMEOUT_MS,
-    AgentInstance,
-    BatchOutcome,
-    LineSink,
-    Outcome,
-    capacity_error,
-    oversize,
-)
+from caxton.sandbox.instance import INIT_TIMEOUT_MS, AgentInstance, LineSink, capacity_error
+from caxton.sandbox.outcome import BatchOutcome, Outcome, oversize
 
 _MAX_REASON = 1000  # characters of an agent's error string kept in the outcome
 _TRAP_KINDS = (

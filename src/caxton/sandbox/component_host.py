@@ -22,7 +22,7 @@ from typing import Any
 from caxton.domain.send_policy import HOST_FUNCTION
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
-from caxton.sandbox.hostcalls import (
+from caxton.sandbox.call_context import (
     INVALID,
     LIMIT,
     MAX_KEY_BYTES,

@@ -20,8 +20,8 @@ from wasmtime import _ffi as ffi
 
 from caxton.sandbox import _cvals as cv
 from caxton.sandbox._capi import HostTrap
+from caxton.sandbox.call_context import CallContext
 from caxton.sandbox.component_host import HOST_FUNCTIONS, HOST_INTERFACE, PERMISSION, Impl, deny
-from caxton.sandbox.hostcalls import CallContext
 
 __all__ = ["ComponentCall", "ComponentHost", "RawCallback", "add_raw_func"]
 

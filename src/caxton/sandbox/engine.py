@@ -28,8 +28,9 @@ import wasmtime.component
 
 from caxton.sandbox._capi import HostFunction, caller_context
 from caxton.sandbox.artifact_cache import ArtifactCache, fingerprint
+from caxton.sandbox.call_context import CallContext
 from caxton.sandbox.component_linker import ComponentHost
-from caxton.sandbox.hostcalls import HOST_FUNCTIONS, CallContext, host_functype
+from caxton.sandbox.hostcalls import HOST_FUNCTIONS, host_functype
 from caxton.sandbox.validate import is_component
 
 __all__ = ["Compiled", "CompiledComponent", "CompiledModule", "SandboxEngine", "artifact_name"]

@@ -7,10 +7,8 @@ released: the runtime releases them only when the handler succeeded.
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import wasmtime
 
@@ -19,48 +17,21 @@ from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import ResourceLimits
 from caxton.errors import CapacityError, ModuleRejectedError
 from caxton.sandbox._capi import HostTrap, MemoryView, RawExport, StoreControl, WasmCallError
+from caxton.sandbox.call_context import CallContext, HostServices
 from caxton.sandbox.engine import CompiledModule, SandboxEngine
-from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE, CallContext, HostServices
+from caxton.sandbox.hostcalls import IMPORT_MODULE, WASI_MODULE
+from caxton.sandbox.outcome import (
+    BATCH_HEADER,
+    BUDGET_KINDS,
+    FRAME_LENGTH,
+    BatchOutcome,
+    BatchPart,
+    Outcome,
+    oversize,
+)
 
 _MIN_INBOX = 4096
 INIT_TIMEOUT_MS = 10_000  # at least this long for instantiation and init
-# handle_batch's buffer: the current message's index and the count, then length-prefixed
-# messages (docs/agent-abi.md).
-_BATCH_HEADER = struct.Struct("<II")
-_FRAME_LENGTH = struct.Struct("<I")
-# A batch that runs out of these was cut short by its neighbours' use, not by the message.
-_BUDGET_KINDS = frozenset({"fuel_exhausted", "timeout"})
-# What one handled message of a batch produced: its sends, its state writes, sends refused.
-BatchPart = tuple[list[AclMessage], dict[str, bytes | None], int]
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What handling one message produced."""
-
-    ok: bool
-    sends: list[AclMessage] = field(default_factory=list)
-    state_writes: dict[str, bytes | None] = field(default_factory=dict)
-    fuel_used: int = 0
-    error_kind: str | None = None
-    error: str | None = None
-    duration_s: float = 0.0
-    sends_refused: int = 0  # sends and replies past the agent's max_sends_per_message
-
-
-@dataclass(slots=True)
-class BatchOutcome:
-    """What one ``handle_batch`` call produced."""
-
-    # For the first len(outcomes) messages, in order; only the last may be a failure. The
-    # messages after them were not handled: the caller queues them again.
-    outcomes: list[Outcome]
-    # The call ran out of fuel or time after the handled ones, which the batch's earlier
-    # messages share: the next message is retried alone (not failed), and the instance,
-    # stopped halfway through it, must be renewed.
-    budget_spent: bool = False
-    # False when the messages went to ``handle`` one at a time after all (too few fit).
-    batched: bool = True
 
 
 class AgentInstance:
@@ -185,10 +156,10 @@ class AgentInstance:
         fuel and deadline for the call, so the caller sizes batches to fit."""
         limits = self.limits
         parts: list[bytes] = []
-        room = limits.max_message_bytes - _BATCH_HEADER.size  # the buffer is never larger
+        room = limits.max_message_bytes - BATCH_HEADER.size  # the buffer is never larger
         for msg in messages:  # than one message may be: the agent's memory use is unchanged
             data = msg.to_wire()
-            room -= _FRAME_LENGTH.size + len(data)
+            room -= FRAME_LENGTH.size + len(data)
             if room < 0:
                 break
             parts.append(data)
@@ -196,9 +167,9 @@ class AgentInstance:
         if len(parts) < 2 or export is None or "_store" not in self.__dict__:
             return BatchOutcome([self.handle(messages[0])], batched=False)
         messages = messages[:len(parts)]
-        frames = [_BATCH_HEADER.pack(0, len(parts))]
+        frames = [BATCH_HEADER.pack(0, len(parts))]
         for data in parts:
-            frames += (_FRAME_LENGTH.pack(len(data)), data)
+            frames += (FRAME_LENGTH.pack(len(data)), data)
         buffer = b"".join(frames)
         started = time.perf_counter()
         ctx, control, cctx = self._ctx, self._control, self._cctx
@@ -235,7 +206,7 @@ class AgentInstance:
                             refused) for sends, writes, refused in done]
         if kind is None and len(done) == len(messages):
             return BatchOutcome(outcomes)
-        if kind in _BUDGET_KINDS and (done or retry_first):
+        if kind in BUDGET_KINDS and (done or retry_first):
             return BatchOutcome(outcomes, budget_spent=True)
         if kind is None:
             kind, detail = "bad_agent", "handle_batch returned 0 with a bad message index"
@@ -276,15 +247,6 @@ class AgentInstance:
         """Release the store now rather than at interpreter exit (WASI's threads mind that)."""
         self._engine.unregister(self._env)
         self.__dict__.pop("_store", None)
-
-
-def oversize(data: bytes, limits: ResourceLimits) -> Outcome | None:
-    """The failed outcome for a message over the agent's size limit, else None."""
-    if len(data) <= limits.max_message_bytes:
-        return None
-    return Outcome(ok=False, error_kind="too_large",
-                   error=f"message of {len(data)} bytes exceeds the agent's limit of "
-                   f"{limits.max_message_bytes}")
 
 
 def _optional(

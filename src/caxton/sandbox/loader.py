@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from caxton.domain.agent_permissions import AgentPermissions
 from caxton.domain.limits import ResourceLimits
+from caxton.sandbox.call_context import HostServices
 from caxton.sandbox.component import ComponentInstance
 from caxton.sandbox.engine import Compiled, CompiledComponent, SandboxEngine
-from caxton.sandbox.hostcalls import HostServices
 from caxton.sandbox.instance import AgentInstance
 from caxton.sandbox.validate import check_component, check_module
 
