@@ -201,6 +201,8 @@ def test_wrong_alloc_signature(engine: SandboxEngine) -> None:
          "export 'caxton_abi_version' has type () -> (i64), expected () -> (i32)"),
         ('(func (export "_initialize") (result i32) (i32.const 0))',
          "export '_initialize' has type () -> (i32), expected ()"),
+        ('(func (export "handle_batch") (param i32) (result i32) (i32.const 0))',
+         "export 'handle_batch' has type (i32) -> (i32), expected (i32, i32) -> (i32)"),
         ('(global (export "init") i32 (i32.const 0))', "export 'init' must be a function"),
     ],
 )
@@ -215,6 +217,7 @@ def test_correct_optional_exports_are_accepted(engine: SandboxEngine) -> None:
         '(func (export "dealloc") (param i32 i32))',
         '(func (export "caxton_abi_version") (result i32) (i32.const 1))',
         '(func (export "_initialize"))',
+        '(func (export "handle_batch") (param i32 i32) (result i32) (i32.const 0))',
         '(func (export "helper") (param f64) (result f64) (local.get 0))',  # extra: ignored
     ))
 
