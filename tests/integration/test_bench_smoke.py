@@ -60,6 +60,7 @@ def test_peers_quick_prints_one_table_with_every_peer() -> None:
     ("jwt_verify.py", (), "pyjwt"),
     ("echo_roundtrip.py", ("--no-rest",), "caxton in-process route -> reply"),
     ("message_path.py", (), "one core's ceiling at this cost"),
+    ("cores.py", (), "2 CPUs msgs/s"),
 ])
 def test_quick_benchmark_runs(script: str, args: tuple[str, ...], expect: str) -> None:
     out = run(script, *args, timeout=110)
