@@ -115,7 +115,7 @@ def main() -> None:
         print("   only one CPU is available here: nothing to compare")
         return
     rounds = args.rounds or (1 if args.quick else 3)
-    counts = {"sink": 2_000 if args.quick else 40_000, "worker": 400 if args.quick else 8_000}
+    counts = {"sink": 2_000 if args.quick else 40_000, "worker": 400 if args.quick else 24_000}
     rows = []
     for kind, count in counts.items():
         one, two = [], []
