@@ -149,6 +149,25 @@ def test_an_agent_that_lies_about_the_current_message_is_trapped(runtime: Runtim
     assert len(answered) == len(set(answered))  # no message answered twice
 
 
+SILENT_LIAR = """(module (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "handle") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "handle_batch") (param $p i32) (param i32) (result i32)
+    (i32.store (local.get $p) (i32.const 9999)) (i32.const 0)))"""
+
+
+def test_a_batch_that_claims_success_with_a_bad_index_fails_instead(runtime: Runtime) -> None:
+    """No host call sees the lie, so the host reads the index when the call returns: the
+    message at the last honest index fails (bad_agent); none is counted as handled twice."""
+    rt = runtime
+    _deploy(rt, "quiet-liar", SILENT_LIAR)
+    _turns(rt, "quiet-liar", list(range(6)))
+    cell = rt.host.get("quiet-liar")
+    assert cell.stats.failures_by_kind.get("bad_agent", 0) >= 1, cell.stats
+    assert cell.stats.batched_messages == 0  # nothing a lying batch did counts as handled
+    assert cell.stats.handled + sum(cell.stats.failures_by_kind.values()) >= 6
+
+
 def test_the_server_reports_batched_messages(server: ServerProcess, tmp_path: Path) -> None:
     from wasmtime import wat2wasm  # noqa: PLC0415
 
