@@ -180,3 +180,47 @@ def test_daemon_thread_work_hands_back_its_result_or_error() -> None:
         with pytest.raises(ModuleRejectedError, match="bad module"):
             await in_daemon_thread(boom)
     asyncio.run(main())
+
+
+def test_a_watcher_resumed_after_the_end_still_gets_the_final_snapshot() -> None:
+    """The deployment ends while the watcher is suspended at a yield (its snapshot of
+    "running" on its way to the client): the watch must go on to the final snapshot, not
+    stop on seeing ``done`` with "running" the last thing it sent."""
+    async def main() -> None:
+        deployments = Deployments()
+        release = asyncio.Event()
+
+        async def deploy(_: StageHook) -> dict[str, Any]:
+            await release.wait()
+            return {"name": "a", "version": "1"}
+
+        started = deployments.start("a", "1", 10, deploy)
+        watch = deployments.watch(started["id"])
+        first = await watch.__anext__()
+        assert first["status"] == "running"
+        release.set()  # the deploy finishes while the watcher is suspended
+        for _ in range(20):
+            await asyncio.sleep(0)
+        rest = [view async for view in watch]
+        assert rest and rest[-1]["status"] == "succeeded", rest
+
+    asyncio.run(main())
+
+
+def test_watching_by_the_agents_name_follows_the_deployment_to_its_end() -> None:
+    async def main() -> None:
+        deployments = Deployments()
+        release = asyncio.Event()
+
+        async def deploy(_: StageHook) -> dict[str, Any]:
+            await release.wait()
+            return {"name": "b", "version": "1"}
+
+        deployments.start("b", "1", 10, deploy)
+        views = []
+        async for view in deployments.watch("b"):  # the name stands for its latest deployment
+            views.append(view)
+            release.set()
+        assert [v["status"] for v in views][-1] == "succeeded", views
+
+    asyncio.run(main())

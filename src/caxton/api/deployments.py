@@ -143,9 +143,12 @@ class Deployments:
         """Snapshots: now, at each change (and every ``heartbeat_s``), the last when done."""
         deployment = self._find(deployment_id)
         while True:
-            changed = self._changed.get(deployment_id)
-            yield deployment.to_dict(self._clock())
-            if deployment.done or changed is None:
+            changed = self._changed.get(deployment.id)  # the id, also when asked by name
+            # Whether this snapshot is the last is decided with it: the deployment may end
+            # while the watcher is suspended at the yield, and then one more is owed.
+            done, snapshot = deployment.done, deployment.to_dict(self._clock())
+            yield snapshot
+            if done or changed is None:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), heartbeat_s)
