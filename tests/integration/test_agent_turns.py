@@ -6,17 +6,12 @@ workers are stopped so that one ``AgentCell.run`` call is one whole turn over ev
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from tests.conftest import FIXTURES
+from tests.integration.conftest import deploy_wat
 
-from caxton.api.service import DeployRequest
-from caxton.config import ServerConfig
 from caxton.domain.acl import AclMessage, Performative
 from caxton.router.local import ClientInbox
 from caxton.server import Runtime
@@ -24,20 +19,8 @@ from caxton.server import Runtime
 CLIENT = "_client-turns"
 
 
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime.open(ServerConfig(data_dir=tmp_path / "data", workers=1, log_level="warning"))
-    try:
-        yield rt
-    finally:
-        rt.close()
-
-
 def _deploy(rt: Runtime, name: str, fixture: str) -> None:
-    from wasmtime import wat2wasm  # noqa: PLC0415
-
-    module = wat2wasm((FIXTURES / fixture).read_text())
-    asyncio.run(rt.service.deploy(DeployRequest(name=name, module=bytes(module))))
+    deploy_wat(rt, name, (FIXTURES / fixture).read_text())
 
 
 def _requests(count: int, receiver: str) -> list[AclMessage]:

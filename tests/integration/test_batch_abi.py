@@ -7,37 +7,19 @@ The first message of an agent goes alone (its cost sizes the batches); the rest 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.conftest import FIXTURES, ServerProcess, eventually
+from tests.integration.conftest import deploy_wat
 
-from caxton.api.service import DeployRequest
-from caxton.config import ServerConfig
 from caxton.domain.acl import AclMessage, Performative
 from caxton.router.local import ClientInbox
+from caxton.sandbox.outcome import BatchOutcome
 from caxton.server import Runtime
 
 CLIENT = "_client-batch"
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    rt = Runtime.open(ServerConfig(data_dir=tmp_path / "data", workers=1, log_level="warning"))
-    try:
-        yield rt
-    finally:
-        rt.close()
-
-
-def _deploy(rt: Runtime, name: str, wat: str, **limits: int) -> None:
-    from wasmtime import wat2wasm  # noqa: PLC0415
-
-    asyncio.run(rt.service.deploy(DeployRequest(name=name, module=bytes(wat2wasm(wat)),
-                                                limits=dict(limits) or None)))
 
 
 def _turns(rt: Runtime, name: str, contents: list[object]) -> list[AclMessage]:
@@ -71,7 +53,7 @@ def _stored_count(rt: Runtime, name: str) -> int:
 def test_a_batch_answers_every_message_in_order_and_reads_its_own_writes(runtime: Runtime
                                                                         ) -> None:
     rt = runtime
-    _deploy(rt, "counter", (FIXTURES / "batch_counter.wat").read_text())
+    deploy_wat(rt, "counter", (FIXTURES / "batch_counter.wat").read_text())
     replies = _turns(rt, "counter", list(range(150)))
     assert [m.content for m in replies] == list(range(1, 151))
     asked = {m.in_reply_to for m in replies}
@@ -89,7 +71,7 @@ def test_a_failure_mid_batch_costs_that_message_only(runtime: Runtime, command: 
     """The failing message's count write and reply are discarded; those before it keep
     theirs, those after it are handled afterwards (each exactly once)."""
     rt = runtime
-    _deploy(rt, "counter", (FIXTURES / "batch_counter.wat").read_text())
+    deploy_wat(rt, "counter", (FIXTURES / "batch_counter.wat").read_text())
     contents: list[object] = [*range(20), command, *range(20)]
     replies = _turns(rt, "counter", contents)
     informs = [m.content for m in replies if m.performative is Performative.INFORM]
@@ -110,7 +92,7 @@ def test_a_batch_that_runs_out_of_fuel_retries_the_message_alone(runtime: Runtim
     """The call's fuel is one message's: the spinning message exhausts it after 20 others
     used some. Those 20 count; the spinner is run again alone, where it fails as itself."""
     rt = runtime
-    _deploy(rt, "counter", (FIXTURES / "batch_counter.wat").read_text(), fuel=2_000_000)
+    deploy_wat(rt, "counter", (FIXTURES / "batch_counter.wat").read_text(), fuel=2_000_000)
     replies = _turns(rt, "counter", [*range(20), "spin", *range(20)])
     informs = [m.content for m in replies if m.performative is Performative.INFORM]
     assert informs == list(range(1, 41))
@@ -118,6 +100,40 @@ def test_a_batch_that_runs_out_of_fuel_retries_the_message_alone(runtime: Runtim
     # One fuel failure: the spinner's own run; the batch that it cut short cost nobody.
     assert cell.stats.failures_by_kind == {"fuel_exhausted": 1}
     assert cell.stats.handled == 40
+
+
+def test_a_batch_never_outgrows_one_message_and_an_oversized_one_fails_alone(
+        runtime: Runtime) -> None:
+    """A batch's buffer is at most max_message_bytes (the agent's memory use does not grow
+    with batching): with room for two of these messages, batches are pairs. A message over
+    the limit in the middle of the queue fails on its own (too_large); the rest are answered
+    once and in order."""
+    rt = runtime
+    deploy_wat(rt, "counter", (FIXTURES / "batch_counter.wat").read_text(),
+               max_message_bytes=1024)
+    contents: list[object] = [f"{i:03d}" + "x" * 300 for i in range(30)]
+    contents[15] = "y" * 2000
+    instance = rt.host.get("counter").instance
+    assert instance is not None
+    calls: list[int] = []  # messages each handle_batch call took in
+    real = instance.handle_batch
+
+    def counted(messages: list[AclMessage]) -> BatchOutcome:
+        result = real(messages)
+        if result.batched:
+            calls.append(len(result.outcomes))
+        return result
+
+    instance.handle_batch = counted  # type: ignore[method-assign]
+    replies = _turns(rt, "counter", contents)
+    assert calls and max(calls) == 2, calls
+    informs = [m.content for m in replies if m.performative is Performative.INFORM]
+    assert informs == list(range(1, 30))
+    failures = [m for m in replies if m.performative is Performative.FAILURE]
+    assert [f.content["error"] for f in failures] == ["too_large"]
+    cell = rt.host.get("counter")
+    assert cell.stats.failures_by_kind == {"too_large": 1}
+    assert 0 < cell.stats.batched_messages < 29  # batched, but never the whole queue at once
 
 
 BAD_INDEX = """(module
@@ -141,7 +157,7 @@ def test_an_agent_that_lies_about_the_current_message_is_trapped(runtime: Runtim
     """Backwards, past the end or negative: the call traps; the messages before the last
     honest index keep their outcomes, the one at it fails, nothing is answered twice."""
     rt = runtime
-    _deploy(rt, "liar", BAD_INDEX.replace("INDEX", str(index)))
+    deploy_wat(rt, "liar", BAD_INDEX.replace("INDEX", str(index)))
     replies = _turns(rt, "liar", list(range(6)))
     cell = rt.host.get("liar")
     assert cell.stats.failures_by_kind.get("host_trap", 0) >= 1
@@ -160,7 +176,7 @@ def test_a_batch_that_claims_success_with_a_bad_index_fails_instead(runtime: Run
     """No host call sees the lie, so the host reads the index when the call returns: the
     message at the last honest index fails (bad_agent); none is counted as handled twice."""
     rt = runtime
-    _deploy(rt, "quiet-liar", SILENT_LIAR)
+    deploy_wat(rt, "quiet-liar", SILENT_LIAR)
     _turns(rt, "quiet-liar", list(range(6)))
     cell = rt.host.get("quiet-liar")
     assert cell.stats.failures_by_kind.get("bad_agent", 0) >= 1, cell.stats

@@ -6,7 +6,6 @@ The Python and JavaScript SDKs' implementations run in tests/integration/test_co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -113,14 +112,6 @@ class Services:
 
     def violation(self, agent: str, kind: str, detail: str) -> None:
         self.violations.append(detail)
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[SandboxEngine]:
-    eng = SandboxEngine(epoch_tick_ms=5)
-    eng.start()
-    yield eng
-    eng.stop()
 
 
 def run(engine: SandboxEngine, data: bytes, permissions: AgentPermissions | None = None,

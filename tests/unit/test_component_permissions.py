@@ -7,7 +7,6 @@ The components are hand-written WAT, so these run with no build step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -43,14 +42,6 @@ class Services:
 
     def violation(self, agent: str, kind: str, detail: str) -> None:
         self.violations.append((agent, kind, detail))
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[SandboxEngine]:
-    eng = SandboxEngine(epoch_tick_ms=5)
-    eng.start()
-    yield eng
-    eng.stop()
 
 
 def run(engine: SandboxEngine, body: str, permissions: AgentPermissions | None,

@@ -6,7 +6,6 @@ JavaScript components of examples/agents are exercised in test_component.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -59,14 +58,6 @@ class Services:
 
     def agent_log(self, agent: str, level: int, text: str) -> None:
         self.logs.append((agent, level, text))
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[SandboxEngine]:
-    eng = SandboxEngine(epoch_tick_ms=5)
-    eng.start()
-    yield eng
-    eng.stop()
 
 
 def run(engine: SandboxEngine, data: bytes, **limits: Any) -> ComponentInstance:

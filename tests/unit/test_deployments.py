@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -182,18 +183,24 @@ def test_daemon_thread_work_hands_back_its_result_or_error() -> None:
     asyncio.run(main())
 
 
+def gated(name: str) -> tuple[Callable[[StageHook], Awaitable[dict[str, Any]]], asyncio.Event]:
+    """A deploy that finishes when the returned event is set."""
+    release = asyncio.Event()
+
+    async def deploy(_: StageHook) -> dict[str, Any]:
+        await release.wait()
+        return {"name": name, "version": "1"}
+
+    return deploy, release
+
+
 def test_a_watcher_resumed_after_the_end_still_gets_the_final_snapshot() -> None:
     """The deployment ends while the watcher is suspended at a yield (its snapshot of
     "running" on its way to the client): the watch must go on to the final snapshot, not
     stop on seeing ``done`` with "running" the last thing it sent."""
     async def main() -> None:
         deployments = Deployments()
-        release = asyncio.Event()
-
-        async def deploy(_: StageHook) -> dict[str, Any]:
-            await release.wait()
-            return {"name": "a", "version": "1"}
-
+        deploy, release = gated("a")
         started = deployments.start("a", "1", 10, deploy)
         watch = deployments.watch(started["id"])
         first = await watch.__anext__()
@@ -210,12 +217,7 @@ def test_a_watcher_resumed_after_the_end_still_gets_the_final_snapshot() -> None
 def test_watching_by_the_agents_name_follows_the_deployment_to_its_end() -> None:
     async def main() -> None:
         deployments = Deployments()
-        release = asyncio.Event()
-
-        async def deploy(_: StageHook) -> dict[str, Any]:
-            await release.wait()
-            return {"name": "b", "version": "1"}
-
+        deploy, release = gated("b")
         deployments.start("b", "1", 10, deploy)
         views = []
         async for view in deployments.watch("b"):  # the name stands for its latest deployment

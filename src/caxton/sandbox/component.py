@@ -49,33 +49,47 @@ MIN_BATCH = 3
 _MEMORY_MINIMUM = re.compile(r"memory minimum size of (\d+) pages exceeds memory limits")
 
 
-class _Export:
-    """An export of type ``func(string?) -> result<_, string>``, called through the C API.
+class _ComponentFunc:
+    """An export called through the C API with preallocated argument and result arrays."""
 
-    Returns None for ``ok`` and the error string for ``err``; raises WasmCallError when the
-    call traps. The argument borrows the caller's bytes: wasmtime only reads call arguments.
-    """
-
-    __slots__ = ("_args", "_call", "_ctx", "_func", "_func_ref", "_nargs", "_results")
+    __slots__ = ("_args", "_call", "_ctx", "_func", "_func_ref", "_results")
 
     def __init__(self, store: wasmtime.Store, func: wc.Func, nargs: int, call: ComponentCall):
         self._ctx = store._context()
         self._func = func
         self._func_ref = ctypes.byref(func._func)
-        self._nargs = nargs
         self._args = (cv.Val * max(nargs, 1))()
         self._results = (cv.Val * 1)()
         self._call = call
 
-    def __call__(self, data: bytes = b"") -> str | None:
-        if self._nargs:
-            cv.borrow_string(self._args[0], data)
+    def _invoke(self, nargs: int) -> Any:
+        """Call with the arguments set; its one result, which the caller drops. Raises
+        WasmCallError when the call traps."""
         error = ffi.wasmtime_component_func_call(
-            self._func_ref, self._ctx, self._args, self._nargs, self._results, 1
+            self._func_ref, self._ctx, self._args, nargs, self._results, 1
         )
         if error:
             raise _failure(error, self._call)
-        result = self._results[0]
+        return self._results[0]
+
+
+class _Export(_ComponentFunc):
+    """An export of type ``func(string?) -> result<_, string>``.
+
+    Returns None for ``ok`` and the error string for ``err``. The argument borrows the
+    caller's bytes: wasmtime only reads call arguments.
+    """
+
+    __slots__ = ("_nargs",)
+
+    def __init__(self, store: wasmtime.Store, func: wc.Func, nargs: int, call: ComponentCall):
+        super().__init__(store, func, nargs, call)
+        self._nargs = nargs
+
+    def __call__(self, data: bytes = b"") -> str | None:
+        if self._nargs:
+            cv.borrow_string(self._args[0], data)
+        result = self._invoke(self._nargs)
         try:
             ok, payload = cv.read_result(result)
             if ok:
@@ -85,32 +99,24 @@ class _Export:
             cv.drop(result)
 
 
-class _BatchExport:
+class _BatchExport(_ComponentFunc):
     """The ``handle-batch`` export, ``func(list<string>) -> result<_, batch-failure>``.
 
-    Returns None for ``ok`` and ``(index, reason)`` for ``err``; raises WasmCallError when
-    the call traps. The list and its strings borrow the caller's bytes, as in ``_Export``.
+    Returns None for ``ok`` and ``(index, reason)`` for ``err``. The list and its strings
+    borrow the caller's bytes, as in ``_Export``.
     """
 
-    __slots__ = ("_args", "_call", "_ctx", "_func", "_func_ref", "_results")
+    __slots__ = ()
 
     def __init__(self, store: wasmtime.Store, func: wc.Func, call: ComponentCall):
-        self._ctx = store._context()
-        self._func = func
-        self._func_ref = ctypes.byref(func._func)
-        self._args = (cv.Val * 1)()
-        self._results = (cv.Val * 1)()
-        self._call = call
+        super().__init__(store, func, 1, call)
 
     def __call__(self, items: list[bytes]) -> tuple[int, str] | None:
         elements = cv.borrow_strings(self._args[0], items)
-        error = ffi.wasmtime_component_func_call(
-            self._func_ref, self._ctx, self._args, 1, self._results, 1
-        )
-        del elements  # wasmtime has copied the arguments into the guest
-        if error:
-            raise _failure(error, self._call)
-        result = self._results[0]
+        try:
+            result = self._invoke(1)
+        finally:
+            del elements  # wasmtime has copied the arguments into the guest
         try:
             ok, payload = cv.read_result(result)
             if ok:
